@@ -1,0 +1,64 @@
+import { z } from "zod";
+import type { BroadcastResult } from "./broadcast";
+import type { E2eResult } from "./e2e";
+import type { OpenResult } from "./pool";
+import type { SteadyResult } from "./steady";
+
+/** The load client's IPC protocol: the orchestrator (bench/run.ts) sends one command at a time. */
+const target = z.object({ host: z.string(), port: z.number().int().positive() });
+const group = z.string().min(1);
+/** A project and the session cookie of its owner ("" for the baseline, which has no accounts). */
+const projectRef = z.object({ id: z.string(), cookie: z.string() });
+export type ProjectRef = z.infer<typeof projectRef>;
+
+export const commandSchemas = {
+  open: z.object({ group, target, projects: z.array(projectRef).min(1), count: z.number().int().nonnegative(), concurrency: z.number().int().positive() }),
+  close: z.object({ group }),
+  broadcast: z.object({ group, target, projectId: z.string(), tag: z.string(), payloadBytes: z.number().int().nonnegative(), deadlineMs: z.number().positive() }),
+  steady: z.object({
+    group,
+    target,
+    projects: z.array(z.string()).min(1),
+    ratePerSec: z.number().positive(),
+    durationMs: z.number().positive(),
+    payloadBytes: z.number().int().nonnegative(),
+    tag: z.string(),
+    drainDeadlineMs: z.number().positive(),
+  }),
+  e2e: z.object({
+    baseUrl: z.string(),
+    target,
+    /** Session cookies, one account per `sendsPerAccount` sends (the app limits messages per user and minute). */
+    accounts: z.array(z.object({ cookie: z.string() })).min(1),
+    sendsPerAccount: z.number().int().positive(),
+    sends: z.number().int().positive(),
+    content: z.string(),
+    awaitRun: z.boolean(),
+    deadlineMs: z.number().positive(),
+  }),
+};
+
+export interface CloseResult {
+  closed: number;
+  /** Connections the server (or the network) had already closed: a correctness failure mid-phase. */
+  droppedBeforeClose: number;
+}
+
+export interface CommandResults {
+  open: OpenResult;
+  close: CloseResult;
+  broadcast: BroadcastResult;
+  steady: SteadyResult;
+  e2e: E2eResult;
+}
+
+export type CommandName = keyof typeof commandSchemas;
+export type CommandArgs<K extends CommandName> = z.input<(typeof commandSchemas)[K]>;
+
+export interface CommandRequest {
+  id: number;
+  cmd: CommandName;
+  args: unknown;
+}
+
+export type CommandReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };

@@ -1,0 +1,70 @@
+import type { ProjectRef } from "../client/commands";
+import type { Target } from "../client/sse-connection";
+import type { ServerProcess } from "../lib/child";
+import type { LoadClient } from "../lib/load-client";
+import type { BenchSizes } from "../options";
+
+export type ServerName = "baseline" | "genstream";
+
+/** A server under test and the load-client process that holds its connections (one each: fd limits). */
+export interface BenchServer {
+  name: ServerName;
+  target: Target;
+  proc: ServerProcess;
+  client: LoadClient;
+}
+
+/** Correctness across the run: a missed or dropped delivery fails the run in every mode. */
+export class Problems {
+  readonly misses: Record<ServerName, number> = { baseline: 0, genstream: 0 };
+  readonly notes: string[] = [];
+
+  miss(server: ServerName, count: number, where: string): void {
+    if (count <= 0) return;
+    this.misses[server] += count;
+    this.notes.push(`${server}: ${count} missed in ${where}`);
+  }
+
+  fail(note: string): void {
+    this.notes.push(note);
+  }
+
+  get failed(): boolean {
+    return this.notes.length > 0;
+  }
+}
+
+/** The projects of a run (created in the app; the baseline accepts any id and ignores cookies). */
+export interface BenchProjects {
+  /** Spread targets of the steady-state phase and of the capacity ramp's extra connections. */
+  spread: ProjectRef[];
+  /** One project of its own per fan-out size. */
+  fanout: ProjectRef[];
+}
+
+export interface PhaseContext {
+  /** Baseline first; phases alternate which one goes first. */
+  servers: readonly [BenchServer, BenchServer];
+  sizes: BenchSizes;
+  projects: BenchProjects;
+  problems: Problems;
+  log: (line: string) => void;
+}
+
+/** Connection groups opened by the ramp and reused by the later phases. */
+export const groups = {
+  fanout: (size: number): string => `fanout-${size}`,
+  steady: "steady",
+  extra: "capacity-extra",
+} as const;
+
+/** Both servers, the first one alternating with `round` so neither always runs on a warmer machine. */
+export function inTurn(servers: readonly [BenchServer, BenchServer], round: number): BenchServer[] {
+  return round % 2 === 0 ? [servers[0], servers[1]] : [servers[1], servers[0]];
+}
+
+/** Closes a connection group; connections the server dropped before that count as failures. */
+export async function closeGroup(ctx: PhaseContext, server: BenchServer, group: string): Promise<void> {
+  const { droppedBeforeClose } = await server.client.call("close", { group });
+  if (droppedBeforeClose > 0) ctx.problems.fail(`${server.name}: ${droppedBeforeClose} connection(s) of ${group} were closed by the server`);
+}

@@ -1,0 +1,94 @@
+import type { ProjectRef } from "../client/commands";
+import type { OpenResult } from "../client/pool";
+import { openFilesLimit, sampleProcess, type ProcSample } from "../lib/proc";
+import { collectGarbage } from "../servers";
+import { closeGroup, groups, type BenchServer, type PhaseContext } from "./context";
+
+export interface CapacityStep {
+  connections: number;
+  rssBytes: number;
+  /** RSS minus the idle RSS measured before the first connection of the ramp. */
+  aboveIdleBytes: number;
+  perConnectionBytes: number;
+  openFiles: number;
+}
+
+export interface CapacityResult {
+  idleRssBytes: number;
+  steps: CapacityStep[];
+  /** Set when the top step was lowered to fit the open-files limit of the server or its load client. */
+  cappedBy: string | null;
+}
+
+export interface RampResult {
+  capacity: CapacityResult;
+  /** Connection setup: the ramp's first segment, fresh connections into an otherwise idle server. */
+  setup: OpenResult;
+}
+
+interface Segment {
+  group: string;
+  projects: ProjectRef[];
+  count: number;
+}
+
+const FD_MARGIN = 64;
+
+/**
+ * Opens every connection of the run once, in this order: the fan-out groups (one project each),
+ * the steady-state group (spread), then extra spread connections up to the top capacity step; reads
+ * the server's RSS (after a full GC) at each capacity step. The extra group is closed at the end;
+ * the others stay open for the fan-out and steady-state phases.
+ */
+export async function measureRamp(ctx: PhaseContext, server: BenchServer): Promise<RampResult> {
+  const { sizes, projects } = ctx;
+  const { client, target } = server;
+  const warm = await client.call("open", { group: "warm", target, projects: projects.spread, count: Math.min(20, projects.spread.length), concurrency: 8 });
+  const warmCheck = await client.call("broadcast", { group: "warm", target, projectId: projects.spread[0]?.id ?? "", tag: "warm", payloadBytes: sizes.payloadBytes, deadlineMs: 10_000 });
+  ctx.problems.miss(server.name, warmCheck.misses + warm.failed, "ramp warm-up");
+  await closeGroup(ctx, server, "warm");
+
+  const sample = async (): Promise<ProcSample> => {
+    await collectGarbage(server.proc);
+    return sampleProcess(server.proc.pid);
+  };
+  const idle = await sample();
+  const room =
+    Math.min(openFilesLimit(server.proc.pid) - idle.openFiles, openFilesLimit(client.pid) - sampleProcess(client.pid).openFiles) - FD_MARGIN;
+  const top = sizes.capacity.steps[sizes.capacity.steps.length - 1] ?? 0;
+  const fixed: Segment[] = [
+    ...sizes.fanout.sizes.map((size, i) => ({ group: groups.fanout(size), projects: [projects.fanout[i] ?? { id: "", cookie: "" }], count: size })),
+    { group: groups.steady, projects: projects.spread, count: projects.spread.length * sizes.steady.perProject },
+  ];
+  const held = fixed.reduce((n, s) => n + s.count, 0);
+  const segments: Segment[] = [...fixed, { group: groups.extra, projects: projects.spread, count: Math.max(0, Math.min(top, room) - held) }];
+
+  const steps: CapacityStep[] = [];
+  let total = 0;
+  let setup: OpenResult | null = null;
+  const thresholds = sizes.capacity.steps.map((t) => Math.min(t, room));
+  for (const segment of segments) {
+    let left = segment.count;
+    while (left > 0) {
+      const next = thresholds.find((t) => t > total) ?? Number.POSITIVE_INFINITY;
+      const count = Math.min(left, next - total);
+      const r = await client.call("open", { group: segment.group, target, projects: segment.projects, count, concurrency: sizes.openConcurrency });
+      if (r.failed > 0) ctx.problems.fail(`${server.name}: ${r.failed} connection(s) of ${segment.group} failed: ${r.errors.join("; ")}`);
+      setup ??= r;
+      total += r.opened;
+      left -= count;
+      if (thresholds.includes(total)) {
+        const s = await sample();
+        steps.push({ connections: total, rssBytes: s.rssBytes, aboveIdleBytes: s.rssBytes - idle.rssBytes, perConnectionBytes: (s.rssBytes - idle.rssBytes) / total, openFiles: s.openFiles });
+        ctx.log(`  ${server.name}: ${total} held, RSS ${(s.rssBytes / 2 ** 20).toFixed(1)} MB (+${((s.rssBytes - idle.rssBytes) / 2 ** 20).toFixed(1)} MB), ${r.perSecond.toFixed(0)} conn/s`);
+      }
+    }
+  }
+  // Every extra connection is still live: one broadcast to a spread project reaches all of its connections.
+  const check = await client.call("broadcast", { group: groups.extra, target, projectId: projects.spread[0]?.id ?? "", tag: "ramp-check", payloadBytes: sizes.payloadBytes, deadlineMs: 30_000 });
+  ctx.problems.miss(server.name, check.misses + check.unexpected, "capacity liveness check");
+  await closeGroup(ctx, server, groups.extra);
+  const cappedBy = room < top ? `open-files limit (ulimit -n ${openFilesLimit(server.proc.pid)}): ${Math.min(top, room)} of ${top}` : null;
+  if (!setup) throw new Error("the ramp opened no connection");
+  return { capacity: { idleRssBytes: idle.rssBytes, steps, cappedBy }, setup };
+}

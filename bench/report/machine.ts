@@ -1,0 +1,36 @@
+import { cpus, platform, release, totalmem } from "node:os";
+import { openFilesLimit } from "../lib/proc";
+import type { Machine } from "./types";
+
+export function describeMachine(loadBefore: number, loadAfter: number): Machine {
+  const list = cpus();
+  return {
+    cores: list.length,
+    cpuModel: list[0]?.model.trim() ?? "unknown",
+    node: process.version,
+    platform: `${platform()} ${release()}`,
+    totalMemoryBytes: totalmem(),
+    openFilesLimit: openFilesLimit(process.pid),
+    loadAverage1m: { before: loadBefore, after: loadAfter },
+  };
+}
+
+/** How each figure is obtained, stored with the results so a JSON file explains itself. */
+export const METHOD: Record<string, string> = {
+  latency:
+    "Receipt wall clock in the load client (performance.timeOrigin + performance.now(), taken when the socket's data arrives) minus the stamp the server put in the event's message just before publish (same clock, same machine). Identical on both servers: each has the same POST /api/test/projects/:id/publish trigger; Genstream's calls getStreamingService().publish().",
+  fanout: "Per broadcast: p50/p99/max over every connection; the table shows the median of those over the measured broadcasts (warm-up broadcasts excluded). Broadcasts alternate between the servers; both hold their connections throughout.",
+  steady:
+    "Open-loop load paced by the server: each event is stamped with the time it was due, so a server that falls behind shows it as latency. A step is sustained when nothing is missed and the median latency of the events due in its last quarter is within max(3x, +50 ms) of the first quarter's (a server that falls behind queues: its lag grows by step length x overload). Server CPU = utime+stime from /proc/<pid>/stat around the step.",
+  capacity:
+    "Server RSS (VmRSS from /proc/<pid>/status) with N connections held, minus the same process's RSS after warm-up and before any benchmark connection (for Genstream that process also holds Next.js, PGlite and the TypeScript checker). Every sample follows a full GC in the server (SIGUSR2 hook preloaded by the bench, both servers). Per connection = (RSS - idle) / N at the top step. N is capped by the open-files limit (ulimit -n) of the server process.",
+  serverPublish:
+    "Measured inside each server around one publish: from just before it to the setImmediate after it, i.e. serialisation, every res.write and the next-tick flush of the corked sockets (syscalls) — the server's whole share of a broadcast, independent of how fast the load client reads.",
+  client:
+    "One load-client process (raw net sockets with onread, hand-written HTTP/chunked/SSE parsing), started with --expose-gc and collecting before each measurement; its event-loop delay during each measurement is reported. With 2 cores, client and server compete: when the client's read time per socket exceeds the server's write time, end-to-end fan-out latency is client-bound for both servers.",
+  setup:
+    "The first segment of the capacity ramp: fresh connections (the first fan-out size) into an otherwise idle server, openConcurrency handshakes in flight; rate = ready connections / wall time; per connection, connect() to the `ready` frame. Includes the app's per-connection session and project checks.",
+  ramp:
+    "Each server's connections are opened once, by one ramp: the fan-out groups (one project each), the steady-state group (projects x perProject), then extra connections spread over the projects up to the top capacity step; the extra ones are closed after the RSS reading, the others are reused by the fan-out and steady-state phases. Each server has its own load-client process (open-files limit).",
+  e2e: "A fresh project and stream per send; time from calling message.send (tRPC over HTTP, superjson) to the run.started frame on that stream, through the embedded Inngest executor. Each send waits for the previous run to finish.",
+};

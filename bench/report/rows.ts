@@ -1,0 +1,48 @@
+import type { Row, Measurements } from "./types";
+
+const MB = 2 ** 20;
+
+function row(figure: string, unit: string, baseline: number | null, genstream: number | null, target = ""): Row {
+  const ratio = baseline !== null && genstream !== null && baseline !== 0 && Number.isFinite(baseline) && Number.isFinite(genstream) ? genstream / baseline : null;
+  return { figure, unit, baseline, genstream, ratio, target };
+}
+
+/** The table: one row per figure, in the issue's order (fan-out, steady state, capacity, setup, end to end). */
+export function buildRows(m: Measurements): Row[] {
+  const rows: Row[] = [];
+  for (const f of m.fanout) {
+    const n = f.connections.toLocaleString("en-US");
+    rows.push(row(`fan-out ${n} conns: p50`, "ms", f.baseline.p50, f.genstream.p50));
+    rows.push(row(`fan-out ${n} conns: p99`, "ms", f.baseline.p99, f.genstream.p99, "<= 1.5x"));
+    rows.push(row(`fan-out ${n} conns: max`, "ms", f.baseline.max, f.genstream.max));
+    rows.push(row(`fan-out ${n} conns: server publish (serialise + all writes)`, "ms", f.baseline.serverPublishMs, f.genstream.serverPublishMs));
+  }
+  const s = m.steady;
+  const shape = `${s.projects}x${s.perProject}`;
+  rows.push(row(`steady ${shape}: max sustained deliveries/s`, "/s", s.baseline.maxSustainedDeliveriesPerSec, s.genstream.maxSustainedDeliveriesPerSec));
+  const at = s.comparedAtEventsPerSec;
+  const stepAt = (name: "baseline" | "genstream") => s[name].steps.find((x) => x.offeredEventsPerSec === at) ?? null;
+  const b = stepAt("baseline");
+  const g = stepAt("genstream");
+  const load = at === null ? "(no common rate)" : `@${(b?.offeredDeliveriesPerSec ?? 0).toLocaleString("en-US")}/s${s.comparedAtSustained ? "" : " (not sustained)"}`;
+  rows.push(row(`steady ${shape}: server CPU per 1k deliveries ${load}`, "ms", b?.cpuMsPer1kDeliveries ?? null, g?.cpuMsPer1kDeliveries ?? null));
+  rows.push(row(`steady ${shape}: deliveries per CPU-second ${load}`, "/s", b?.deliveriesPerCpuSecond ?? null, g?.deliveriesPerCpuSecond ?? null, ">= 0.6x"));
+  const cb = m.capacity.baseline;
+  const cg = m.capacity.genstream;
+  rows.push(row("capacity: idle RSS (before connections)", "MB", cb.idleRssBytes / MB, cg.idleRssBytes / MB));
+  cb.steps.forEach((step, i) => {
+    const other = cg.steps[i];
+    rows.push(row(`capacity: RSS above idle @${step.connections.toLocaleString("en-US")} held`, "MB", step.aboveIdleBytes / MB, other ? other.aboveIdleBytes / MB : null));
+  });
+  const top = (c: typeof cb) => c.steps[c.steps.length - 1];
+  const tb = top(cb);
+  const tg = top(cg);
+  rows.push(row(`capacity: RSS per held connection @${(tg?.connections ?? 0).toLocaleString("en-US")}`, "KB", tb ? tb.perConnectionBytes / 1024 : null, tg ? tg.perConnectionBytes / 1024 : null, "<= 1.5x @ >= 20k"));
+  rows.push(row("setup: new connections/s", "/s", m.setup.baseline.perSecond, m.setup.genstream.perSecond));
+  rows.push(row("setup: connect -> ready p50", "ms", m.setup.baseline.readyMs.p50, m.setup.genstream.readyMs.p50));
+  rows.push(row("setup: connect -> ready p99", "ms", m.setup.baseline.readyMs.p99, m.setup.genstream.readyMs.p99));
+  const e = m.e2e;
+  rows.push(row("end to end: send -> run.started p50", "ms", null, e.ran ? e.runStartedMs.p50 : null, "<= 100 ms"));
+  rows.push(row("end to end: send -> run.started p95", "ms", null, e.ran ? e.runStartedMs.p95 : null));
+  return rows;
+}

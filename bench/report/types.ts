@@ -1,0 +1,52 @@
+import type { OpenResult } from "../client/pool";
+import type { E2ePhaseResult } from "../phases/e2e";
+import type { FanoutResult } from "../phases/fanout";
+import type { CapacityResult } from "../phases/ramp";
+import type { SteadyPhaseResult } from "../phases/steady";
+
+/** One line of the printed table (and of the JSON): ratio is always Genstream / baseline. */
+export interface Row {
+  figure: string;
+  unit: string;
+  baseline: number | null;
+  genstream: number | null;
+  ratio: number | null;
+  target: string;
+}
+
+export interface TargetVerdict {
+  target: string;
+  status: "pass" | "FAIL" | "unverified";
+  detail: string;
+}
+
+export interface Machine {
+  cores: number;
+  cpuModel: string;
+  node: string;
+  platform: string;
+  totalMemoryBytes: number;
+  openFilesLimit: number;
+  /** 1-minute load average when the run started and ended: other work on the machine skews every figure. */
+  loadAverage1m: { before: number; after: number };
+}
+
+export interface Measurements {
+  capacity: { baseline: CapacityResult; genstream: CapacityResult };
+  setup: { baseline: OpenResult; genstream: OpenResult };
+  fanout: FanoutResult[];
+  steady: SteadyPhaseResult;
+  e2e: E2ePhaseResult;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  mode: "quick" | "full";
+  durationMs: number;
+  machine: Machine;
+  method: Record<string, string>;
+  table: Row[];
+  targets: TargetVerdict[];
+  correctness: { misses: Record<"baseline" | "genstream", number>; problems: string[] };
+  measurements: Measurements;
+}

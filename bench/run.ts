@@ -1,0 +1,111 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import path from "node:path";
+import { ServerProcess } from "./lib/child";
+import { LoadClient } from "./lib/load-client";
+import { parseOptions } from "./options";
+import { measureRamp } from "./phases/ramp";
+import { Problems, type BenchServer, type PhaseContext } from "./phases/context";
+import { measureE2e } from "./phases/e2e";
+import { measureFanout } from "./phases/fanout";
+import { createProjects } from "./phases/projects";
+import { measureSteady } from "./phases/steady";
+import { describeMachine, METHOD } from "./report/machine";
+import { formatReport } from "./report/print";
+import { buildRows } from "./report/rows";
+import { judgeTargets } from "./report/targets";
+import type { BenchReport, Measurements } from "./report/types";
+import { appEnv, ensureBuild, freePort, startApp, startBaseline } from "./servers";
+
+/**
+ * `npm run bench [-- --quick] [--profile] [--build]`: the bare node:http baseline and Genstream's own
+ * stream path (production server entry), measured side by side by a separate load-client process.
+ * Prints one table, writes bench/results/<timestamp>.json. Exit 1 when the harness broke or any
+ * delivery was missed; targets are reported, not asserted.
+ */
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  const { sizes } = options;
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const runId = startedAt.toISOString().replace(/[:.]/g, "-");
+  const profileDir = options.profile ? path.resolve("bench/results/profiles", runId) : undefined;
+  const log = (line: string): void => console.log(line);
+
+  await ensureBuild(options.build);
+  const [basePort, appPort, execPort] = [await freePort(), await freePort(), await freePort()];
+  const { env, cleanup } = appEnv(appPort, execPort);
+  const loadBefore = loadavg()[0] ?? 0;
+  if (loadBefore > cpus().length / 2) {
+    log(`Warning: load average ${loadBefore.toFixed(2)} on ${cpus().length} cores before the run — other processes compete for the CPU; figures will be noisy.`);
+  }
+  const started: Array<ServerProcess | LoadClient> = [];
+  try {
+    log(`Starting baseline, app (production) and two load clients${profileDir ? ` — CPU profiles in ${profileDir}` : ""}`);
+    const boot = await Promise.allSettled([startBaseline(basePort, profileDir), startApp(env, profileDir), LoadClient.start(), LoadClient.start()] as const);
+    for (const b of boot) if (b.status === "fulfilled") started.push(b.value);
+    const [baseline, app, baselineClient, appClient] = boot.map((b) => {
+      if (b.status === "rejected") throw b.reason;
+      return b.value;
+    }) as [ServerProcess, ServerProcess, LoadClient, LoadClient];
+    const servers: [BenchServer, BenchServer] = [
+      { name: "baseline", target: { host: "127.0.0.1", port: basePort }, proc: baseline, client: baselineClient },
+      { name: "genstream", target: { host: "127.0.0.1", port: appPort }, proc: app, client: appClient },
+    ];
+    const fanoutCount = sizes.fanout.sizes.length;
+    const all = await createProjects(`http://127.0.0.1:${appPort}`, fanoutCount + sizes.projects, "bench");
+    const projects = { fanout: all.slice(0, fanoutCount), spread: all.slice(fanoutCount) };
+    const ctx: PhaseContext = { servers, sizes, projects, problems: new Problems(), log };
+
+    log("Capacity ramp (RSS with connections held; connection setup)");
+    const ramps = { baseline: await measureRamp(ctx, servers[0]), genstream: await measureRamp(ctx, servers[1]) };
+    const capacity = { baseline: ramps.baseline.capacity, genstream: ramps.genstream.capacity };
+    const setup = { baseline: ramps.baseline.setup, genstream: ramps.genstream.setup };
+    for (const [name, r] of Object.entries(setup)) {
+      log(`  setup ${name}: ${r.perSecond.toFixed(0)} conn/s, ready p50 ${r.readyMs.p50.toFixed(1)} ms p99 ${r.readyMs.p99.toFixed(1)} ms`);
+    }
+    log("Fan-out latency");
+    const fanout = [];
+    for (const [i, size] of sizes.fanout.sizes.entries()) fanout.push(await measureFanout(ctx, size, projects.fanout[i]?.id ?? ""));
+    log("Steady state");
+    const steady = await measureSteady(ctx);
+    log("End to end (message.send -> run.started)");
+    const e2e = await measureE2e(ctx, env);
+
+    const measurements: Measurements = { capacity, setup, fanout, steady, e2e };
+    const report: BenchReport = {
+      startedAt: startedAt.toISOString(),
+      mode: sizes.mode,
+      durationMs: performance.now() - t0,
+      machine: describeMachine(loadBefore, loadavg()[0] ?? 0),
+      method: METHOD,
+      table: buildRows(measurements),
+      targets: judgeTargets(measurements),
+      correctness: { misses: ctx.problems.misses, problems: ctx.problems.notes },
+      measurements,
+    };
+    log(`\n${formatReport(report)}`);
+    mkdirSync("bench/results", { recursive: true });
+    const file = path.join("bench/results", `${runId}.json`);
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    log(`\nWrote ${file}`);
+    if (profileDir) log(`CPU profiles (written when the servers exit): ${profileDir}/{baseline,app}/ — summarise with: npx tsx bench/profile-summary.ts <file.cpuprofile>`);
+    return ctx.problems.failed ? 1 : 0;
+  } catch (err) {
+    for (const p of started) {
+      if (p instanceof ServerProcess) console.error(`--- ${p.name} (${p.running ? "running" : "exited"}), last log lines ---\n${p.tail(15)}`);
+    }
+    throw err;
+  } finally {
+    await Promise.all(started.map((p) => p.stop()));
+    cleanup();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);

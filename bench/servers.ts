@@ -1,0 +1,91 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ServerProcess } from "./lib/child";
+
+/** Starting the three server processes of a run: the baseline, the app (production) and its executor. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== "object" || address === null) throw new Error("no port");
+  return address.port;
+}
+
+/**
+ * How both servers are started: tsx as `npm start` does, plus an inert SIGUSR2 -> full-GC hook used
+ * only before RSS samples, plus `--cpu-prof` into <profileDir>/<name>/ when profiling (the main
+ * thread's profile is the largest file; tsx's loader thread writes its own).
+ */
+function nodeArgs(name: string, script: string, profileDir: string | undefined): string[] {
+  const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", path.join(profileDir, name)] : [];
+  return [...profile, "--expose-gc", "--import", "tsx", "--import", "./bench/lib/gc-on-signal.ts", script];
+}
+
+/** Full GC in the server (see gc-on-signal.ts); resolves on its log line. */
+export async function collectGarbage(proc: ServerProcess): Promise<void> {
+  const done = proc.waitFor((l) => l.msg === "bench gc done");
+  proc.child.kill("SIGUSR2");
+  const line = await done;
+  if (line.collected !== true) throw new Error(`${proc.name}: gc() is not exposed`);
+}
+
+const listening = (l: Record<string, unknown>): boolean => l.msg === "server listening";
+
+export async function startBaseline(port: number, profileDir: string | undefined): Promise<ServerProcess> {
+  const proc = new ServerProcess("baseline", nodeArgs("baseline", "bench/baseline/server.ts", profileDir), { ...process.env, PORT: String(port) });
+  await proc.waitFor(listening);
+  return proc;
+}
+
+/** `next build` when there is no production build (or when asked to); the stream path itself runs from source via tsx. */
+export async function ensureBuild(force: boolean): Promise<void> {
+  if (!force && existsSync(".next/BUILD_ID")) return;
+  console.log(force ? "Rebuilding: npx next build" : "No production build (.next/BUILD_ID missing): running npx next build first");
+  // The build renders pages that reach the auth setup, which production refuses without a secret.
+  const env = { ...process.env, BETTER_AUTH_SECRET: process.env.BETTER_AUTH_SECRET ?? randomBytes(33).toString("base64url") };
+  const code = await new Promise<number | null>((resolve) => spawn("npx", ["next", "build"], { stdio: "inherit", env }).once("exit", resolve));
+  if (code !== 0) throw new Error(`next build failed (exit ${code}); the benchmark needs a production build`);
+}
+
+/** The app's environment; without DATABASE_URL a fresh PGlite directory, removed by `cleanup`. */
+export function appEnv(port: number, executorPort: number): { env: NodeJS.ProcessEnv; cleanup: () => void } {
+  const dir = process.env.DATABASE_URL ? null : mkdtempSync(path.join(tmpdir(), "genstream-bench-"));
+  const database: Record<string, string> = dir === null ? { DATABASE_URL: process.env.DATABASE_URL ?? "" } : { PGLITE_DIR: dir };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...database,
+    NODE_ENV: "production",
+    PORT: String(port),
+    HOSTNAME: "127.0.0.1",
+    GENSTREAM_TEST_CONTROLS: "1",
+    // Production refuses to start without a session secret; the bench's users live only in this run's database.
+    BETTER_AUTH_SECRET: randomBytes(33).toString("base64url"),
+    // One bench user holds thousands of streams; the per-user limit protects real deployments, not this one.
+    GENSTREAM_MAX_STREAMS_PER_USER: "1000000",
+    INNGEST_DEV: `http://127.0.0.1:${executorPort}`,
+    GENSTREAM_EXECUTOR_PORT: String(executorPort),
+    GENSTREAM_APP_URL: `http://127.0.0.1:${port}/api/inngest`,
+  };
+  return { env, cleanup: () => dir !== null && rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The app exactly as `npm start` runs it (`tsx server.ts`, NODE_ENV=production), handshake on its log line. */
+export async function startApp(env: NodeJS.ProcessEnv, profileDir: string | undefined): Promise<ServerProcess> {
+  const proc = new ServerProcess("app", nodeArgs("app", "server.ts", profileDir), env);
+  await proc.waitFor(listening);
+  return proc;
+}
+
+/** The embedded Inngest executor; resolves once it has synced the app's functions. */
+export async function startExecutor(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
+  const proc = new ServerProcess("executor", ["--import", "tsx", "inngest/local/main.ts"], env);
+  const synced = proc.waitFor((l) => l.msg === "sync succeeded" || l.msg === "sync refused functions" || l.msg === "local executor not started");
+  const line = await synced;
+  if (line.msg !== "sync succeeded") throw new Error(`executor: ${String(line.msg)}\n${proc.tail()}`);
+  return proc;
+}

@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { LogTap, type LogLine } from "./log-tap";
+
+/**
+ * One production app server plus its embedded Inngest executor, as `npm start` runs them, on ports
+ * of their own. Readiness is a handshake: each process's own "listening" log line, never a timer.
+ * Both processes' JSON log lines are kept (`appLog`, `executorLog`) so tests can wait on them.
+ */
+export interface AppServerOptions {
+  port: number;
+  executorPort: number;
+  env?: Record<string, string>;
+  /** Variables of the test runner's environment the servers must not inherit (e.g. REDIS_URL). */
+  unsetEnv?: readonly string[];
+}
+
+function stop(child: ChildProcess | null): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
+
+export class AppServer {
+  readonly baseURL: string;
+  readonly executorURL: string;
+  private app: ChildProcess | null = null;
+  private executor: ChildProcess | null = null;
+  private appTap: LogTap | null = null;
+  private executorTap: LogTap | null = null;
+  private listening: LogLine | null = null;
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(private readonly options: AppServerOptions) {
+    this.baseURL = `http://127.0.0.1:${options.port}`;
+    this.executorURL = `http://127.0.0.1:${options.executorPort}`;
+    const database: Record<string, string> = process.env.DATABASE_URL
+      ? { DATABASE_URL: process.env.DATABASE_URL }
+      : { PGLITE_DIR: mkdtempSync(path.join(tmpdir(), "genstream-e2e-")) };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...database,
+      NODE_ENV: "production",
+      PORT: String(options.port),
+      HOSTNAME: "127.0.0.1",
+      INNGEST_DEV: this.executorURL,
+      GENSTREAM_EXECUTOR_PORT: String(options.executorPort),
+      GENSTREAM_APP_URL: `${this.baseURL}/api/inngest`,
+      GENSTREAM_TEST_CONTROLS: "1",
+      LOG_LEVEL: "info",
+      ...options.env,
+    };
+    for (const name of options.unsetEnv ?? []) delete env[name];
+    this.env = env;
+  }
+
+  /** The app's log lines since its last (re)start. */
+  get appLog(): LogTap {
+    if (!this.appTap) throw new Error("app server not started");
+    return this.appTap;
+  }
+
+  get executorLog(): LogTap {
+    if (!this.executorTap) throw new Error("executor not started");
+    return this.executorTap;
+  }
+
+  /** The event log backend the running app reported when it started listening. */
+  get eventLogKind(): "memory" | "redis" {
+    return this.listening?.eventLog === "redis" ? "redis" : "memory";
+  }
+
+  /** Starts both; if either fails, stops the other, so a failed start leaves no process behind. */
+  async start(): Promise<void> {
+    const results = await Promise.allSettled([this.startExecutor(), this.startApp()]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (!failed) return;
+    await this.stop();
+    throw failed.reason;
+  }
+
+  async startExecutor(): Promise<void> {
+    const child = spawn(process.execPath, ["--import", "tsx", "inngest/local/main.ts"], { env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+    this.executor = child;
+    this.executorTap = new LogTap(child, "executor");
+    await this.ready(this.executorTap, "executor", "local executor listening");
+  }
+
+  async startApp(): Promise<void> {
+    const child = spawn(process.execPath, ["--import", "tsx", "server.ts"], { env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+    this.app = child;
+    this.appTap = new LogTap(child, "app");
+    this.listening = await this.ready(this.appTap, "app", "server listening");
+  }
+
+  /** Stops the job engine only (an outage); startExecutor() brings it back. */
+  async stopExecutor(): Promise<void> {
+    await stop(this.executor);
+  }
+
+  /** Stops and starts the app server only; the executor keeps its runs and retries the app meanwhile. */
+  async restartApp(): Promise<void> {
+    await stop(this.app);
+    await this.startApp();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([stop(this.app), stop(this.executor)]);
+  }
+
+  private async ready(tap: LogTap, name: string, msg: string): Promise<LogLine> {
+    try {
+      return await tap.waitForMsg(msg);
+    } catch (error) {
+      throw new Error(`${name} was not ready: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { expect, type Locator, type Page } from "@playwright/test";
+import { STEP_NAMES, type StepName } from "../../src/streaming/protocol";
+
+/** Page object for a project page: everything a test touches goes through test ids. */
+export class ProjectPage {
+  readonly status: Locator;
+  readonly input: Locator;
+  readonly send: Locator;
+  readonly runPanel: Locator;
+  readonly messages: Locator;
+  readonly sendError: Locator;
+
+  constructor(readonly page: Page) {
+    this.status = page.getByTestId("connection-status");
+    this.input = page.getByTestId("composer-input");
+    this.send = page.getByTestId("send-button");
+    this.runPanel = page.getByTestId("run-panel");
+    this.messages = page.getByTestId("message");
+    this.sendError = page.getByTestId("send-error");
+  }
+
+  async goto(baseURL: string, projectId: string): Promise<void> {
+    await this.page.goto(`${baseURL}/projects/${projectId}`);
+  }
+
+  async expectReady(): Promise<void> {
+    await expect(this.status).toHaveAttribute("data-status", "ready");
+  }
+
+  async sendMessage(content: string): Promise<void> {
+    await this.input.fill(content);
+    await expect(this.send).toBeEnabled();
+    await this.send.click();
+  }
+
+  step(name: StepName): Locator {
+    return this.page.getByTestId(`step-${name}`);
+  }
+
+  async expectRunStatus(status: "running" | "completed" | "failed" | "cancelled"): Promise<void> {
+    await expect(this.runPanel).toHaveAttribute("data-run-status", status);
+  }
+
+  async expectAllStepsCompleted(): Promise<void> {
+    for (const name of STEP_NAMES) await expect(this.step(name)).toHaveAttribute("data-state", "completed");
+  }
+
+  assistantMessages(): Locator {
+    return this.page.locator('[data-testid="message"][data-role="assistant"]');
+  }
+
+  /** The ids of the events this tab applied, in order (the page's hidden stream log). */
+  async receivedIds(): Promise<string[]> {
+    const ids = (await this.page.getByTestId("stream-log").getAttribute("data-ids")) ?? "";
+    return ids === "" ? [] : ids.split(" ");
+  }
+
+  /** The run panel's step rows, in display order, as `{ name, state, attempt }`. */
+  async stepRows(): Promise<{ name: string; state: string; attempt: number }[]> {
+    return this.runPanel.locator("ol.steps > li").evaluateAll((rows) =>
+      rows.map((row) => ({
+        name: (row.getAttribute("data-testid") ?? "").replace(/^step-/, ""),
+        state: row.getAttribute("data-state") ?? "",
+        attempt: Number(row.getAttribute("data-attempt")),
+      })),
+    );
+  }
+}
+
+export class HomePage {
+  constructor(readonly page: Page) {}
+
+  async createProject(baseURL: string, name: string): Promise<string> {
+    await this.page.goto(baseURL);
+    await this.page.getByTestId("project-name-input").fill(name);
+    await this.page.getByTestId("create-project").click();
+    await this.page.waitForURL(/\/projects\/[a-z0-9]+$/);
+    const id = new URL(this.page.url()).pathname.split("/").pop();
+    if (!id) throw new Error("no project id in URL");
+    return id;
+  }
+}

@@ -1,0 +1,15 @@
+import type { ApiPlan } from "../../src/generation";
+import { describePlan } from "../../src/generation";
+import type { StepName } from "../../src/streaming/protocol";
+
+/** The assistant's message for a generated version: what it built and what changed. */
+export function assistantReply(plan: ApiPlan, changes: string[], version: number): string {
+  const lines = [`Generated ${plan.title}, version ${version}.`, "", ...describePlan(plan).map((l) => `- ${l}`)];
+  if (changes.length > 0) lines.push("", "Changes:", ...changes.map((c) => `- ${c}`));
+  lines.push("", "The OpenAPI 3.1 document and the TypeScript handlers are below.");
+  return lines.join("\n");
+}
+
+export function failureReply(reason: string, step: StepName | undefined): string {
+  return `The generation failed${step ? ` at step ${step}` : ""}: ${reason}\nSend the message again, or rephrase it.`;
+}

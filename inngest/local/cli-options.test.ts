@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { resolveCliOptions } from "./cli-options";
+
+describe("CLI options", () => {
+  it("defaults to the dev server port and the app's /api/inngest", () => {
+    expect(resolveCliOptions({})).toEqual({ start: true, port: 8288, host: "127.0.0.1", appUrl: "http://127.0.0.1:3000/api/inngest" });
+    expect(resolveCliOptions({ PORT: "4000", INNGEST_DEV: "1" })).toMatchObject({ port: 8288, appUrl: "http://127.0.0.1:4000/api/inngest" });
+  });
+
+  it("takes the port from a local INNGEST_DEV URL unless GENSTREAM_EXECUTOR_PORT says otherwise", () => {
+    expect(resolveCliOptions({ INNGEST_DEV: "http://127.0.0.1:9999" })).toMatchObject({ start: true, port: 9999 });
+    expect(resolveCliOptions({ INNGEST_DEV: "http://localhost:9999", GENSTREAM_EXECUTOR_PORT: "7000" })).toMatchObject({ port: 7000 });
+    expect(resolveCliOptions({ GENSTREAM_APP_URL: "http://127.0.0.1:5000/x" })).toMatchObject({ appUrl: "http://127.0.0.1:5000/x" });
+  });
+
+  it.each([
+    [{ GENSTREAM_EXECUTOR: "off" }, "GENSTREAM_EXECUTOR=off"],
+    [{ INNGEST_EVENT_KEY: "key" }, "Inngest Cloud"],
+    [{ INNGEST_DEV: "0" }, "cloud mode"],
+    [{ INNGEST_DEV: "http://inngest.internal:8288" }, "real Inngest dev server"],
+  ])("starts nothing when a real Inngest is configured: %j", (env, reason) => {
+    const decision = resolveCliOptions(env);
+    expect(decision.start).toBe(false);
+    expect(decision.start === false && decision.reason).toContain(reason);
+  });
+
+  it("still starts with an event key when INNGEST_DEV points at it", () => {
+    expect(resolveCliOptions({ INNGEST_EVENT_KEY: "k", INNGEST_DEV: "http://127.0.0.1:8288" })).toMatchObject({ start: true });
+  });
+
+  it("signs requests only when INNGEST_SIGNING_KEY is set", () => {
+    expect(resolveCliOptions({})).not.toHaveProperty("signingKey");
+    expect(resolveCliOptions({ INNGEST_SIGNING_KEY: " " })).not.toHaveProperty("signingKey");
+    expect(resolveCliOptions({ INNGEST_SIGNING_KEY: "signkey-test-abc" })).toMatchObject({ start: true, signingKey: "signkey-test-abc" });
+  });
+
+  it("rejects invalid settings with a readable error", () => {
+    expect(() => resolveCliOptions({ GENSTREAM_EXECUTOR_PORT: "lots" })).toThrow("GENSTREAM_EXECUTOR_PORT");
+    expect(() => resolveCliOptions({ INNGEST_DEV: "maybe" })).toThrow("INNGEST_DEV");
+  });
+});

@@ -1,0 +1,58 @@
+import { z } from "zod";
+
+export const DEFAULT_EXECUTOR_PORT = 8288;
+
+const envSchema = z.object({
+  GENSTREAM_EXECUTOR: z.enum(["on", "off", "auto"]).optional(),
+  GENSTREAM_EXECUTOR_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  GENSTREAM_EXECUTOR_HOST: z.string().min(1).optional(),
+  GENSTREAM_APP_URL: z.url().optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  INNGEST_DEV: z.string().optional(),
+  INNGEST_EVENT_KEY: z.string().optional(),
+  INNGEST_SIGNING_KEY: z.string().optional(),
+});
+
+export type CliDecision =
+  /** `signingKey`: sign requests to the app (present only when INNGEST_SIGNING_KEY is set). */
+  | { start: true; port: number; host: string; appUrl: string; signingKey?: string }
+  | { start: false; reason: string };
+
+const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
+/** Read the executor's settings from the environment, or say why a real Inngest is in charge. */
+export function resolveCliOptions(env: Record<string, string | undefined>): CliDecision {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`invalid environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  const e = parsed.data;
+  const dev = e.INNGEST_DEV?.trim() || undefined;
+  if (e.GENSTREAM_EXECUTOR === "off") return { start: false, reason: "GENSTREAM_EXECUTOR=off" };
+  if (e.INNGEST_EVENT_KEY && dev === undefined) {
+    return { start: false, reason: "INNGEST_EVENT_KEY is set without INNGEST_DEV: Inngest Cloud is configured" };
+  }
+  if (dev === "0" || dev === "false") return { start: false, reason: `INNGEST_DEV=${dev}: the SDK is in cloud mode` };
+
+  let devPort: number | undefined;
+  if (dev !== undefined && dev !== "1" && dev !== "true") {
+    let url: URL;
+    try {
+      url = new URL(dev);
+    } catch {
+      throw new Error(`invalid environment: INNGEST_DEV must be 1, true or a URL, got "${dev}"`);
+    }
+    if (!LOCAL_HOSTS.has(url.hostname)) {
+      return { start: false, reason: `INNGEST_DEV points at ${url.host}: a real Inngest dev server is configured` };
+    }
+    devPort = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
+  }
+  const signingKey = e.INNGEST_SIGNING_KEY?.trim() || undefined;
+  return {
+    start: true,
+    port: e.GENSTREAM_EXECUTOR_PORT ?? devPort ?? DEFAULT_EXECUTOR_PORT,
+    host: e.GENSTREAM_EXECUTOR_HOST ?? "127.0.0.1",
+    appUrl: e.GENSTREAM_APP_URL ?? `http://127.0.0.1:${e.PORT ?? 3000}/api/inngest`,
+    ...(signingKey === undefined ? {} : { signingKey }),
+  };
+}

@@ -1,0 +1,57 @@
+import { log } from "../../src/lib/logger";
+import { resolveCliOptions } from "./cli-options";
+import { LocalExecutor } from "./executor";
+import { probePort } from "./port-probe";
+
+/**
+ * `tsx inngest/local/main.ts`: run the embedded executor where the Inngest dev server would
+ * listen, unless a real Inngest is configured or already there.
+ */
+async function main(): Promise<number> {
+  const decision = resolveCliOptions(process.env);
+  if (!decision.start) {
+    log.info({ reason: decision.reason }, "local executor not started");
+    return 0;
+  }
+  const { port, host, appUrl, signingKey } = decision;
+  if (port !== 0) {
+    const state = await probePort(host, port);
+    if (state === "ours") {
+      log.info({ port }, "local executor already running on this port, not starting another");
+      return 0;
+    }
+    if (state === "other") {
+      log.info({ port }, "something else (a real Inngest dev server?) answers on this port, local executor not started");
+      return 0;
+    }
+  }
+  const executor = new LocalExecutor({ appUrl, port, host, signingKey });
+  await executor.start();
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(1); // A second signal: the user insists.
+    stopping = true;
+    log.info({ signal }, "local executor shutting down");
+    executor.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, "local executor shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+  return -1;
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    log.error({ err: err instanceof Error ? err.message : String(err) }, "local executor failed to start");
+    process.exit(1);
+  },
+);

@@ -1,0 +1,23 @@
+import type { ServerEnv } from "../lib/env";
+
+/**
+ * Where the app is reached. With BETTER_AUTH_URL that one URL; otherwise localhost and 127.0.0.1 on
+ * PORT (both are used to open `npm run dev`), resolved per request from the Host header. Any other
+ * Host falls back to localhost, so a forged Host can never become a trusted origin.
+ */
+export interface AuthOrigins {
+  baseURL: string | { allowedHosts: string[]; fallback: string };
+  trustedOrigins: string[];
+}
+
+export function authOrigins(e: Pick<ServerEnv, "BETTER_AUTH_URL" | "PORT">): AuthOrigins {
+  if (e.BETTER_AUTH_URL) {
+    const origin = new URL(e.BETTER_AUTH_URL).origin;
+    return { baseURL: origin, trustedOrigins: [origin] };
+  }
+  const hosts = [`localhost:${e.PORT}`, `127.0.0.1:${e.PORT}`];
+  return {
+    baseURL: { allowedHosts: hosts, fallback: `http://${hosts[0]}` },
+    trustedOrigins: hosts.map((h) => `http://${h}`),
+  };
+}

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { stepNameSchema } from "../streaming/protocol";
+
+/**
+ * The run panel's state as the server reports it from the database (a tRPC query), used on page
+ * load and after a `reset`. Times are ms since epoch, the same clock as the events' `at`.
+ */
+
+export const RUN_STATUSES = ["running", "completed", "failed", "cancelled"] as const;
+export const runStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+export const STEP_STATES = ["pending", "running", "completed", "failed"] as const;
+export const stepStateSchema = z.enum(STEP_STATES);
+export type StepState = z.infer<typeof stepStateSchema>;
+
+const epochMs = z.number().int().nonnegative();
+
+export const stepSnapshotSchema = z.object({
+  name: stepNameSchema,
+  state: stepStateSchema,
+  attempt: z.number().int().nonnegative(),
+  startedAt: epochMs.nullable(),
+  completedAt: epochMs.nullable(),
+  durationMs: z.number().nonnegative().nullable(),
+});
+export type StepSnapshot = z.infer<typeof stepSnapshotSchema>;
+
+export const runSnapshotSchema = z.object({
+  runId: z.string().min(1),
+  messageId: z.string().min(1),
+  status: runStatusSchema,
+  startedAt: epochMs,
+  finishedAt: epochMs.nullable(),
+  reason: z.string().nullable(),
+  /** May omit steps that never started; the client fills them in as pending. */
+  steps: z.array(stepSnapshotSchema),
+});
+export type RunSnapshot = z.infer<typeof runSnapshotSchema>;
+
+export const runSnapshotListSchema = z.array(runSnapshotSchema);

@@ -1,0 +1,95 @@
+import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import type { StepName } from "../streaming/protocol";
+import { user } from "./auth-schema";
+
+export * from "./auth-schema";
+
+export const projects = pgTable(
+  "projects",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** The only user who may read or drive the project; deleting the user deletes it. */
+    ownerId: text("owner_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("projects_owner_created_idx").on(t.ownerId, t.createdAt)],
+);
+
+export type MessageRole = "user" | "assistant";
+/** Whether a user's message reached the job engine. A stored but undispatched message can be retried. */
+export type DispatchState = "pending" | "dispatched" | "failed";
+
+export const messages = pgTable(
+  "messages",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    role: text("role").$type<MessageRole>().notNull(),
+    content: text("content").notNull(),
+    /** For assistant messages: the run that produced it and the artifact version, if any. */
+    runId: text("run_id"),
+    artifactVersion: integer("artifact_version"),
+    dispatch: text("dispatch").$type<DispatchState>(),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("messages_project_created_idx").on(t.projectId, t.createdAt)],
+);
+
+export type RunStatus = "running" | "completed" | "failed" | "cancelled";
+export type StepState = "pending" | "running" | "completed" | "failed";
+export interface StoredStep {
+  name: StepName;
+  state: StepState;
+  attempt: number;
+  startedAt: number | null;
+  completedAt: number | null;
+  durationMs: number | null;
+}
+
+export const runs = pgTable(
+  "runs",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    messageId: text("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    status: text("status").$type<RunStatus>().notNull(),
+    steps: jsonb("steps").$type<StoredStep[]>().notNull(),
+    reason: text("reason"),
+    startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }).notNull(),
+    finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [uniqueIndex("runs_message_idx").on(t.messageId), index("runs_project_started_idx").on(t.projectId, t.startedAt)],
+);
+
+export const artifacts = pgTable(
+  "artifacts",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    runId: text("run_id").notNull(),
+    messageId: text("message_id").notNull(),
+    /** The generator's plan (validated by apiPlanSchema when read back). */
+    plan: jsonb("plan").$type<unknown>().notNull(),
+    openapi: text("openapi").notNull(),
+    files: jsonb("files").$type<{ path: string; content: string }[]>().notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("artifacts_project_version_idx").on(t.projectId, t.version)],
+);
+
+export type Project = typeof projects.$inferSelect;
+export type Message = typeof messages.$inferSelect;
+export type Run = typeof runs.$inferSelect;
+export type Artifact = typeof artifacts.$inferSelect;

@@ -1,0 +1,38 @@
+import type pino from "pino";
+import type { Db } from "../db/client";
+import { getDb } from "../db/client";
+import type { StreamingService } from "../streaming/service";
+import { getStreamingService } from "../streaming";
+import { log } from "../lib/logger";
+import { getAuth } from "../auth/server";
+import type { Auth, AuthSession } from "../auth/create-auth";
+import { sessionFromHeaders } from "../auth/session";
+import { getJobQueue, type JobQueue } from "./jobs";
+
+/** Who is calling: the signed-in user of the request's session cookie. */
+export type ContextUser = Pick<AuthSession["user"], "id" | "email" | "name">;
+
+export interface Context {
+  db: Db;
+  streaming: StreamingService;
+  jobs: JobQueue;
+  log: pino.Logger;
+  /** null without a valid session; `protectedProcedure` narrows it. */
+  user: ContextUser | null;
+}
+
+export type ContextDeps = Omit<Context, "user"> & { auth: Auth };
+
+/** A request's context from its headers (the session cookie), with explicit dependencies (tests). */
+export async function buildContext(deps: ContextDeps, headers: Headers): Promise<Context> {
+  const { auth, ...rest } = deps;
+  const session = await sessionFromHeaders(auth, headers);
+  const user = session ? { id: session.user.id, email: session.user.email, name: session.user.name } : null;
+  return { ...rest, user };
+}
+
+/** Called by the fetch adapter with the request's headers and by server components with `headers()`. */
+export async function createContext({ headers }: { headers: Headers }): Promise<Context> {
+  const [handle, auth] = await Promise.all([getDb(), getAuth()]);
+  return buildContext({ db: handle.db, streaming: getStreamingService(), jobs: getJobQueue(), log, auth }, headers);
+}

@@ -1,0 +1,38 @@
+import { inngest } from "../../inngest/client";
+import { apiCancel, apiIterate } from "../../inngest/events";
+
+/** The job engine as the API sees it: one narrow seam, so routers never build Inngest payloads. */
+export interface JobQueue {
+  iterate(input: { projectId: string; messageId: string }): Promise<void>;
+  cancel(input: { projectId: string; messageId: string; runId: string }): Promise<void>;
+}
+
+export class JobEngineUnavailableError extends Error {
+  override readonly name = "JobEngineUnavailableError";
+}
+
+export const inngestJobQueue: JobQueue = {
+  async iterate(data) {
+    try {
+      // The event id doubles as idempotency key: a re-sent message never starts a second run.
+      await inngest.send(apiIterate.create(data, { id: `iterate-${data.messageId}` }));
+    } catch (error) {
+      throw new JobEngineUnavailableError(`The job engine did not accept the run: ${errorMessage(error)}`, { cause: error });
+    }
+  },
+  async cancel(data) {
+    try {
+      await inngest.send(apiCancel.create(data, { id: `cancel-${data.runId}` }));
+    } catch (error) {
+      throw new JobEngineUnavailableError(`The job engine did not accept the cancel: ${errorMessage(error)}`, { cause: error });
+    }
+  },
+};
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function getJobQueue(): JobQueue {
+  return inngestJobQueue;
+}

@@ -1,0 +1,66 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import type { StreamingService } from "../streaming/service";
+import { matchStreamPath } from "../streaming/route";
+import { checkRequestBody, rejectBody } from "./body-limit";
+import { applySecurityHeaders, parseRequestUrl, pinClientIp, rejectMalformedUrl } from "./request-guards";
+import type { StreamSlots } from "./stream-limits";
+import { handleTestControl } from "./test-controls";
+
+export interface RequestListenerDeps {
+  streaming: StreamingService;
+  slots: StreamSlots;
+  log: Logger;
+  trustProxy: boolean;
+  testControls: boolean;
+  /** Everything that is not a stream: Next in server.ts, the tRPC fetch handler in tests. */
+  fallback: (req: IncomingMessage, res: ServerResponse) => unknown;
+}
+
+/**
+ * The app server's front door, before Next: security headers on every response, the client IP
+ * pinned, malformed URLs and oversized bodies refused, project streams served from node:http.
+ * It never throws: a hostile request must not end the process.
+ */
+export function createRequestListener(deps: RequestListenerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    try {
+      const url = parseRequestUrl(req.url);
+      if (!url) {
+        applySecurityHeaders(res, "/api/");
+        rejectMalformedUrl(res);
+        return;
+      }
+      applySecurityHeaders(res, url.pathname);
+      pinClientIp(req, deps.trustProxy);
+      const stream = req.method === "GET" ? matchStreamPath(url.pathname) : null;
+      if (stream) {
+        deps.slots.bind(req, res);
+        void deps.streaming.handle(req, res, stream.projectId);
+        return;
+      }
+      const refused = checkRequestBody(req, url.pathname);
+      if (refused) {
+        deps.log.info({ path: url.pathname, status: refused.status, contentLength: req.headers["content-length"] ?? null }, "request body refused");
+        rejectBody(res, url.pathname, refused);
+        return;
+      }
+      if (deps.testControls && url.pathname.startsWith("/api/test/")) {
+        handleTestControl(req, res, url).catch((err: unknown) => failed(deps.log, res, err));
+        return;
+      }
+      Promise.resolve(deps.fallback(req, res)).catch((err: unknown) => failed(deps.log, res, err));
+    } catch (err) {
+      failed(deps.log, res, err);
+    }
+  };
+}
+
+function failed(log: Logger, res: ServerResponse, err: unknown): void {
+  log.error({ err }, "request failed");
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(500, { "Content-Type": "application/json", Connection: "close" }).end(JSON.stringify({ code: "INTERNAL", message: "The request failed on the server" }));
+}

@@ -1,0 +1,58 @@
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { createTRPCRouter, projectIdSchema, projectProcedure } from "../trpc";
+import { rowIdSchema } from "../text-input";
+import { findArtifact } from "../../db/queries/artifacts";
+import { findRun, finishRun } from "../../db/queries/runs";
+import { JobEngineUnavailableError } from "../jobs";
+import { getMetrics } from "../../lib/metrics";
+
+export const generationRouter = createTRPCRouter({
+  /** One stored version of the project's generated API: plan, OpenAPI document and TypeScript files. */
+  artifact: projectProcedure
+    .input(z.object({ projectId: projectIdSchema, version: z.number().int().positive().max(2_147_483_647, "version is out of range") }))
+    .query(async ({ ctx, input }) => {
+      const artifact = await findArtifact(ctx.db, ctx.project.id, input.version);
+      if (!artifact) throw new TRPCError({ code: "NOT_FOUND", message: `Version ${input.version} does not exist` });
+      return { version: artifact.version, openapi: artifact.openapi, files: artifact.files, createdAt: artifact.createdAt };
+    }),
+
+  /**
+   * Cancels a running generation. The job engine stops it at its next step boundary (cancelOn);
+   * the run is stored as cancelled and every tab receives run.cancelled.
+   */
+  cancel: projectProcedure
+    .input(z.object({ projectId: projectIdSchema, runId: rowIdSchema }))
+    .mutation(async ({ ctx, input }) => {
+      const run = await findRun(ctx.db, input.runId);
+      if (!run || run.projectId !== ctx.project.id) {
+        throw new TRPCError({ code: "NOT_FOUND", message: `Run ${input.runId} does not exist in this project` });
+      }
+      if (run.status !== "running") {
+        throw new TRPCError({ code: "CONFLICT", message: `Run is already ${run.status}` });
+      }
+      try {
+        await ctx.jobs.cancel({ projectId: run.projectId, messageId: run.messageId, runId: run.id });
+      } catch (error) {
+        throw new TRPCError({
+          code: "SERVICE_UNAVAILABLE",
+          message: error instanceof JobEngineUnavailableError ? error.message : "The job engine is unavailable",
+          cause: error,
+        });
+      }
+      const reason = "Cancelled by the user";
+      const finished = await finishRun(ctx.db, run.id, "cancelled", reason);
+      if (!finished) throw new TRPCError({ code: "CONFLICT", message: "Run finished before it could be cancelled" });
+      await ctx.streaming.publish(run.projectId, `${run.id}:run.cancelled`, {
+        type: "run.cancelled",
+        projectId: run.projectId,
+        runId: run.id,
+        messageId: run.messageId,
+        at: Date.now(),
+        reason,
+      });
+      getMetrics().runDuration.observe({ outcome: "cancelled" }, (Date.now() - run.startedAt.getTime()) / 1000);
+      ctx.log.info({ projectId: run.projectId, runId: run.id }, "run cancelled");
+      return { runId: run.id, status: "cancelled" as const };
+    }),
+});

@@ -1,0 +1,103 @@
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { createTRPCRouter, projectIdSchema, projectProcedure } from "../trpc";
+import { findMessage, insertUserMessageWithinRate, listMessages, setDispatch } from "../../db/queries/messages";
+import type { Context } from "../context";
+import type { Message } from "../../db/schema";
+import { JobEngineUnavailableError } from "../jobs";
+import { toMessageView } from "../snapshots";
+import { limitMessages, limits } from "../limits";
+import { hasNoNul, rowIdSchema } from "../text-input";
+
+export const messageContentSchema = z
+  .string()
+  .trim()
+  .min(1, "Message cannot be empty")
+  .max(limits.messageMaxChars, limitMessages.messageTooLong())
+  .refine(hasNoNul, "Message must not contain NUL characters");
+
+const connectionIdSchema = z.string().uuid("connectionId must be the id from the stream's ready event");
+
+async function requireConnection(ctx: Context, projectId: string, connectionId: string): Promise<void> {
+  let connected: boolean;
+  try {
+    connected = await ctx.streaming.isConnected(projectId, connectionId);
+  } catch (error) {
+    // Presence lives in Redis when scaled out: while it is down no connection can be confirmed, and
+    // nothing is stored, so the client keeps the text and offers a retry.
+    throw new TRPCError({ code: "PRECONDITION_FAILED", message: "Live progress is temporarily unavailable; try again in a moment.", cause: error });
+  }
+  if (!connected) {
+    throw new TRPCError({
+      code: "PRECONDITION_FAILED",
+      message: "The live stream for this project is not connected yet. Wait for it to reconnect, then send again.",
+    });
+  }
+}
+
+/** Hands a stored message to the job engine; on failure it stays stored as `failed`, to be retried. */
+async function dispatch(ctx: Context, message: Message): Promise<void> {
+  try {
+    await ctx.jobs.iterate({ projectId: message.projectId, messageId: message.id });
+  } catch (error) {
+    await setDispatch(ctx.db, message.id, "failed");
+    ctx.log.error({ projectId: message.projectId, messageId: message.id, err: error }, "job dispatch failed");
+    throw new TRPCError({
+      code: "SERVICE_UNAVAILABLE",
+      message: `Your message is saved, but ${error instanceof JobEngineUnavailableError ? error.message.replace(/^The/, "the") : "the job engine is unavailable"}. Retry it from the conversation once the service is back.`,
+      cause: error,
+    });
+  }
+  await setDispatch(ctx.db, message.id, "dispatched");
+}
+
+export const messageRouter = createTRPCRouter({
+  list: projectProcedure.input(z.object({ projectId: projectIdSchema })).query(async ({ ctx }) => {
+    const rows = await listMessages(ctx.db, ctx.project.id);
+    return rows.map(toMessageView);
+  }),
+
+  /**
+   * Stores the message and starts the job — but only for a caller whose stream is registered for
+   * this project, so the job's first event cannot be emitted before anyone listens.
+   */
+  send: projectProcedure
+    .input(
+      z.object({
+        projectId: projectIdSchema,
+        content: messageContentSchema,
+        connectionId: connectionIdSchema,
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      await requireConnection(ctx, ctx.project.id, input.connectionId);
+      const message = await insertUserMessageWithinRate(ctx.db, {
+        ownerId: ctx.user.id,
+        projectId: ctx.project.id,
+        content: input.content,
+        perMinute: limits.messagesPerMinute,
+      });
+      if (!message) {
+        ctx.log.info({ userId: ctx.user.id, projectId: ctx.project.id, limit: limits.messagesPerMinute }, "message rate limit reached");
+        throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: limitMessages.tooManyMessages() });
+      }
+      await dispatch(ctx, message);
+      ctx.log.info({ projectId: ctx.project.id, messageId: message.id, connectionId: input.connectionId }, "message sent");
+      return toMessageView({ ...message, dispatch: "dispatched" });
+    }),
+
+  /** Dispatches again a stored message the job engine did not accept. Idempotent per message. */
+  retry: projectProcedure
+    .input(z.object({ projectId: projectIdSchema, messageId: rowIdSchema, connectionId: connectionIdSchema }))
+    .mutation(async ({ ctx, input }) => {
+      const message = await findMessage(ctx.db, input.messageId);
+      if (!message || message.projectId !== ctx.project.id || message.role !== "user") {
+        throw new TRPCError({ code: "NOT_FOUND", message: `Message ${input.messageId} does not exist in this project` });
+      }
+      if (message.dispatch === "dispatched") throw new TRPCError({ code: "CONFLICT", message: "This message was already delivered" });
+      await requireConnection(ctx, ctx.project.id, input.connectionId);
+      await dispatch(ctx, message);
+      ctx.log.info({ projectId: ctx.project.id, messageId: message.id }, "message re-dispatched");
+      return toMessageView({ ...message, dispatch: "dispatched" });
+    }),
+});

@@ -1,0 +1,104 @@
+import { randomUUID } from "node:crypto";
+import type { ServerResponse } from "node:http";
+import type { ConnectionStats } from "./types";
+
+/** A log position as numbers, parsed once per event so per-connection checks are a compare. */
+export interface Position {
+  epoch: string;
+  seq: number;
+}
+
+interface Pending {
+  frame: Buffer;
+  pos: Position | null;
+}
+
+/**
+ * One open stream. Until `goLive`, live frames are queued (the handshake is replaying);
+ * afterwards they are written straight through. Frames at or before the last position
+ * already sent are dropped, so replay and live never duplicate.
+ * Write methods return false when the connection is over its buffer limit: the caller closes it.
+ */
+export class Connection {
+  readonly id = randomUUID();
+  readonly connectedAt = Date.now();
+  eventsSent = 0;
+  bytesSent = 0;
+  closed = false;
+  timer: NodeJS.Timeout | undefined;
+  private live = false;
+  private pending: Pending[] = [];
+  private pendingBytes = 0;
+  private last: Position | null = null;
+
+  constructor(
+    readonly projectId: string,
+    readonly res: ServerResponse,
+    private readonly maxBufferedBytes: number,
+  ) {}
+
+  get isLive(): boolean {
+    return this.live && !this.closed;
+  }
+
+  /** Control frames (ping, ready, reset) and the live path end here. */
+  write(frame: Buffer, isEvent: boolean): boolean {
+    if (this.closed) return true;
+    this.res.write(frame);
+    this.bytesSent += frame.length;
+    if (isEvent) this.eventsSent++;
+    return this.res.writableLength <= this.maxBufferedBytes;
+  }
+
+  /**
+   * Replay writes pace themselves on the socket instead of tripping the slow-consumer limit
+   * (a long replay can exceed it on a healthy client). Returns false when the caller should await drain.
+   */
+  writeReplay(frame: Buffer, pos: Position | null): boolean {
+    if (this.closed) return true;
+    const ok = this.res.write(frame);
+    this.bytesSent += frame.length;
+    this.eventsSent++;
+    if (pos) this.last = pos;
+    return ok;
+  }
+
+  /** Marks what the client already has (replay head, reset head) without sending an event. */
+  markPosition(pos: Position | null): void {
+    if (pos) this.last = pos;
+  }
+
+  /** A live event from the project's single log subscription; `frame` is shared by every connection. */
+  deliver(frame: Buffer, pos: Position | null): boolean {
+    if (this.closed) return true;
+    if (!this.live) {
+      this.pending.push({ frame, pos });
+      this.pendingBytes += frame.length;
+      return this.pendingBytes <= this.maxBufferedBytes;
+    }
+    if (pos && this.last && pos.epoch === this.last.epoch && pos.seq <= this.last.seq) return true;
+    if (pos) this.last = pos;
+    return this.write(frame, true);
+  }
+
+  /** Sends `ready`, then whatever arrived during replay and is newer than it, then switches to live. */
+  goLive(ready: Buffer): boolean {
+    this.live = true;
+    const pending = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.write(ready, false)) return false;
+    for (const p of pending) if (!this.deliver(p.frame, p.pos)) return false;
+    return true;
+  }
+
+  stats(): ConnectionStats {
+    return {
+      connectionId: this.id,
+      projectId: this.projectId,
+      connectedAt: this.connectedAt,
+      eventsSent: this.eventsSent,
+      bytesSent: this.bytesSent,
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { eventLogContract } from "./event-log.contract";
+import { MemoryEventLog } from "./memory-log";
+import { projectKeys } from "./redis-client";
+import { RedisEventLog } from "./redis-log";
+
+const REDIS_URL = process.env.REDIS_URL;
+const REQUIRED = process.env.REQUIRE_SERVICES === "1";
+
+eventLogContract({
+  name: "memory",
+  create: (options) => new MemoryEventLog(options),
+  project: () => `proj-${randomUUID()}`,
+});
+
+// One process name per file: the logs of this file share one tail, as one app instance would.
+const processName = `contract-${process.pid}-${randomUUID().slice(0, 8)}`;
+
+describe.runIf(REDIS_URL !== undefined)("with REDIS_URL", () => {
+  const projects: string[] = [];
+  // Unique ids keep runs apart; deleting them keeps the shared Redis from filling up.
+  afterAll(async () => {
+    const admin = new Redis(REDIS_URL ?? "");
+    if (projects.length > 0) await admin.del(...projects.flatMap((p) => projectKeys(p).list));
+    await admin.quit();
+  });
+  eventLogContract({
+    name: "redis",
+    create: (options) => new RedisEventLog({ url: REDIS_URL ?? "", processName, ...options }),
+    project: () => {
+      const id = `test-${randomUUID()}`;
+      projects.push(id);
+      return id;
+    },
+  });
+});
+
+describe.runIf(REDIS_URL === undefined && REQUIRED)("without REDIS_URL", () => {
+  it("fails because REQUIRE_SERVICES=1 demands the Redis suites", () => {
+    expect.fail("REQUIRE_SERVICES=1 but REDIS_URL is not set: the Redis event log contract cannot run");
+  });
+});

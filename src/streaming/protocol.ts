@@ -1,0 +1,129 @@
+import { z } from "zod";
+
+/**
+ * The stream's event protocol: one zod schema per event kind, one discriminated union.
+ * Shared by the Inngest function (publisher), the streaming service and the browser hook.
+ */
+
+export const STEP_NAMES = ["load-context", "plan", "generate-openapi", "generate-code", "validate", "save"] as const;
+export const stepNameSchema = z.enum(STEP_NAMES);
+export type StepName = z.infer<typeof stepNameSchema>;
+
+const runRef = {
+  projectId: z.string().min(1),
+  runId: z.string().min(1),
+  messageId: z.string().min(1),
+  /** Publisher's wall clock, ms since epoch. */
+  at: z.number().int().nonnegative(),
+};
+
+export const runStartedSchema = z.object({
+  type: z.literal("run.started"),
+  ...runRef,
+  steps: z.array(stepNameSchema),
+});
+export const stepStartedSchema = z.object({
+  type: z.literal("step.started"),
+  ...runRef,
+  step: stepNameSchema,
+  attempt: z.number().int().nonnegative(),
+});
+export const stepProgressSchema = z.object({
+  type: z.literal("step.progress"),
+  ...runRef,
+  step: stepNameSchema,
+  /** Human-readable line, e.g. "resource books: 5 fields". */
+  message: z.string(),
+  /** Partial output of the step, where it has one (e.g. a slice of the document). */
+  partial: z.string().optional(),
+  /** 0..1 within the step. */
+  fraction: z.number().min(0).max(1).optional(),
+});
+export const stepCompletedSchema = z.object({
+  type: z.literal("step.completed"),
+  ...runRef,
+  step: stepNameSchema,
+  durationMs: z.number().nonnegative(),
+  summary: z.string().optional(),
+});
+export const runCompletedSchema = z.object({
+  type: z.literal("run.completed"),
+  ...runRef,
+  durationMs: z.number().nonnegative(),
+  assistantMessageId: z.string(),
+  artifactVersion: z.number().int().positive().nullable(),
+});
+export const runFailedSchema = z.object({
+  type: z.literal("run.failed"),
+  ...runRef,
+  step: stepNameSchema.optional(),
+  reason: z.string(),
+});
+export const runCancelledSchema = z.object({
+  type: z.literal("run.cancelled"),
+  ...runRef,
+  reason: z.string(),
+});
+
+export const progressEventSchema = z.discriminatedUnion("type", [
+  runStartedSchema,
+  stepStartedSchema,
+  stepProgressSchema,
+  stepCompletedSchema,
+  runCompletedSchema,
+  runFailedSchema,
+  runCancelledSchema,
+]);
+export type ProgressEvent = z.infer<typeof progressEventSchema>;
+export type ProgressEventType = ProgressEvent["type"];
+export const PROGRESS_EVENT_TYPES = progressEventSchema.options.map((o) => o.shape.type.value);
+
+/**
+ * A cursor names a position in one project's log: `<epoch>:<seq>`.
+ * The epoch changes whenever the log is new (fresh process with the memory log, a new Redis key),
+ * so a cursor from a previous log, or another project's, is detected and answered with `reset`.
+ */
+export const cursorSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}:\d{1,15}$/, "malformed cursor");
+export type Cursor = z.infer<typeof cursorSchema>;
+
+export function formatCursor(epoch: string, seq: number): Cursor {
+  return `${epoch}:${seq}`;
+}
+export function parseCursor(value: string): { epoch: string; seq: number } | null {
+  if (!cursorSchema.safeParse(value).success) return null;
+  const i = value.lastIndexOf(":");
+  return { epoch: value.slice(0, i), seq: Number(value.slice(i + 1)) };
+}
+
+/** An event as stored in the log and sent on the wire. `id` is the cursor after this event. */
+export const loggedEventSchema = z.object({
+  id: cursorSchema,
+  /** Stable dedupe key: runId + step + sequence. A retried step re-emits the same key. */
+  key: z.string().min(1),
+  event: progressEventSchema,
+});
+export type LoggedEvent = z.infer<typeof loggedEventSchema>;
+
+/** Control frames: not logged, never replayed. */
+export const readyFrameSchema = z.object({ connectionId: z.string(), cursor: cursorSchema });
+export const resetFrameSchema = z.object({
+  reason: z.enum(["retention", "malformed-cursor", "unknown-log", "future-cursor"]),
+  cursor: cursorSchema,
+});
+export const errorFrameSchema = z.object({
+  code: z.enum(["NOT_FOUND", "FORBIDDEN", "UNAUTHORIZED", "BAD_REQUEST", "INTERNAL", "UNAVAILABLE"]),
+  message: z.string(),
+});
+export const closeFrameSchema = z.object({
+  reason: z.enum(["slow-consumer", "max-duration", "server-shutdown", "test-control"]),
+});
+export type ReadyFrame = z.infer<typeof readyFrameSchema>;
+export type ResetFrame = z.infer<typeof resetFrameSchema>;
+export type ErrorFrame = z.infer<typeof errorFrameSchema>;
+export type CloseFrame = z.infer<typeof closeFrameSchema>;
+
+/** Keep-alive. A real event (not an SSE comment) because EventSource hides comments from scripts. */
+export const pingFrameSchema = z.object({ t: z.number() });
+
+/** SSE `event:` names used on the wire besides the progress event types. */
+export const CONTROL_EVENTS = { ready: "ready", reset: "reset", error: "error", close: "close", ping: "ping" } as const;

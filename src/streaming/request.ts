@@ -1,0 +1,32 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { cursorSchema, type Cursor } from "./protocol";
+import { encodeRetry } from "./sse";
+
+export type RequestedCursor = { kind: "cursor"; cursor: Cursor | undefined } | { kind: "malformed"; raw: string };
+
+/**
+ * The resume position: `Last-Event-ID` wins because the browser sets it on its own reconnect,
+ * when the URL's `?cursor=` is still the one from the first page load. Empty means "from head".
+ */
+export function cursorFromRequest(req: IncomingMessage): RequestedCursor {
+  const header = req.headers["last-event-id"];
+  const fromHeader = Array.isArray(header) ? header[0] : header;
+  const raw = fromHeader || new URL(req.url ?? "/", "http://localhost").searchParams.get("cursor") || "";
+  if (raw === "") return { kind: "cursor", cursor: undefined };
+  const parsed = cursorSchema.safeParse(raw);
+  return parsed.success ? { kind: "cursor", cursor: parsed.data } : { kind: "malformed", raw };
+}
+
+/** Status and headers go out at once so proxies and the browser see a live stream before any event. */
+export function startStreamResponse(req: IncomingMessage, res: ServerResponse, retryHintMs: number): void {
+  res.writeHead(200, {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    // Without no-transform, `next start` gzips the stream and buffers it.
+    "Cache-Control": "no-cache, no-transform",
+    "X-Accel-Buffering": "no",
+    Connection: "keep-alive",
+  });
+  res.flushHeaders();
+  req.socket.setNoDelay(true);
+  res.write(encodeRetry(retryHintMs));
+}
