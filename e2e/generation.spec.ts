@@ -115,7 +115,8 @@ test("the job's first event, published right after the send, reaches the page", 
   expect(received).toEqual(log.map((e) => e.id));
 });
 
-test("an unknown project shows not found, and its stream answers with an error event", async ({ app, page }) => {
+test("an unknown project shows not found, and its stream answers with an error event", async ({ app, home, page }) => {
+  await home.ensureSignedIn(app.baseURL);
   await page.goto(`${app.baseURL}/projects/doesnotexist`);
   await expect(page.getByTestId("not-found")).toBeVisible();
   const res = await page.request.get(`${app.baseURL}/api/projects/doesnotexist/events`);

@@ -280,7 +280,7 @@ async function restartMidRun(app: AppServer, home: HomePage, projectPage: Projec
 }
 
 test.describe("the in-memory log", () => {
-  const memory = dedicatedServer({ unsetEnv: ["REDIS_URL"] });
+  const memory = dedicatedServer({ eventLog: "memory" });
 
   test("app restarted mid-run: clients get reset (new epoch), rebuild from the database and follow the run to the end", async ({ home, projectPage, page, context }) => {
     const app = memory();
@@ -296,10 +296,15 @@ test.describe("the in-memory log", () => {
   });
 });
 
-test("app restarted mid-run with the Redis log: clients resume by id, no reset, no gap, no duplicate", async ({ app, home, projectPage, context }) => {
-  test.skip(app.eventLogKind !== "redis", "needs REDIS_URL (the worker's server uses the in-memory log)");
-  const { projectId, tabs, resets } = await restartMidRun(app, home, projectPage, context);
-  expect(resets).toEqual([]);
-  // The re-executed step re-published its keys; the shared log dropped them, so every tab has the log exactly.
-  for (const tab of tabs) await expectReceivedEqualsLog(tab, app, projectId);
+test.describe("the Redis log", () => {
+  const redis = dedicatedServer({ eventLog: "redis" });
+
+  test("app restarted mid-run: clients resume by id, no reset, no gap, no duplicate", async ({ home, projectPage, context }) => {
+    const app = redis();
+    expect(app.eventLogKind).toBe("redis");
+    const { projectId, tabs, resets } = await restartMidRun(app, home, projectPage, context);
+    expect(resets).toEqual([]);
+    // The re-executed step re-published its keys; the shared log dropped them, so every tab has the log exactly.
+    for (const tab of tabs) await expectReceivedEqualsLog(tab, app, projectId);
+  });
 });

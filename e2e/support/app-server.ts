@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { TEST_REDIS_URL } from "../../src/test/services";
 import { LogTap, type LogLine } from "./log-tap";
 
 /**
@@ -12,10 +14,15 @@ import { LogTap, type LogLine } from "./log-tap";
 export interface AppServerOptions {
   port: number;
   executorPort: number;
+  /** The progress event log: the embedded in-memory one (default) or Redis (TEST_REDIS_URL). */
+  eventLog?: "memory" | "redis";
   env?: Record<string, string>;
-  /** Variables of the test runner's environment the servers must not inherit (e.g. REDIS_URL). */
+  /** Variables of the test runner's environment the servers must not inherit. */
   unsetEnv?: readonly string[];
 }
+
+/** One secret per test run: production refuses to start without one, and a fixed one would be forgeable. */
+const AUTH_SECRET = randomBytes(33).toString("base64url");
 
 function stop(child: ChildProcess | null): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -51,9 +58,12 @@ export class AppServer {
       GENSTREAM_EXECUTOR_PORT: String(options.executorPort),
       GENSTREAM_APP_URL: `${this.baseURL}/api/inngest`,
       GENSTREAM_TEST_CONTROLS: "1",
+      BETTER_AUTH_SECRET: AUTH_SECRET,
       LOG_LEVEL: "info",
       ...options.env,
     };
+    if (options.eventLog === "redis") env.REDIS_URL = TEST_REDIS_URL;
+    else delete env.REDIS_URL;
     for (const name of options.unsetEnv ?? []) delete env[name];
     this.env = env;
   }

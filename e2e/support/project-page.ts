@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { expect, type Locator, type Page } from "@playwright/test";
 import { STEP_NAMES, type StepName } from "../../src/streaming/protocol";
 
@@ -70,7 +71,24 @@ export class ProjectPage {
 export class HomePage {
   constructor(readonly page: Page) {}
 
+  /**
+   * Gives the browser context a session on this server, signing a fresh account up through the
+   * auth API when it has none (the request context shares the browser's cookie jar, so every tab of
+   * the context is signed in). The sign-up UI itself is exercised by security.spec.ts.
+   */
+  async ensureSignedIn(baseURL: string): Promise<void> {
+    const current = await this.page.request.get(`${baseURL}/api/auth/get-session`);
+    if (current.ok() && (await current.text()) !== "null") return;
+    const email = `e2e-${randomUUID()}@example.test`;
+    const res = await this.page.request.post(`${baseURL}/api/auth/sign-up/email`, {
+      headers: { origin: baseURL },
+      data: { name: "E2E", email, password: `pw-${randomUUID()}` },
+    });
+    if (!res.ok()) throw new Error(`sign-up answered ${res.status()}: ${await res.text()}`);
+  }
+
   async createProject(baseURL: string, name: string): Promise<string> {
+    await this.ensureSignedIn(baseURL);
     await this.page.goto(baseURL);
     await this.page.getByTestId("project-name-input").fill(name);
     await this.page.getByTestId("create-project").click();

@@ -33,7 +33,6 @@ const serverSchema = z.object({
   BETTER_AUTH_URL: z.string().url("BETTER_AUTH_URL must be a URL such as https://genstream.example.com").optional(),
   /** "1" behind a reverse proxy: trust its X-Forwarded-For for the client's IP (auth rate limits). */
   GENSTREAM_TRUST_PROXY: z.enum(["0", "1"]).default("0"),
-  REQUIRE_SERVICES: z.enum(["0", "1"]).default("0"),
 });
 
 export type ServerEnv = z.infer<typeof serverSchema>;

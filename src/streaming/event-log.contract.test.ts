@@ -6,8 +6,7 @@ import { MemoryEventLog } from "./memory-log";
 import { projectKeys } from "./redis-client";
 import { RedisEventLog } from "./redis-log";
 
-const REDIS_URL = process.env.REDIS_URL;
-const REQUIRED = process.env.REQUIRE_SERVICES === "1";
+import { TEST_REDIS_URL as REDIS_URL } from "../test/services";
 
 eventLogContract({
   name: "memory",
@@ -18,17 +17,17 @@ eventLogContract({
 // One process name per file: the logs of this file share one tail, as one app instance would.
 const processName = `contract-${process.pid}-${randomUUID().slice(0, 8)}`;
 
-describe.runIf(REDIS_URL !== undefined)("with REDIS_URL", () => {
+describe("with Redis", () => {
   const projects: string[] = [];
   // Unique ids keep runs apart; deleting them keeps the shared Redis from filling up.
   afterAll(async () => {
-    const admin = new Redis(REDIS_URL ?? "");
+    const admin = new Redis(REDIS_URL);
     if (projects.length > 0) await admin.del(...projects.flatMap((p) => projectKeys(p).list));
     await admin.quit();
   });
   eventLogContract({
     name: "redis",
-    create: (options) => new RedisEventLog({ url: REDIS_URL ?? "", processName, ...options }),
+    create: (options) => new RedisEventLog({ url: REDIS_URL, processName, ...options }),
     project: () => {
       const id = `test-${randomUUID()}`;
       projects.push(id);
@@ -37,8 +36,3 @@ describe.runIf(REDIS_URL !== undefined)("with REDIS_URL", () => {
   });
 });
 
-describe.runIf(REDIS_URL === undefined && REQUIRED)("without REDIS_URL", () => {
-  it("fails because REQUIRE_SERVICES=1 demands the Redis suites", () => {
-    expect.fail("REQUIRE_SERVICES=1 but REDIS_URL is not set: the Redis event log contract cannot run");
-  });
-});

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type AddressInfo } from "node:net";
@@ -10,9 +10,7 @@ import { EventLogUnavailableError, projectKeys } from "./redis-client";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis-log";
 import { CapturedLog, progressEvent } from "./test-harness";
 
-const REDIS_URL = process.env.REDIS_URL;
-const REQUIRED = process.env.REQUIRE_SERVICES === "1";
-const HAS_REDIS_SERVER = spawnSync("redis-server", ["--version"]).status === 0;
+import { TEST_REDIS_URL as REDIS_URL } from "../test/services";
 
 const unique = (prefix: string): string => `${prefix}-${process.pid}-${randomUUID().slice(0, 8)}`;
 /** Every project id used, so its keys can be deleted from the shared Redis afterwards. */
@@ -42,8 +40,8 @@ async function clients(admin: Redis): Promise<{ id: string; name: string }[]> {
     .map((line) => ({ id: /(?:^| )id=(\d+)/.exec(line)?.[1] ?? "", name: / name=(\S*)/.exec(line)?.[1] ?? "" }));
 }
 
-describe.runIf(REDIS_URL !== undefined)("RedisEventLog", () => {
-  const url = REDIS_URL ?? "";
+describe("RedisEventLog", () => {
+  const url = REDIS_URL;
   const open: RedisEventLog[] = [];
   let admin: Redis;
   const create = (options: Partial<RedisEventLogOptions> = {}): RedisEventLog => {
@@ -229,7 +227,7 @@ async function stopRedisServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-describe.runIf(HAS_REDIS_SERVER)("RedisEventLog when Redis goes down and comes back", () => {
+describe("RedisEventLog when Redis goes down and comes back", () => {
   let server: ChildProcess | undefined;
   let log: RedisEventLog | undefined;
 
@@ -281,8 +279,3 @@ describe.runIf(HAS_REDIS_SERVER)("RedisEventLog when Redis goes down and comes b
   });
 });
 
-describe.runIf(REQUIRED && (REDIS_URL === undefined || !HAS_REDIS_SERVER))("Redis suites required", () => {
-  it("fails because REQUIRE_SERVICES=1 demands REDIS_URL and a redis-server binary", () => {
-    expect.fail(`REQUIRE_SERVICES=1 but ${REDIS_URL === undefined ? "REDIS_URL is not set" : "redis-server is not on PATH"}`);
-  });
-});

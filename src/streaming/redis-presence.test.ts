@@ -10,8 +10,7 @@ import { RedisPresence } from "./redis-presence";
 import { StreamingService } from "./service";
 import { progressEvent, setup, type Harness } from "./test-harness";
 
-const REDIS_URL = process.env.REDIS_URL;
-const REQUIRED = process.env.REQUIRE_SERVICES === "1";
+import { TEST_REDIS_URL as REDIS_URL } from "../test/services";
 /** Every project id used, so its keys can be deleted from the shared Redis afterwards. */
 const used: string[] = [];
 const project = (): string => {
@@ -21,8 +20,8 @@ const project = (): string => {
 };
 const TTL = 30_000;
 
-describe.runIf(REDIS_URL !== undefined)("RedisPresence", () => {
-  const url = REDIS_URL ?? "";
+describe("RedisPresence", () => {
+  const url = REDIS_URL;
   const connections: Redis[] = [];
   /** Untracks left over at the end of a test, so no refresh timer outlives it. */
   const leftovers: (() => void)[] = [];
@@ -85,8 +84,8 @@ describe.runIf(REDIS_URL !== undefined)("RedisPresence", () => {
   });
 });
 
-describe.runIf(REDIS_URL !== undefined)("StreamingService across two instances (Redis log + presence)", () => {
-  const url = REDIS_URL ?? "";
+describe("StreamingService across two instances (Redis log + presence)", () => {
+  const url = REDIS_URL;
   let harness: Harness | undefined;
   let other: StreamingService | undefined;
 
@@ -142,8 +141,3 @@ describe("RedisPresence without a reachable Redis", () => {
   });
 });
 
-describe.runIf(REDIS_URL === undefined && REQUIRED)("RedisPresence required", () => {
-  it("fails because REQUIRE_SERVICES=1 demands REDIS_URL", () => {
-    expect.fail("REQUIRE_SERVICES=1 but REDIS_URL is not set: the Redis presence suites cannot run");
-  });
-});

@@ -1,15 +1,10 @@
 import { openDb, type DbHandle, type DbTarget } from "../db/client";
+import { TEST_DATABASE_URL } from "./services";
 
-/**
- * The databases an integration suite runs against: always an in-memory PGlite, and PostgreSQL when
- * DATABASE_URL is set. With REQUIRE_SERVICES=1 a missing DATABASE_URL fails the suite instead of
- * quietly testing less.
- */
+/** The databases an integration suite runs against: an in-memory PGlite and the real PostgreSQL. */
 export function testDatabaseTargets(): { name: string; target: DbTarget }[] {
   const targets: { name: string; target: DbTarget }[] = [{ name: "pglite", target: { kind: "pglite", dir: null } }];
-  const url = process.env.DATABASE_URL;
-  if (url) targets.push({ name: "postgres", target: { kind: "postgres", url } });
-  else if (process.env.REQUIRE_SERVICES === "1") throw new Error("REQUIRE_SERVICES=1 but DATABASE_URL is not set");
+  targets.push({ name: "postgres", target: { kind: "postgres", url: TEST_DATABASE_URL } });
   return targets;
 }
 
