@@ -1,8 +1,6 @@
-import type { AddressInfo } from "node:net";
-import { createServer } from "node:http";
-import { once } from "node:events";
 import { serve } from "inngest/node";
 import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../../src/test/ports";
 import { LocalExecutor } from "./executor";
 import { AppServer, fastBackoff, nextEvent, onlyRun, send, startHarness, testClient, type Harness } from "./test-support";
 
@@ -14,16 +12,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 describe("sync", () => {
   it("refuses functions using options it does not support, loudly", async () => {

@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { reconnectConfig } from "../streaming/config";
+import { seededRandom as seeded } from "../test/chaos/seeded-random";
 import { Backoff } from "./backoff";
 
-/** Deterministic uniform [0, 1) (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("backoff", () => {
   it("draws each delay uniformly below an exponentially growing ceiling, capped", () => {

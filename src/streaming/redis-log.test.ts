@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { createServer, type AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { collect } from "./event-log.contract";
@@ -9,6 +8,7 @@ import { parseCursor, type LoggedEvent } from "./protocol";
 import { EventLogUnavailableError, projectKeys } from "./redis-client";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis-log";
 import { CapturedLog, progressEvent } from "./test-harness";
+import { freePort } from "../test/ports";
 
 import { TEST_REDIS_URL as REDIS_URL } from "../test/services";
 
@@ -193,15 +193,6 @@ describe("RedisEventLog", () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 /** A throwaway redis-server without persistence; resolves on its own "ready" line, not after a delay. */
 async function startRedisServer(port: number): Promise<ChildProcess> {

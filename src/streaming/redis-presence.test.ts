@@ -1,6 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { once } from "node:events";
-import { createServer, type AddressInfo } from "node:net";
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { log as appLogger } from "../lib/logger";
@@ -9,6 +7,7 @@ import { RedisEventLog } from "./redis-log";
 import { RedisPresence } from "./redis-presence";
 import { StreamingService } from "./service";
 import { progressEvent, setup, type Harness } from "./test-harness";
+import { freePort } from "../test/ports";
 
 import { TEST_REDIS_URL as REDIS_URL } from "../test/services";
 /** Every project id used, so its keys can be deleted from the shared Redis afterwards. */
@@ -125,12 +124,7 @@ afterAll(async () => {
 
 describe("RedisPresence without a reachable Redis", () => {
   it("fails isConnected with EventLogUnavailableError within the command timeout", async () => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    const { port } = server.address() as AddressInfo;
-    server.close();
-    await once(server, "close");
+    const port = await freePort();
     const redis = createRedisConnection({ url: `redis://127.0.0.1:${port}`, name: "genstream-test:unreachable", logger: appLogger, commandTimeoutMs: 200 });
     try {
       const presence = new RedisPresence({ redis });
