@@ -146,5 +146,8 @@ describe("publishThroughOutage", () => {
     expect(calls).toBe(1);
     expect(isEventLogOutage(bad)).toBe(false);
     expect(isEventLogOutage(new CallTimeoutError("event log", 1))).toBe(true);
+    // Another module graph's copy of the class (Next's bundle vs the custom server) is still recognised.
+    const foreign = Object.assign(new Error("event log is unavailable (circuit open)"), { name: "CircuitOpenError", retryAfterMs: 5 });
+    expect(isEventLogOutage(foreign)).toBe(true);
   });
 });

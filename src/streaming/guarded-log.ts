@@ -1,10 +1,10 @@
 import { setTimeout as sleepFor } from "node:timers/promises";
 import type { Logger } from "pino";
-import { CallTimeoutError, CircuitBreaker, CircuitOpenError, type CircuitState } from "../lib/circuit-breaker";
+import { CircuitBreaker, type CircuitState } from "../lib/circuit-breaker";
 import { log as defaultLogger } from "../lib/logger";
 import { publishConfig } from "./config";
 import type { Cursor, LoggedEvent, ProgressEvent } from "./protocol";
-import { EventLogUnavailableError, backoff } from "./redis-client";
+import { backoff } from "./redis-client";
 import type { EventLog, ReadResult } from "./types";
 
 export interface GuardedEventLogOptions {
@@ -81,9 +81,16 @@ export class GuardedEventLog implements EventLog {
   }
 }
 
-/** The failure is the log being unreachable (not a bad event): waiting and trying again can succeed. */
+/** The errors' `name` fields (string literals: a minified bundle renames the classes themselves). */
+const OUTAGE_ERRORS = new Set<string>(["CircuitOpenError", "CallTimeoutError", "EventLogUnavailableError"]);
+
+/**
+ * The failure is the log being unreachable (not a bad event): waiting and trying again can succeed.
+ * Matched by name, not instanceof: the streaming service lives on globalThis and may come from another
+ * module graph than the caller (the custom server's vs Next's bundle), with its own copies of the classes.
+ */
 export function isEventLogOutage(error: unknown): boolean {
-  return error instanceof CircuitOpenError || error instanceof CallTimeoutError || error instanceof EventLogUnavailableError;
+  return error instanceof Error && OUTAGE_ERRORS.has(error.name);
 }
 
 export interface OutageWaitOptions {
@@ -117,7 +124,7 @@ export async function publishThroughOutage<T>(publish: () => Promise<T>, options
       return result;
     } catch (error) {
       if (!isEventLogOutage(error)) throw error;
-      const retryAfter = error instanceof CircuitOpenError ? error.retryAfterMs : 0;
+      const retryAfter = retryAfterOf(error);
       const delay = Math.min(capMs, Math.max(backoff(attempt, baseMs, capMs), retryAfter));
       if (now() - started + delay > budgetMs) {
         options.logger.error({ ...options.context, attempts: attempt, err: describe(error) }, "event log still unavailable; publish gives up");
@@ -127,6 +134,11 @@ export async function publishThroughOutage<T>(publish: () => Promise<T>, options
       await backoffSleep(delay);
     }
   }
+}
+
+function retryAfterOf(error: unknown): number {
+  if (typeof error !== "object" || error === null || !("retryAfterMs" in error)) return 0;
+  return typeof error.retryAfterMs === "number" ? error.retryAfterMs : 0;
 }
 
 function describe(error: unknown): string | undefined {
