@@ -37,8 +37,9 @@ const serverSchema = z.object({
 
 export type ServerEnv = z.infer<typeof serverSchema>;
 
-function parseEnv(): ServerEnv {
-  const parsed = serverSchema.superRefine(refuseUnverifiedProduction).safeParse(process.env);
+/** Parses an environment (process.env by default); throws naming every bad variable. */
+export function parseServerEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
+  const parsed = serverSchema.superRefine(refuseUnverifiedProduction).safeParse(source);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`Invalid environment: ${fields}`);
@@ -62,7 +63,7 @@ function refuseUnverifiedProduction(e: ServerEnv, ctx: z.RefinementCtx): void {
   });
 }
 
-export const env: ServerEnv = parseEnv();
+export const env: ServerEnv = parseServerEnv();
 
 /** Where the Inngest client sends events when no Cloud key is configured. */
 export const DEFAULT_INNGEST_DEV_URL = "http://127.0.0.1:8288";

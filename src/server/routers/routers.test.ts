@@ -157,6 +157,36 @@ describe.each(testDatabaseTargets())("tRPC routers against $name", ({ target }) 
     await expectTrpcError(caller.message.retry({ projectId: project.id, messageId: "nosuchmessage", connectionId }), "NOT_FOUND");
   });
 
+  it("keeps the message when stream presence (Redis) cannot be reached, and it is retried once it can", async () => {
+    const project = await caller.project.create({ name: "Presence down" });
+    // Another instance whose presence store is down: the caller's stream is not held here, so it cannot be confirmed.
+    const cut = new StreamingService({
+      log: new MemoryEventLog(),
+      logger: pino({ level: "silent" }),
+      presence: { track: () => () => undefined, isConnected: () => Promise.reject(new Error("event log unavailable: ECONNREFUSED")) },
+    });
+    const owner = await insertTestUser(handle.db, "presence-owner");
+    const ownCaller = createCaller({ db: handle.db, streaming: cut, jobs, log: pino({ level: "silent" }), user: owner });
+    const own = await ownCaller.project.create({ name: "Presence down" });
+    const dispatched = jobs.iterations.length;
+    const error = await expectTrpcError(
+      ownCaller.message.send({ projectId: own.id, content: "A shop API with items (name)", connectionId: crypto.randomUUID() }),
+      "SERVICE_UNAVAILABLE",
+    );
+    expect(error.message).toContain("Your message is saved");
+    expect(error.message).toContain("live progress is temporarily unavailable");
+    expect(jobs.iterations).toHaveLength(dispatched);
+    const [stored] = await ownCaller.message.list({ projectId: own.id });
+    expect(stored).toMatchObject({ content: "A shop API with items (name)", dispatch: "failed" });
+    // A retry while presence is still down is refused without dispatching; nothing else changes.
+    await expectTrpcError(ownCaller.message.retry({ projectId: own.id, messageId: stored?.id ?? "", connectionId: crypto.randomUUID() }), "PRECONDITION_FAILED");
+    expect(jobs.iterations).toHaveLength(dispatched);
+    await cut.shutdown();
+    // A stream that is not connected at all is still PRECONDITION_FAILED with nothing stored.
+    await expectTrpcError(caller.message.send({ projectId: project.id, content: "hello", connectionId: crypto.randomUUID() }), "PRECONDITION_FAILED");
+    expect(await caller.message.list({ projectId: project.id })).toEqual([]);
+  });
+
   it("cancels a running run: stored as cancelled, run.cancelled published, second cancel is a CONFLICT", async () => {
     const project = await caller.project.create({ name: "Cancel" });
     const connectionId = await connect(project.id);
