@@ -9,6 +9,7 @@ import type { DbHandle } from "../../db/client";
 import { MemoryEventLog, StreamingService } from "../../streaming";
 import { allowAll, startServer, StreamClient, type TestServer } from "../../streaming/test-harness";
 import { ensureRun } from "../../db/queries/runs";
+import { insertUserMessageWithinRate } from "../../db/queries/messages";
 import { readyFrameSchema } from "../../streaming/protocol";
 import { insertTestUser } from "../../test/users";
 
@@ -206,6 +207,33 @@ describe.each(testDatabaseTargets())("tRPC routers against $name", ({ target }) 
     const state = await caller.project.get({ projectId: project.id });
     expect(state.runs[0]).toMatchObject({ runId, status: "cancelled", reason: "Cancelled by the user" });
     await expectTrpcError(caller.generation.cancel({ projectId: project.id, runId }), "CONFLICT");
+  });
+
+  it("cancel during an event log outage: the run is cancelled and stored at once, run.cancelled follows when the log is back", async () => {
+    /** The log is down (circuit open) for the first two appends, then back. */
+    class OutageLog extends MemoryEventLog {
+      refusals = 2;
+      override append(...args: Parameters<MemoryEventLog["append"]>) {
+        if (this.refusals-- > 0) return Promise.reject(Object.assign(new Error("event log is unavailable (circuit open)"), { name: "CircuitOpenError", retryAfterMs: 0 }));
+        return super.append(...args);
+      }
+    }
+    const outageLog = new OutageLog();
+    const down = new StreamingService({ log: outageLog, logger: pino({ level: "silent" }), authorize: allowAll });
+    const owner = await insertTestUser(handle.db, "cancel-outage-owner");
+    const ownCaller = createCaller({ db: handle.db, streaming: down, jobs, log: pino({ level: "silent" }), user: owner });
+    const project = await ownCaller.project.create({ name: "Cancel in outage" });
+    const message = await insertUserMessageWithinRate(handle.db, { ownerId: owner.id, projectId: project.id, content: "A shop API", perMinute: 100 });
+    const messageId = message?.id ?? "";
+    const runId = `run-${crypto.randomUUID()}`;
+    await ensureRun(handle.db, { runId, projectId: project.id, messageId, startedAt: new Date() });
+    const delivered = new Promise<string>((resolve) => outageLog.subscribe(project.id, (e) => resolve(e.event.type)));
+    await expect(ownCaller.generation.cancel({ projectId: project.id, runId })).resolves.toEqual({ runId, status: "cancelled" });
+    expect((await ownCaller.project.get({ projectId: project.id })).runs[0]).toMatchObject({ runId, status: "cancelled" });
+    // Published in the background with backoff, once the log answers again.
+    expect(await delivered).toBe("run.cancelled");
+    expect(outageLog.refusals).toBeLessThan(0);
+    await down.shutdown();
   });
 
   it("answers NOT_FOUND for a run or an artifact of another project", async () => {
