@@ -19,14 +19,17 @@ export function HealthBanner() {
       const res = await fetch("/api/health", { cache: "no-store" });
       return healthSchema.parse(await res.json());
     },
-    refetchInterval: 15_000,
+    // While degraded, look again soon: recovery happens by itself and the banner should follow it.
+    refetchInterval: (query) => (query.state.data?.status === "degraded" ? 3_000 : 15_000),
     retry: false,
   });
   if (!health.data || health.data.status === "ok") return null;
   const problems: string[] = [];
   if (!health.data.database.ok) problems.push("the database is unreachable");
   if (!health.data.jobEngine.ok) problems.push(`the job engine (${health.data.jobEngine.kind}) is unreachable — messages you send are kept and can be retried`);
-  if (health.data.eventLog && !health.data.eventLog.ok) problems.push("live progress is degraded (event log unreachable)");
+  if (health.data.eventLog && !health.data.eventLog.ok) {
+    problems.push("live progress is degraded (event log unreachable) — messages you send are kept and can be retried; progress resumes when it is back");
+  }
   return (
     <div className="banner" role="alert" data-testid="health-banner" style={{ marginBottom: 16 }}>
       Degraded service: {problems.join("; ")}.

@@ -4,6 +4,7 @@ import { ensureRun, updateStep } from "../src/db/queries/runs";
 import type { LoggedEvent, ProgressEvent, StepName } from "../src/streaming/protocol";
 import { getMetrics } from "../src/lib/metrics";
 import { STEP_NAMES } from "../src/streaming/protocol";
+import { publishThroughOutage } from "../src/streaming/guarded-log";
 
 /** What a step needs to publish progress: the project's log (via the streaming service) and the database. */
 export interface ReporterDeps {
@@ -32,8 +33,13 @@ export class RunReporter {
     private readonly ref: RunRef,
   ) {}
 
+  /** Waits out an event log outage (bounded, with backoff) rather than failing the step at once. */
   private publish(key: string, event: ProgressEvent): Promise<LoggedEvent | null> {
-    return this.deps.streaming.publish(this.ref.projectId, `${this.ref.runId}:${key}`, event);
+    const fullKey = `${this.ref.runId}:${key}`;
+    return publishThroughOutage(() => this.deps.streaming.publish(this.ref.projectId, fullKey, event), {
+      logger: this.deps.log,
+      context: { projectId: this.ref.projectId, runId: this.ref.runId, key: fullKey },
+    });
   }
 
   private base() {

@@ -16,9 +16,21 @@ export interface AppServerOptions {
   executorPort: number;
   /** The progress event log: the embedded in-memory one (default) or Redis (TEST_REDIS_URL). */
   eventLog?: "memory" | "redis";
+  /** With eventLog "redis": which Redis (default TEST_REDIS_URL), e.g. a dedicated redis-server a test stops. */
+  redisUrl?: string;
   env?: Record<string, string>;
   /** Variables of the test runner's environment the servers must not inherit. */
   unsetEnv?: readonly string[];
+  /** false: this instance has no executor of its own; `executorPort` names the shared one it sends events to. */
+  executor?: boolean;
+  /**
+   * Production Inngest with signature verification, as against a self-hosted Inngest: the app gets
+   * INNGEST_SIGNING_KEY, INNGEST_EVENT_KEY and INNGEST_BASE_URL (the executor) and no INNGEST_DEV;
+   * the executor signs its requests with the same key.
+   */
+  signingKey?: string;
+  /** Public URL of the app (BETTER_AUTH_URL), e.g. a load balancer in front of several instances. */
+  publicURL?: string;
 }
 
 /** One secret per test run: production refuses to start without one, and a fixed one would be forgeable. */
@@ -41,6 +53,7 @@ export class AppServer {
   private executorTap: LogTap | null = null;
   private listening: LogLine | null = null;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly executorEnv: NodeJS.ProcessEnv;
 
   constructor(private readonly options: AppServerOptions) {
     this.baseURL = `http://127.0.0.1:${options.port}`;
@@ -62,10 +75,21 @@ export class AppServer {
       LOG_LEVEL: "info",
       ...options.env,
     };
-    if (options.eventLog === "redis") env.REDIS_URL = TEST_REDIS_URL;
+    if (options.eventLog === "redis") env.REDIS_URL = options.redisUrl ?? TEST_REDIS_URL;
     else delete env.REDIS_URL;
+    if (options.publicURL) env.BETTER_AUTH_URL = options.publicURL;
     for (const name of options.unsetEnv ?? []) delete env[name];
+    const executorEnv: NodeJS.ProcessEnv = { ...env };
+    if (options.signingKey) {
+      executorEnv.INNGEST_SIGNING_KEY = options.signingKey;
+      delete executorEnv.INNGEST_EVENT_KEY;
+      env.INNGEST_SIGNING_KEY = options.signingKey;
+      env.INNGEST_EVENT_KEY = "genstream-e2e-event-key";
+      env.INNGEST_BASE_URL = this.executorURL;
+      delete env.INNGEST_DEV;
+    }
     this.env = env;
+    this.executorEnv = executorEnv;
   }
 
   /** The app's log lines since its last (re)start. */
@@ -79,6 +103,11 @@ export class AppServer {
     return this.executorTap;
   }
 
+  /** Whether the app process is alive. */
+  get running(): boolean {
+    return this.app !== null && this.app.exitCode === null && this.app.signalCode === null;
+  }
+
   /** The event log backend the running app reported when it started listening. */
   get eventLogKind(): "memory" | "redis" {
     return this.listening?.eventLog === "redis" ? "redis" : "memory";
@@ -86,7 +115,7 @@ export class AppServer {
 
   /** Starts both; if either fails, stops the other, so a failed start leaves no process behind. */
   async start(): Promise<void> {
-    const results = await Promise.allSettled([this.startExecutor(), this.startApp()]);
+    const results = await Promise.allSettled(this.options.executor === false ? [this.startApp()] : [this.startExecutor(), this.startApp()]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (!failed) return;
     await this.stop();
@@ -94,7 +123,7 @@ export class AppServer {
   }
 
   async startExecutor(): Promise<void> {
-    const child = spawn(process.execPath, ["--import", "tsx", "inngest/local/main.ts"], { env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "inngest/local/main.ts"], { env: this.executorEnv, stdio: ["ignore", "pipe", "pipe"] });
     this.executor = child;
     this.executorTap = new LogTap(child, "executor");
     await this.ready(this.executorTap, "executor", "local executor listening");
@@ -116,6 +145,16 @@ export class AppServer {
   async restartApp(): Promise<void> {
     await stop(this.app);
     await this.startApp();
+  }
+
+  /** Kills the app server as a crash would (SIGKILL: no shutdown frames, sockets just drop). */
+  async killApp(): Promise<void> {
+    const child = this.app;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGKILL");
+    });
   }
 
   async stop(): Promise<void> {

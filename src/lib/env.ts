@@ -37,8 +37,9 @@ const serverSchema = z.object({
 
 export type ServerEnv = z.infer<typeof serverSchema>;
 
-function parseEnv(): ServerEnv {
-  const parsed = serverSchema.safeParse(process.env);
+/** Parses an environment (process.env by default); throws naming every bad variable. */
+export function parseServerEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
+  const parsed = serverSchema.superRefine(refuseUnverifiedProduction).safeParse(source);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`Invalid environment: ${fields}`);
@@ -46,13 +47,34 @@ function parseEnv(): ServerEnv {
   return parsed.data;
 }
 
-export const env: ServerEnv = parseEnv();
+const devFlagOff = (value: string | undefined): boolean => value === "0" || value === "false";
+
+/**
+ * Production with a signing key must verify Inngest's signatures; with INNGEST_DEV set the serve
+ * handler would run in dev mode and accept unsigned calls, so that combination is refused.
+ */
+function refuseUnverifiedProduction(e: ServerEnv, ctx: z.RefinementCtx): void {
+  if (e.NODE_ENV !== "production" || !e.INNGEST_SIGNING_KEY || e.INNGEST_DEV === undefined || devFlagOff(e.INNGEST_DEV)) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["INNGEST_DEV"],
+    message:
+      "must not be set in production together with INNGEST_SIGNING_KEY (the Inngest endpoint would skip signature verification); for a self-hosted Inngest set INNGEST_BASE_URL instead",
+  });
+}
+
+export const env: ServerEnv = parseServerEnv();
 
 /** Where the Inngest client sends events when no Cloud key is configured. */
 export const DEFAULT_INNGEST_DEV_URL = "http://127.0.0.1:8288";
 
+/**
+ * Cloud mode (signatures verified, events sent with the event key to Inngest Cloud or to
+ * INNGEST_BASE_URL for a self-hosted Inngest) when keys are set and INNGEST_DEV is not; else dev mode.
+ */
 export function inngestMode(e: ServerEnv = env): { kind: "cloud" } | { kind: "dev"; url: string } {
-  if (e.INNGEST_DEV === undefined && e.INNGEST_EVENT_KEY) return { kind: "cloud" };
+  const devUnset = e.INNGEST_DEV === undefined || devFlagOff(e.INNGEST_DEV);
+  if (devUnset && (e.INNGEST_EVENT_KEY || e.INNGEST_SIGNING_KEY)) return { kind: "cloud" };
   const dev = e.INNGEST_DEV;
   if (dev === undefined || dev === "1" || dev === "true") return { kind: "dev", url: DEFAULT_INNGEST_DEV_URL };
   return { kind: "dev", url: dev };

@@ -1,5 +1,5 @@
 import { getDb, pingDb } from "../db/client";
-import { getStreamingService } from "../streaming";
+import { eventLogCircuit, getStreamingService } from "../streaming";
 import { env, inngestMode } from "../lib/env";
 
 export interface DependencyStatus {
@@ -21,15 +21,17 @@ async function timed(check: () => Promise<void>): Promise<DependencyStatus> {
 /** Which job engine serves this app, and whether it answers. */
 async function jobEngine(): Promise<DependencyStatus & { kind: string; url: string | null }> {
   const mode = inngestMode(env);
-  if (mode.kind === "cloud") return { kind: "inngest-cloud", url: null, ok: true, latencyMs: null };
-  let kind = "inngest-dev-server";
+  // Inngest Cloud is not probed; a self-hosted Inngest (INNGEST_BASE_URL) is, like a dev server.
+  if (mode.kind === "cloud" && !env.INNGEST_BASE_URL) return { kind: "inngest-cloud", url: null, ok: true, latencyMs: null };
+  const url = mode.kind === "cloud" ? (env.INNGEST_BASE_URL ?? "") : mode.url;
+  let kind = mode.kind === "cloud" ? "inngest-self-hosted" : "inngest-dev-server";
   const status = await timed(async () => {
-    const res = await fetch(`${mode.url}/health`, { signal: AbortSignal.timeout(2_000) });
+    const res = await fetch(`${url.replace(/\/$/, "")}/health`, { signal: AbortSignal.timeout(2_000) });
     const body: unknown = await res.json().catch(() => null);
     if (body && typeof body === "object" && "kind" in body && body.kind === "genstream-local-executor") kind = "local-executor";
     if (!res.ok && res.status !== 404) throw new Error(`HTTP ${res.status}`);
   });
-  return { kind, url: mode.url, ...status };
+  return { kind, url, ...status };
 }
 
 export async function healthReport() {
@@ -43,12 +45,15 @@ export async function healthReport() {
   ]);
   const handle = await getDb().catch(() => null);
   const streaming = service.stats();
-  const ok = database.ok && jobs.ok && eventLog.ok;
+  // Read after the ping: a good ping closes a half-open circuit, so recovery shows at once.
+  const circuit = eventLogCircuit();
+  const logOk = eventLog.ok && circuit !== "open";
+  const ok = database.ok && jobs.ok && logOk;
   return {
     status: ok ? ("ok" as const) : ("degraded" as const),
     database: { ...database, kind: handle?.kind ?? null },
     jobEngine: jobs,
-    eventLog: { ...eventLog, kind: service.logKind },
+    eventLog: { ...eventLog, ok: logOk, kind: service.logKind, ...(circuit === null ? {} : { circuit }) },
     streaming: { projects: streaming.projects, connections: streaming.connections },
   };
 }

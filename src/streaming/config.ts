@@ -55,3 +55,23 @@ export const reconnectConfig = {
   /** How long a send waits for `ready` before it gives up with a clear error. */
   readyTimeoutMs: 10_000,
 } as const;
+
+/**
+ * Publishing to the event log (src/streaming/guarded-log.ts): every append is bounded by a timeout
+ * and goes through a circuit breaker, so a dead Redis costs a publisher nothing per call and the
+ * health endpoint can say `degraded` at once. A job step waits out an outage with backoff for up
+ * to `outageBudgetMs` before its attempt fails (and the job engine retries it).
+ */
+export const publishConfig = {
+  /** One append (or health ping) fails after this long. Below Redis' own command timeout (2 s). */
+  timeoutMs: 1_500,
+  /** Consecutive failures that open the circuit. */
+  failureThreshold: 3,
+  /** Open for this long, then one trial call is let through (half-open). */
+  resetAfterMs: 2_000,
+  /** How long a job step keeps retrying one publish through an outage before its attempt fails. */
+  outageBudgetMs: 60_000,
+  /** Backoff between a step's publish attempts during an outage: full jitter, capped. */
+  backoffBaseMs: 100,
+  backoffCapMs: 2_000,
+} as const;

@@ -1,4 +1,5 @@
 import { TRPCError } from "@trpc/server";
+import { isEventLogOutage, publishThroughOutage } from "../../streaming/guarded-log";
 import { z } from "zod";
 import { createTRPCRouter, projectIdSchema, projectProcedure } from "../trpc";
 import { rowIdSchema } from "../text-input";
@@ -43,14 +44,26 @@ export const generationRouter = createTRPCRouter({
       const reason = "Cancelled by the user";
       const finished = await finishRun(ctx.db, run.id, "cancelled", reason);
       if (!finished) throw new TRPCError({ code: "CONFLICT", message: "Run finished before it could be cancelled" });
-      await ctx.streaming.publish(run.projectId, `${run.id}:run.cancelled`, {
-        type: "run.cancelled",
-        projectId: run.projectId,
-        runId: run.id,
-        messageId: run.messageId,
-        at: Date.now(),
-        reason,
-      });
+      const publishCancelled = () =>
+        ctx.streaming.publish(run.projectId, `${run.id}:run.cancelled`, {
+          type: "run.cancelled",
+          projectId: run.projectId,
+          runId: run.id,
+          messageId: run.messageId,
+          at: Date.now(),
+          reason,
+        });
+      try {
+        await publishCancelled();
+      } catch (error) {
+        if (!isEventLogOutage(error)) throw error;
+        // The cancel is done and stored; the event follows once the log is back (idempotent by key).
+        const context = { projectId: run.projectId, runId: run.id };
+        ctx.log.warn({ ...context, err: error instanceof Error ? error.message : String(error) }, "run cancelled; run.cancelled deferred until the event log is back");
+        void publishThroughOutage(publishCancelled, { logger: ctx.log, context }).catch((err: unknown) =>
+          ctx.log.error({ ...context, err: err instanceof Error ? err.message : String(err) }, "run.cancelled could not be published"),
+        );
+      }
       getMetrics().runDuration.observe({ outcome: "cancelled" }, (Date.now() - run.startedAt.getTime()) / 1000);
       ctx.log.info({ projectId: run.projectId, runId: run.id }, "run cancelled");
       return { runId: run.id, status: "cancelled" as const };

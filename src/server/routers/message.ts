@@ -18,21 +18,27 @@ export const messageContentSchema = z
 
 const connectionIdSchema = z.string().uuid("connectionId must be the id from the stream's ready event");
 
-async function requireConnection(ctx: Context, projectId: string, connectionId: string): Promise<void> {
-  let connected: boolean;
+const STREAM_NOT_CONNECTED = "The live stream for this project is not connected yet. Wait for it to reconnect, then send again.";
+
+/**
+ * Whether the caller's stream is registered for the project. "unavailable": presence lives in Redis
+ * when scaled out, and while Redis is down a connection held by another instance cannot be confirmed.
+ */
+async function connectionState(ctx: Context, projectId: string, connectionId: string): Promise<"connected" | "not-connected" | "unavailable"> {
   try {
-    connected = await ctx.streaming.isConnected(projectId, connectionId);
+    return (await ctx.streaming.isConnected(projectId, connectionId)) ? "connected" : "not-connected";
   } catch (error) {
-    // Presence lives in Redis when scaled out: while it is down no connection can be confirmed, and
-    // nothing is stored, so the client keeps the text and offers a retry.
-    throw new TRPCError({ code: "PRECONDITION_FAILED", message: "Live progress is temporarily unavailable; try again in a moment.", cause: error });
+    ctx.log.warn({ projectId, connectionId, err: error instanceof Error ? error.message : String(error) }, "stream presence unavailable");
+    return "unavailable";
   }
-  if (!connected) {
-    throw new TRPCError({
-      code: "PRECONDITION_FAILED",
-      message: "The live stream for this project is not connected yet. Wait for it to reconnect, then send again.",
-    });
+}
+
+async function requireConnection(ctx: Context, projectId: string, connectionId: string): Promise<void> {
+  const state = await connectionState(ctx, projectId, connectionId);
+  if (state === "unavailable") {
+    throw new TRPCError({ code: "PRECONDITION_FAILED", message: "Live progress is temporarily unavailable; try again in a moment." });
   }
+  if (state === "not-connected") throw new TRPCError({ code: "PRECONDITION_FAILED", message: STREAM_NOT_CONNECTED });
 }
 
 /** Hands a stored message to the job engine; on failure it stays stored as `failed`, to be retried. */
@@ -70,7 +76,8 @@ export const messageRouter = createTRPCRouter({
       }),
     )
     .mutation(async ({ ctx, input }) => {
-      await requireConnection(ctx, ctx.project.id, input.connectionId);
+      const connection = await connectionState(ctx, ctx.project.id, input.connectionId);
+      if (connection === "not-connected") throw new TRPCError({ code: "PRECONDITION_FAILED", message: STREAM_NOT_CONNECTED });
       const message = await insertUserMessageWithinRate(ctx.db, {
         ownerId: ctx.user.id,
         projectId: ctx.project.id,
@@ -80,6 +87,16 @@ export const messageRouter = createTRPCRouter({
       if (!message) {
         ctx.log.info({ userId: ctx.user.id, projectId: ctx.project.id, limit: limits.messagesPerMinute }, "message rate limit reached");
         throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: limitMessages.tooManyMessages() });
+      }
+      if (connection === "unavailable") {
+        // Nothing the user sent is lost: the message is stored, not started (no listener could be
+        // confirmed for its first event), and offered for retry once the event log is back.
+        await setDispatch(ctx.db, message.id, "failed");
+        ctx.log.warn({ projectId: ctx.project.id, messageId: message.id }, "message stored, not dispatched: event log unavailable");
+        throw new TRPCError({
+          code: "SERVICE_UNAVAILABLE",
+          message: "Your message is saved, but live progress is temporarily unavailable (the event log cannot be reached). Retry it from the conversation once the service is back.",
+        });
       }
       await dispatch(ctx, message);
       ctx.log.info({ projectId: ctx.project.id, messageId: message.id, connectionId: input.connectionId }, "message sent");

@@ -9,6 +9,7 @@ import type { DbHandle } from "../../db/client";
 import { MemoryEventLog, StreamingService } from "../../streaming";
 import { allowAll, startServer, StreamClient, type TestServer } from "../../streaming/test-harness";
 import { ensureRun } from "../../db/queries/runs";
+import { insertUserMessageWithinRate } from "../../db/queries/messages";
 import { readyFrameSchema } from "../../streaming/protocol";
 import { insertTestUser } from "../../test/users";
 
@@ -157,6 +158,36 @@ describe.each(testDatabaseTargets())("tRPC routers against $name", ({ target }) 
     await expectTrpcError(caller.message.retry({ projectId: project.id, messageId: "nosuchmessage", connectionId }), "NOT_FOUND");
   });
 
+  it("keeps the message when stream presence (Redis) cannot be reached, and it is retried once it can", async () => {
+    const project = await caller.project.create({ name: "Presence down" });
+    // Another instance whose presence store is down: the caller's stream is not held here, so it cannot be confirmed.
+    const cut = new StreamingService({
+      log: new MemoryEventLog(),
+      logger: pino({ level: "silent" }),
+      presence: { track: () => () => undefined, isConnected: () => Promise.reject(new Error("event log unavailable: ECONNREFUSED")) },
+    });
+    const owner = await insertTestUser(handle.db, "presence-owner");
+    const ownCaller = createCaller({ db: handle.db, streaming: cut, jobs, log: pino({ level: "silent" }), user: owner });
+    const own = await ownCaller.project.create({ name: "Presence down" });
+    const dispatched = jobs.iterations.length;
+    const error = await expectTrpcError(
+      ownCaller.message.send({ projectId: own.id, content: "A shop API with items (name)", connectionId: crypto.randomUUID() }),
+      "SERVICE_UNAVAILABLE",
+    );
+    expect(error.message).toContain("Your message is saved");
+    expect(error.message).toContain("live progress is temporarily unavailable");
+    expect(jobs.iterations).toHaveLength(dispatched);
+    const [stored] = await ownCaller.message.list({ projectId: own.id });
+    expect(stored).toMatchObject({ content: "A shop API with items (name)", dispatch: "failed" });
+    // A retry while presence is still down is refused without dispatching; nothing else changes.
+    await expectTrpcError(ownCaller.message.retry({ projectId: own.id, messageId: stored?.id ?? "", connectionId: crypto.randomUUID() }), "PRECONDITION_FAILED");
+    expect(jobs.iterations).toHaveLength(dispatched);
+    await cut.shutdown();
+    // A stream that is not connected at all is still PRECONDITION_FAILED with nothing stored.
+    await expectTrpcError(caller.message.send({ projectId: project.id, content: "hello", connectionId: crypto.randomUUID() }), "PRECONDITION_FAILED");
+    expect(await caller.message.list({ projectId: project.id })).toEqual([]);
+  });
+
   it("cancels a running run: stored as cancelled, run.cancelled published, second cancel is a CONFLICT", async () => {
     const project = await caller.project.create({ name: "Cancel" });
     const connectionId = await connect(project.id);
@@ -176,6 +207,33 @@ describe.each(testDatabaseTargets())("tRPC routers against $name", ({ target }) 
     const state = await caller.project.get({ projectId: project.id });
     expect(state.runs[0]).toMatchObject({ runId, status: "cancelled", reason: "Cancelled by the user" });
     await expectTrpcError(caller.generation.cancel({ projectId: project.id, runId }), "CONFLICT");
+  });
+
+  it("cancel during an event log outage: the run is cancelled and stored at once, run.cancelled follows when the log is back", async () => {
+    /** The log is down (circuit open) for the first two appends, then back. */
+    class OutageLog extends MemoryEventLog {
+      refusals = 2;
+      override append(...args: Parameters<MemoryEventLog["append"]>) {
+        if (this.refusals-- > 0) return Promise.reject(Object.assign(new Error("event log is unavailable (circuit open)"), { name: "CircuitOpenError", retryAfterMs: 0 }));
+        return super.append(...args);
+      }
+    }
+    const outageLog = new OutageLog();
+    const down = new StreamingService({ log: outageLog, logger: pino({ level: "silent" }), authorize: allowAll });
+    const owner = await insertTestUser(handle.db, "cancel-outage-owner");
+    const ownCaller = createCaller({ db: handle.db, streaming: down, jobs, log: pino({ level: "silent" }), user: owner });
+    const project = await ownCaller.project.create({ name: "Cancel in outage" });
+    const message = await insertUserMessageWithinRate(handle.db, { ownerId: owner.id, projectId: project.id, content: "A shop API", perMinute: 100 });
+    const messageId = message?.id ?? "";
+    const runId = `run-${crypto.randomUUID()}`;
+    await ensureRun(handle.db, { runId, projectId: project.id, messageId, startedAt: new Date() });
+    const delivered = new Promise<string>((resolve) => outageLog.subscribe(project.id, (e) => resolve(e.event.type)));
+    await expect(ownCaller.generation.cancel({ projectId: project.id, runId })).resolves.toEqual({ runId, status: "cancelled" });
+    expect((await ownCaller.project.get({ projectId: project.id })).runs[0]).toMatchObject({ runId, status: "cancelled" });
+    // Published in the background with backoff, once the log answers again.
+    expect(await delivered).toBe("run.cancelled");
+    expect(outageLog.refusals).toBeLessThan(0);
+    await down.shutdown();
   });
 
   it("answers NOT_FOUND for a run or an artifact of another project", async () => {
