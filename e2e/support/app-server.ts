@@ -24,6 +24,13 @@ export interface AppServerOptions {
 /** One secret per test run: production refuses to start without one, and a fixed one would be forgeable. */
 const AUTH_SECRET = randomBytes(33).toString("base64url");
 
+/**
+ * The test-only controls' token for this run: a production server serves /api/test/* only with
+ * GENSTREAM_TEST_CONTROLS_TOKEN set and on a loopback address (src/server/test-controls-gate.ts).
+ */
+export const TEST_CONTROLS_TOKEN = randomBytes(33).toString("base64url");
+export const testControlHeaders: Readonly<Record<string, string>> = { "x-genstream-test-token": TEST_CONTROLS_TOKEN };
+
 function stop(child: ChildProcess | null): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -58,6 +65,7 @@ export class AppServer {
       GENSTREAM_EXECUTOR_PORT: String(options.executorPort),
       GENSTREAM_APP_URL: `${this.baseURL}/api/inngest`,
       GENSTREAM_TEST_CONTROLS: "1",
+      GENSTREAM_TEST_CONTROLS_TOKEN: TEST_CONTROLS_TOKEN,
       BETTER_AUTH_SECRET: AUTH_SECRET,
       LOG_LEVEL: "info",
       ...options.env,

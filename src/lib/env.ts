@@ -21,9 +21,15 @@ const serverSchema = z.object({
   INNGEST_BASE_URL: z.string().url().optional(),
   /**
    * Enables test-only stream controls (fault injection, bench load). They exist only when this is
-   * "1", which no deployment sets; the end-to-end suite and the benchmark set it explicitly.
+   * "1", which no deployment sets; the end-to-end suite and the benchmark set it explicitly, with a
+   * token and a loopback HOSTNAME, without which production refuses to start (test-controls-gate.ts).
    */
   GENSTREAM_TEST_CONTROLS: z.enum(["0", "1"]).default("0"),
+  /**
+   * The per-run secret every test-control request must carry (`x-genstream-test-token`); required
+   * with GENSTREAM_TEST_CONTROLS=1 in production (see src/server/test-controls-gate.ts).
+   */
+  GENSTREAM_TEST_CONTROLS_TOKEN: z.string().min(32, "GENSTREAM_TEST_CONTROLS_TOKEN must be at least 32 characters").optional(),
   /** Signs session cookies. Required in production (see src/auth/secret.ts); dev and tests use a fallback. */
   BETTER_AUTH_SECRET: z
     .string()
