@@ -76,6 +76,8 @@ export function appEnv(port: number, executorPort: number): { env: NodeJS.Proces
     GENSTREAM_TEST_CONTROLS_TOKEN: benchTestControlsToken(),
     // Production refuses to start without a session secret; the bench's users live only in this run's database.
     BETTER_AUTH_SECRET: randomBytes(33).toString("base64url"),
+    // Production verifies the job engine's signatures; the embedded executor signs with this key.
+    INNGEST_SIGNING_KEY: `signkey-bench-${randomBytes(32).toString("hex")}`,
     // One bench user holds thousands of streams; the per-user limit protects real deployments, not this one.
     GENSTREAM_MAX_STREAMS_PER_USER: "1000000",
     INNGEST_DEV: `http://127.0.0.1:${executorPort}`,

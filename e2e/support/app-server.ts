@@ -28,6 +28,9 @@ const AUTH_SECRET = randomBytes(33).toString("base64url");
  * The test-only controls' token for this run: a production server serves /api/test/* only with
  * GENSTREAM_TEST_CONTROLS_TOKEN set and on a loopback address (src/server/test-controls-gate.ts).
  */
+/** Production verifies Inngest signatures; the embedded executor signs with the same key (same env). */
+const INNGEST_SIGNING_KEY = `signkey-test-${randomBytes(32).toString("hex")}`;
+
 export const TEST_CONTROLS_TOKEN = randomBytes(33).toString("base64url");
 export const testControlHeaders: Readonly<Record<string, string>> = { "x-genstream-test-token": TEST_CONTROLS_TOKEN };
 
@@ -67,6 +70,7 @@ export class AppServer {
       GENSTREAM_TEST_CONTROLS: "1",
       GENSTREAM_TEST_CONTROLS_TOKEN: TEST_CONTROLS_TOKEN,
       BETTER_AUTH_SECRET: AUTH_SECRET,
+      INNGEST_SIGNING_KEY,
       LOG_LEVEL: "info",
       ...options.env,
     };

@@ -17,7 +17,18 @@ const serverSchema = z.object({
   /** URL of an Inngest dev server (or the embedded executor); "1" means the default dev server. */
   INNGEST_DEV: z.string().optional(),
   INNGEST_EVENT_KEY: z.string().optional(),
-  INNGEST_SIGNING_KEY: z.string().optional(),
+  /**
+   * Signs every request the job engine makes to /api/inngest; the app verifies it. Required in
+   * production (see inngestClientOptions), where the embedded executor signs with the same key.
+   */
+  INNGEST_SIGNING_KEY: z.preprocess(
+    // Blank is unset, as the embedded executor reads it.
+    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+    z
+      .string()
+      .regex(/^signkey-\w+-[0-9a-fA-F]{64,}$/, "INNGEST_SIGNING_KEY must look like signkey-prod-<64 hex digits> (generate one: echo signkey-prod-$(openssl rand -hex 32))")
+      .optional(),
+  ),
   INNGEST_BASE_URL: z.string().url().optional(),
   /**
    * Enables test-only stream controls (fault injection, bench load). They exist only when this is
@@ -62,4 +73,33 @@ export function inngestMode(e: ServerEnv = env): { kind: "cloud" } | { kind: "de
   const dev = e.INNGEST_DEV;
   if (dev === undefined || dev === "1" || dev === "true") return { kind: "dev", url: DEFAULT_INNGEST_DEV_URL };
   return { kind: "dev", url: dev };
+}
+
+export class MissingInngestSigningKeyError extends Error {
+  override readonly name = "MissingInngestSigningKeyError";
+}
+
+/** Options of the app's Inngest client (see inngest/client.ts). */
+export type InngestClientOptions =
+  | { isDev: true; baseUrl: string }
+  | { isDev: false; signingKey?: string; baseUrl?: string; eventKey?: string };
+
+/**
+ * Development talks to the Inngest dev server or the embedded executor unsigned (dev mode). Outside
+ * development the SDK runs in cloud mode, which verifies the signature of every request to
+ * /api/inngest, so nobody but the job engine can drive a run: with Inngest Cloud (event key) as
+ * usual; with the embedded executor (INNGEST_DEV=<url>, what `npm start` runs) the executor signs
+ * with INNGEST_SIGNING_KEY, which production therefore requires.
+ */
+export function inngestClientOptions(e: ServerEnv = env): InngestClientOptions {
+  const mode = inngestMode(e);
+  if (mode.kind === "cloud") return { isDev: false, ...(e.INNGEST_SIGNING_KEY ? { signingKey: e.INNGEST_SIGNING_KEY } : {}) };
+  if (e.NODE_ENV !== "production") return { isDev: true, baseUrl: mode.url };
+  if (!e.INNGEST_SIGNING_KEY) {
+    throw new MissingInngestSigningKeyError(
+      "INNGEST_SIGNING_KEY is not set. In production /api/inngest accepts only signed requests, and the embedded executor signs them with this key: generate one with `echo signkey-prod-$(openssl rand -hex 32)` and set INNGEST_SIGNING_KEY for both processes of `npm start`.",
+    );
+  }
+  // The executor's /e/:key takes any key; an event key only names the sender.
+  return { isDev: false, signingKey: e.INNGEST_SIGNING_KEY, baseUrl: mode.url, eventKey: e.INNGEST_EVENT_KEY ?? "genstream-local" };
 }

@@ -85,10 +85,20 @@ describe("the request listener", () => {
 });
 
 describe("the production server entry (server.ts)", () => {
+  // Each case exits before opening anything: the checks come first in main().
   /** Starts server.ts as `npm start` does and resolves with its exit code and output, once it has exited. */
   async function startServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
     const child = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
-      env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", PORT: "65000", LOG_LEVEL: "info", BETTER_AUTH_SECRET: "s".repeat(40), PGLITE_DIR: "/nonexistent/never-opened", ...env },
+      env: {
+        PATH: process.env.PATH ?? "",
+        NODE_ENV: "production",
+        PORT: "65000",
+        LOG_LEVEL: "info",
+        BETTER_AUTH_SECRET: "s".repeat(40),
+        INNGEST_SIGNING_KEY: `signkey-test-${"ab".repeat(32)}`,
+        PGLITE_DIR: "/nonexistent/never-opened",
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -98,15 +108,19 @@ describe("the production server entry (server.ts)", () => {
     return { code, output };
   }
 
-  it("refuses to start with GENSTREAM_TEST_CONTROLS=1 on a public address or without a token", async () => {
-    const [publicAddress, noToken] = await Promise.all([
+  it("refuses to start with GENSTREAM_TEST_CONTROLS=1 on a public address or without a token, or without INNGEST_SIGNING_KEY", async () => {
+    const [publicAddress, noToken, unsignedJobs] = await Promise.all([
       startServer({ GENSTREAM_TEST_CONTROLS: "1", GENSTREAM_TEST_CONTROLS_TOKEN: TOKEN, HOSTNAME: "0.0.0.0" }),
       startServer({ GENSTREAM_TEST_CONTROLS: "1", HOSTNAME: "127.0.0.1" }),
+      startServer({ HOSTNAME: "127.0.0.1", INNGEST_SIGNING_KEY: "" }),
     ]);
     expect(publicAddress.code).toBe(1);
     expect(publicAddress.output).toContain("server failed to start");
     expect(publicAddress.output).toContain("GENSTREAM_TEST_CONTROLS=1 is refused in production while listening on 0.0.0.0");
     expect(noToken.code).toBe(1);
     expect(noToken.output).toContain("GENSTREAM_TEST_CONTROLS=1 is refused in production without GENSTREAM_TEST_CONTROLS_TOKEN");
+    // And a production server whose /api/inngest could not verify the job engine's signatures.
+    expect(unsignedJobs.code).toBe(1);
+    expect(unsignedJobs.output).toContain("INNGEST_SIGNING_KEY is not set");
   }, 60_000);
 });
