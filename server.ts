@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import next from "next";
-import { env, inngestClientOptions } from "./src/lib/env";
+import { env, requireInngestSigningKey } from "./src/lib/env";
 import { log } from "./src/lib/logger";
 import { getDb } from "./src/db/client";
 import { getAuth } from "./src/auth/server";
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   // First: a production server with the test-only controls switched on by mistake refuses to start.
   const controls = testControlsGate();
   // Production verifies the job engine's signatures: without INNGEST_SIGNING_KEY it does not start.
-  inngestClientOptions(env);
+  requireInngestSigningKey(env);
   const dev = env.NODE_ENV !== "production";
   const started = performance.now();
   const app = next({ dev, hostname: env.HOSTNAME, port: env.PORT });

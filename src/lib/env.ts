@@ -89,17 +89,23 @@ export type InngestClientOptions =
  * development the SDK runs in cloud mode, which verifies the signature of every request to
  * /api/inngest, so nobody but the job engine can drive a run: with Inngest Cloud (event key) as
  * usual; with the embedded executor (INNGEST_DEV=<url>, what `npm start` runs) the executor signs
- * with INNGEST_SIGNING_KEY, which production therefore requires.
+ * with INNGEST_SIGNING_KEY. Without a key the SDK refuses every call (it fails closed); server.ts
+ * refuses to start before that (requireInngestSigningKey). Never throws: `next build` evaluates
+ * the route module.
  */
 export function inngestClientOptions(e: ServerEnv = env): InngestClientOptions {
   const mode = inngestMode(e);
-  if (mode.kind === "cloud") return { isDev: false, ...(e.INNGEST_SIGNING_KEY ? { signingKey: e.INNGEST_SIGNING_KEY } : {}) };
+  const signingKey = e.INNGEST_SIGNING_KEY ? { signingKey: e.INNGEST_SIGNING_KEY } : {};
+  if (mode.kind === "cloud") return { isDev: false, ...signingKey };
   if (e.NODE_ENV !== "production") return { isDev: true, baseUrl: mode.url };
-  if (!e.INNGEST_SIGNING_KEY) {
-    throw new MissingInngestSigningKeyError(
-      "INNGEST_SIGNING_KEY is not set. In production /api/inngest accepts only signed requests, and the embedded executor signs them with this key: generate one with `echo signkey-prod-$(openssl rand -hex 32)` and set INNGEST_SIGNING_KEY for both processes of `npm start`.",
-    );
-  }
   // The executor's /e/:key takes any key; an event key only names the sender.
-  return { isDev: false, signingKey: e.INNGEST_SIGNING_KEY, baseUrl: mode.url, eventKey: e.INNGEST_EVENT_KEY ?? "genstream-local" };
+  return { isDev: false, ...signingKey, baseUrl: mode.url, eventKey: e.INNGEST_EVENT_KEY ?? "genstream-local" };
+}
+
+/** Production cannot verify the job engine's requests without INNGEST_SIGNING_KEY: it does not start. */
+export function requireInngestSigningKey(e: ServerEnv = env): void {
+  if (e.NODE_ENV !== "production" || e.INNGEST_SIGNING_KEY) return;
+  throw new MissingInngestSigningKeyError(
+    "INNGEST_SIGNING_KEY is not set. In production /api/inngest accepts only signed requests, and the embedded executor signs them with this key: generate one with `echo signkey-prod-$(openssl rand -hex 32)` and set INNGEST_SIGNING_KEY for both processes of `npm start`.",
+  );
 }

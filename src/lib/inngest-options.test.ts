@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inngestClientOptions, MissingInngestSigningKeyError, type ServerEnv } from "./env";
+import { inngestClientOptions, MissingInngestSigningKeyError, requireInngestSigningKey, type ServerEnv } from "./env";
 
 const KEY = `signkey-prod-${"ab".repeat(32)}`;
 const base = { NODE_ENV: "production", PORT: 3000, INNGEST_DEV: "http://127.0.0.1:8288" } as ServerEnv;
@@ -14,9 +14,12 @@ describe("inngestClientOptions: /api/inngest verifies signatures outside develop
     expect(inngestClientOptions({ ...base, INNGEST_SIGNING_KEY: KEY })).toEqual({ isDev: false, signingKey: KEY, baseUrl: "http://127.0.0.1:8288", eventKey: "genstream-local" });
   });
 
-  it("production without INNGEST_SIGNING_KEY refuses, saying how to make one", () => {
-    expect(() => inngestClientOptions(base)).toThrow(MissingInngestSigningKeyError);
-    expect(() => inngestClientOptions({ ...base, INNGEST_DEV: undefined })).toThrow(/INNGEST_SIGNING_KEY is not set.*openssl rand -hex 32/);
+  it("production without INNGEST_SIGNING_KEY: still cloud mode (the SDK refuses every call), and the server refuses to start, saying how to make one", () => {
+    expect(inngestClientOptions(base)).toEqual({ isDev: false, baseUrl: "http://127.0.0.1:8288", eventKey: "genstream-local" });
+    expect(() => requireInngestSigningKey(base)).toThrow(MissingInngestSigningKeyError);
+    expect(() => requireInngestSigningKey({ ...base, INNGEST_DEV: undefined })).toThrow(/INNGEST_SIGNING_KEY is not set.*openssl rand -hex 32/);
+    expect(() => requireInngestSigningKey({ ...base, INNGEST_SIGNING_KEY: KEY })).not.toThrow();
+    expect(() => requireInngestSigningKey({ ...base, NODE_ENV: "development" })).not.toThrow();
   });
 
   it("Inngest Cloud (event key, no INNGEST_DEV): cloud mode in any environment", () => {
