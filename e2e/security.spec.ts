@@ -101,6 +101,9 @@ test("markup in a message and a project name renders as text, runs nothing, and 
 
 test("a project is private: another account gets a no-access page and a refused stream; signing out ends the session", async ({ app, home, page, browser }) => {
   await signUp(page, app.baseURL, "owner");
+  // The production session cookie: Secure (with its __Secure- prefix), HttpOnly, SameSite=Lax.
+  const session = (await page.context().cookies()).find((c) => c.name.endsWith("better-auth.session_token"));
+  expect(session).toMatchObject({ name: "__Secure-better-auth.session_token", secure: true, httpOnly: true, sameSite: "Lax" });
   const projectId = await home.createProject(app.baseURL, "Private");
 
   const context = await browser.newContext();
