@@ -90,8 +90,11 @@ test("markup in a message and a project name renders as text, runs nothing, and 
   await projectPage.expectReady();
   await expect(page.getByTestId("message-content").first()).toHaveText(hostile);
   await expect(page.locator('[data-testid="messages"] img, [data-testid="messages"] script, [data-testid="project-title"] *')).toHaveCount(0);
+  // The generated code (the run produced an artifact) is shown as text too.
   const code = page.getByTestId("artifact-code");
-  if ((await code.count()) > 0) await expect(code.locator("img, script")).toHaveCount(0);
+  await expect(code).toHaveCount(1);
+  await expect(code).toContainText('"openapi": "3.1.0"');
+  await expect(code.locator("img, script")).toHaveCount(0);
 
   expect(await page.evaluate(() => window.__xss)).toBeUndefined();
   expect(await page.evaluate(() => window.__cspViolations ?? [])).toEqual([]);
