@@ -81,20 +81,26 @@ test("markup in a message and a project name renders as text, runs nothing, and 
   await projectPage.sendMessage(hostile);
   const sent = page.locator('[data-testid="message"][data-role="user"]').last();
   await expect(sent.getByTestId("message-content")).toHaveText(hostile);
-  // The stream and tRPC both work under the policy: the run completes and its reply arrives.
+  // The stream and tRPC both work under the policy: the run completes and its reply arrives. The
+  // generator refuses the markup and quotes it back: text again.
   await projectPage.expectRunStatus("completed");
   await expect(projectPage.assistantMessages()).toHaveCount(1);
+  await expect(projectPage.assistantMessages().first()).toContainText(`can't read "'img'"`);
+  // A description it can build: the generated code (full of `<`, e.g. z.infer<typeof …>) is shown as text.
+  await projectPage.sendMessage("A shop API with items (name)");
+  await expect(projectPage.assistantMessages()).toHaveCount(2);
+  await projectPage.expectRunStatus("completed");
 
   // Rendered by the server this time (stored message, SSR), then hydrated: still text.
   await projectPage.goto(app.baseURL, projectId);
   await projectPage.expectReady();
   await expect(page.getByTestId("message-content").first()).toHaveText(hostile);
   await expect(page.locator('[data-testid="messages"] img, [data-testid="messages"] script, [data-testid="project-title"] *')).toHaveCount(0);
-  // The generated code (the run produced an artifact) is shown as text too.
   const code = page.getByTestId("artifact-code");
   await expect(code).toHaveCount(1);
-  await expect(code).toContainText('"openapi": "3.1.0"');
-  await expect(code.locator("img, script")).toHaveCount(0);
+  await page.getByTestId("artifact-tab-schemas.ts").click();
+  await expect(code).toContainText("export type ItemInput = z.infer<typeof ItemInputSchema>;");
+  await expect(code.locator("img, script, typeof")).toHaveCount(0);
 
   expect(await page.evaluate(() => window.__xss)).toBeUndefined();
   expect(await page.evaluate(() => window.__cspViolations ?? [])).toEqual([]);
