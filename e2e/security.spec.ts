@@ -282,3 +282,16 @@ test(`limit: stream ${limits.concurrentStreamsPerUser + 1} of a user shows the l
     await extra.page.close();
   }
 });
+
+test(`limit: a request body over ${limits.requestBodyMaxBytes / 1024} KB (a pasted huge password) is refused with the limit shown on the form; the next sign-in works`, async ({ app, page }) => {
+  const email = await signUp(page, app.baseURL, "paster");
+  await page.getByTestId("sign-out").click();
+  await expect(page).toHaveURL(/\/sign-in/);
+  await page.getByTestId("email-input").fill(email);
+  await page.getByTestId("password-input").fill("x".repeat(limits.requestBodyMaxBytes + 1_024));
+  await page.getByTestId("sign-in-submit").click();
+  await expect(page.getByTestId("auth-error")).toHaveText(limitMessages.bodyTooLarge(limits.requestBodyMaxBytes));
+  await page.getByTestId("password-input").fill(PASSWORD);
+  await page.getByTestId("sign-in-submit").click();
+  await expect(page.getByTestId("current-user")).toHaveText(email);
+});
