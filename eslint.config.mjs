@@ -20,6 +20,11 @@ const config = [
     rules: { "no-console": "error" },
   },
   {
+    // Text from users and the generator is rendered as React text only, never as HTML.
+    files: ["app/**", "components/**", "hooks/**"],
+    rules: { "react/no-danger": "error" },
+  },
+  {
     // Playwright fixtures take an empty destructuring pattern by design.
     files: ["e2e/**"],
     rules: { "no-empty-pattern": "off", "react-hooks/rules-of-hooks": "off" },

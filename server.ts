@@ -1,11 +1,11 @@
 import { createServer } from "node:http";
 import next from "next";
-import { env } from "./src/lib/env";
+import { env, requireInngestSigningKey } from "./src/lib/env";
 import { log } from "./src/lib/logger";
 import { getDb } from "./src/db/client";
 import { getAuth } from "./src/auth/server";
 import { getStreamingService } from "./src/streaming";
-import { testControlsEnabled } from "./src/server/test-controls";
+import { testControlsGate } from "./src/server/test-controls";
 import { limits } from "./src/server/limits";
 import { createRequestListener } from "./src/server/request-listener";
 import { createStreamAuthorizer } from "./src/server/stream-authorizer";
@@ -18,6 +18,10 @@ import { validateTypeScript } from "./src/generation";
  * connection (see DESIGN.md, "Why the stream is not a tRPC subscription").
  */
 async function main(): Promise<void> {
+  // First: a production server with the test-only controls switched on by mistake refuses to start.
+  const controls = testControlsGate();
+  // Production verifies the job engine's signatures: without INNGEST_SIGNING_KEY it does not start.
+  requireInngestSigningKey(env);
   const dev = env.NODE_ENV !== "production";
   const started = performance.now();
   const app = next({ dev, hostname: env.HOSTNAME, port: env.PORT });
@@ -30,7 +34,6 @@ async function main(): Promise<void> {
   streaming.setAuthorizer(
     createStreamAuthorizer({ db: db.db, auth, slots, maxStreamsPerUser: limits.concurrentStreamsPerUser, log }),
   );
-  const controls = testControlsEnabled();
 
   const server = createServer(
     createRequestListener({ streaming, slots, log, trustProxy: env.GENSTREAM_TRUST_PROXY === "1", testControls: controls, fallback: handle }),
@@ -42,7 +45,7 @@ async function main(): Promise<void> {
 
   await new Promise<void>((resolve) => server.listen(env.PORT, env.HOSTNAME, resolve));
   log.info(
-    { port: env.PORT, dev, database: db.kind, eventLog: streaming.logKind, testControls: controls, startupMs: Math.round(performance.now() - started) },
+    { port: env.PORT, dev, database: db.kind, eventLog: streaming.logKind, testControls: controls.enabled, startupMs: Math.round(performance.now() - started) },
     "server listening",
   );
 

@@ -52,6 +52,15 @@ export async function ensureBuild(force: boolean): Promise<void> {
   if (code !== 0) throw new Error(`next build failed (exit ${code}); the benchmark needs a production build`);
 }
 
+/**
+ * The test controls' token of this bench run, kept in the environment so the load clients
+ * (child processes, bench/client/trigger.ts) inherit it.
+ */
+export function benchTestControlsToken(): string {
+  process.env.GENSTREAM_TEST_CONTROLS_TOKEN ??= randomBytes(33).toString("base64url");
+  return process.env.GENSTREAM_TEST_CONTROLS_TOKEN;
+}
+
 /** The app's environment; without DATABASE_URL a fresh PGlite directory, removed by `cleanup`. */
 export function appEnv(port: number, executorPort: number): { env: NodeJS.ProcessEnv; cleanup: () => void } {
   const dir = process.env.DATABASE_URL ? null : mkdtempSync(path.join(tmpdir(), "genstream-bench-"));
@@ -63,8 +72,12 @@ export function appEnv(port: number, executorPort: number): { env: NodeJS.Proces
     PORT: String(port),
     HOSTNAME: "127.0.0.1",
     GENSTREAM_TEST_CONTROLS: "1",
+    // Production serves the test controls only with a per-run token, on loopback (test-controls-gate.ts).
+    GENSTREAM_TEST_CONTROLS_TOKEN: benchTestControlsToken(),
     // Production refuses to start without a session secret; the bench's users live only in this run's database.
     BETTER_AUTH_SECRET: randomBytes(33).toString("base64url"),
+    // Production verifies the job engine's signatures; the embedded executor signs with this key.
+    INNGEST_SIGNING_KEY: `signkey-bench-${randomBytes(32).toString("hex")}`,
     // One bench user holds thousands of streams; the per-user limit protects real deployments, not this one.
     GENSTREAM_MAX_STREAMS_PER_USER: "1000000",
     INNGEST_DEV: `http://127.0.0.1:${executorPort}`,

@@ -2,7 +2,7 @@
 
 import { useState, type FormEvent, type KeyboardEvent } from "react";
 import type { SendState } from "@/hooks/use-send-message";
-import { limits } from "@/src/server/limits";
+import { limitMessages, limits } from "@/src/server/limits";
 
 const MAX = limits.messageMaxChars;
 
@@ -52,6 +52,11 @@ export function Composer({
           {state.phase === "waiting" ? "Connecting…" : state.phase === "sending" ? "Sending…" : "Send"}
         </button>
       </div>
+      {tooLong && (
+        <p className="field-error" role="alert" data-testid="composer-too-long">
+          {limitMessages.messageTooLong()}; this one has {content.length.toLocaleString()}.
+        </p>
+      )}
       {state.phase === "error" && (
         <div className="banner bad row" role="alert" data-testid="send-error">
           <span>{state.message}</span>

@@ -18,7 +18,8 @@ export interface TriggerResult {
 export async function trigger(target: Target, projectId: string, body: TriggerBody): Promise<TriggerResult> {
   const res = await fetch(`http://${target.host}:${target.port}/api/test/projects/${projectId}/publish`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    // The app serves its test controls only with the run's token (bench/servers.ts); the baseline ignores it.
+    headers: { "content-type": "application/json", "x-genstream-test-token": process.env.GENSTREAM_TEST_CONTROLS_TOKEN ?? "" },
     body: JSON.stringify(body),
   }).catch((err: unknown) => {
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : "";

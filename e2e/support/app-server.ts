@@ -24,9 +24,10 @@ export interface AppServerOptions {
   /** false: this instance has no executor of its own; `executorPort` names the shared one it sends events to. */
   executor?: boolean;
   /**
-   * Production Inngest with signature verification, as against a self-hosted Inngest: the app gets
-   * INNGEST_SIGNING_KEY, INNGEST_EVENT_KEY and INNGEST_BASE_URL (the executor) and no INNGEST_DEV;
-   * the executor signs its requests with the same key.
+   * The self-hosted Inngest configuration: the app gets this INNGEST_SIGNING_KEY, an
+   * INNGEST_EVENT_KEY and INNGEST_BASE_URL (the executor) and no INNGEST_DEV; the executor signs its
+   * requests with the same key. Without it the app runs as `npm start` does (INNGEST_DEV pointing at
+   * the embedded executor, which signs with the run's key).
    */
   signingKey?: string;
   /** Public URL of the app (BETTER_AUTH_URL), e.g. a load balancer in front of several instances. */
@@ -35,6 +36,16 @@ export interface AppServerOptions {
 
 /** One secret per test run: production refuses to start without one, and a fixed one would be forgeable. */
 const AUTH_SECRET = randomBytes(33).toString("base64url");
+
+/** Production verifies Inngest signatures; the embedded executor signs with the same key (same env). */
+const INNGEST_SIGNING_KEY = `signkey-test-${randomBytes(32).toString("hex")}`;
+
+/**
+ * The test-only controls' token for this run: a production server serves /api/test/* only with
+ * GENSTREAM_TEST_CONTROLS_TOKEN set and on a loopback address (src/server/test-controls-gate.ts).
+ */
+export const TEST_CONTROLS_TOKEN = randomBytes(33).toString("base64url");
+export const testControlHeaders: Readonly<Record<string, string>> = { "x-genstream-test-token": TEST_CONTROLS_TOKEN };
 
 function stop(child: ChildProcess | null): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -71,7 +82,9 @@ export class AppServer {
       GENSTREAM_EXECUTOR_PORT: String(options.executorPort),
       GENSTREAM_APP_URL: `${this.baseURL}/api/inngest`,
       GENSTREAM_TEST_CONTROLS: "1",
+      GENSTREAM_TEST_CONTROLS_TOKEN: TEST_CONTROLS_TOKEN,
       BETTER_AUTH_SECRET: AUTH_SECRET,
+      INNGEST_SIGNING_KEY,
       LOG_LEVEL: "info",
       ...options.env,
     };

@@ -9,15 +9,16 @@ import { account, session } from "../db/schema";
 import { openTestDb, testDatabaseTargets } from "../test/databases";
 import { createTestAuth } from "../test/auth";
 import type { Auth } from "./create-auth";
+import { limits } from "../server/limits";
 
 const ORIGIN = "http://127.0.0.1:3000";
 const PASSWORD = "correct horse battery staple";
 
-function post(auth: Auth, path: string, body: unknown, cookie?: string): Promise<Response> {
+function post(auth: Auth, path: string, body: unknown, cookie?: string, extra: Record<string, string> = {}): Promise<Response> {
   return auth.handler(
     new Request(`${ORIGIN}/api/auth${path}`, {
       method: "POST",
-      headers: { "content-type": "application/json", origin: ORIGIN, ...(cookie ? { cookie } : {}) },
+      headers: { "content-type": "application/json", origin: ORIGIN, ...(cookie ? { cookie } : {}), ...extra },
       body: JSON.stringify(body),
     }),
   );
@@ -80,6 +81,23 @@ describe.each(testDatabaseTargets())("accounts and sessions against $name", ({ t
       expect(status).toBeGreaterThanOrEqual(400);
       expect(status).toBeLessThan(500);
     }
+  });
+
+  it(`sign-in attempts: attempt ${limits.authAttemptsPerMinute + 1} from one IP within a minute is refused (429); another IP signs in`, async () => {
+    const limited = createTestAuth(handle.db, { rateLimit: true });
+    // Better Auth's limiter store is per process: addresses of this run only. (IPv4: it groups IPv6 by /64.)
+    const ip = () => `10.${crypto.getRandomValues(new Uint8Array(3)).join(".")}`;
+    const email = `eve-${crypto.randomUUID()}@example.test`;
+    expect((await post(limited, "/sign-up/email", { email, password: PASSWORD, name: "Eve" }, undefined, { "x-forwarded-for": ip() })).status).toBe(200);
+    // The server pins X-Forwarded-For to the socket's address (request-guards.ts), so this is the client's IP.
+    const fromA = { "x-forwarded-for": ip() };
+    for (let i = 0; i < limits.authAttemptsPerMinute; i++) {
+      expect((await post(limited, "/sign-in/email", { email, password: "wrong password!" }, undefined, fromA)).status).toBe(401);
+    }
+    const refused = await post(limited, "/sign-in/email", { email, password: PASSWORD }, undefined, fromA);
+    expect(refused.status).toBe(429);
+    const fromB = await post(limited, "/sign-in/email", { email, password: PASSWORD }, undefined, { "x-forwarded-for": ip() });
+    expect(fromB.status).toBe(200);
   });
 
   it("production cookies are Secure with the __Secure- prefix", async () => {

@@ -21,3 +21,12 @@ export function authOrigins(e: Pick<ServerEnv, "BETTER_AUTH_URL" | "PORT">): Aut
     trustedOrigins: hosts.map((h) => `http://${h}`),
   };
 }
+
+/**
+ * `Secure` cookies (with the `__Secure-` prefix) in production and whenever the app is reached over
+ * https. Browsers accept Secure cookies from http://localhost and 127.0.0.1, so production is always
+ * Secure, even when tested locally; plain-http development (`npm run dev`) is not.
+ */
+export function secureCookiesFor(e: Pick<ServerEnv, "NODE_ENV" | "BETTER_AUTH_URL">): boolean {
+  return e.NODE_ENV === "production" || (e.BETTER_AUTH_URL?.startsWith("https://") ?? false);
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ServerEnv } from "../lib/env";
 import { authSecret, MissingAuthSecretError } from "./secret";
-import { authOrigins } from "./origins";
+import { authOrigins, secureCookiesFor } from "./origins";
 
 const base = { NODE_ENV: "development", PORT: 3000 } as ServerEnv;
 
@@ -34,5 +34,15 @@ describe("authOrigins", () => {
       baseURL: "https://genstream.example.com",
       trustedOrigins: ["https://genstream.example.com"],
     });
+  });
+});
+
+describe("secureCookiesFor", () => {
+  it("production, or any https URL: Secure cookies; plain-http development: not", () => {
+    expect(secureCookiesFor({ NODE_ENV: "production", BETTER_AUTH_URL: undefined })).toBe(true);
+    expect(secureCookiesFor({ NODE_ENV: "production", BETTER_AUTH_URL: "http://127.0.0.1:3000" })).toBe(true);
+    expect(secureCookiesFor({ NODE_ENV: "development", BETTER_AUTH_URL: "https://genstream.example.com" })).toBe(true);
+    expect(secureCookiesFor({ NODE_ENV: "development", BETTER_AUTH_URL: undefined })).toBe(false);
+    expect(secureCookiesFor({ NODE_ENV: "test", BETTER_AUTH_URL: "http://localhost:3000" })).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { getDb } from "../db/client";
 import { env } from "../lib/env";
 import { log } from "../lib/logger";
 import { createAuth, type Auth } from "./create-auth";
-import { authOrigins } from "./origins";
+import { authOrigins, secureCookiesFor } from "./origins";
 import { authSecret } from "./secret";
 
 /**
@@ -16,9 +16,7 @@ export function getAuth(): Promise<Auth> {
     globalForAuth.__genstreamAuth = (async () => {
       const secret = authSecret(env);
       const handle = await getDb();
-      // Browsers accept Secure cookies from http://localhost and 127.0.0.1, so production is always Secure.
-      const secureCookies = env.NODE_ENV === "production" || (env.BETTER_AUTH_URL?.startsWith("https://") ?? false);
-      return createAuth({ db: handle.db, secret, logger: log, secureCookies, ...authOrigins(env) });
+      return createAuth({ db: handle.db, secret, logger: log, secureCookies: secureCookiesFor(env), ...authOrigins(env) });
     })().catch((error: unknown) => {
       globalForAuth.__genstreamAuth = undefined;
       throw error;

@@ -17,13 +17,30 @@ const serverSchema = z.object({
   /** URL of an Inngest dev server (or the embedded executor); "1" means the default dev server. */
   INNGEST_DEV: z.string().optional(),
   INNGEST_EVENT_KEY: z.string().optional(),
-  INNGEST_SIGNING_KEY: z.string().optional(),
+  /**
+   * Signs every request the job engine makes to /api/inngest; the app verifies it. Required in
+   * production (see inngestClientOptions), where the embedded executor signs with the same key.
+   */
+  INNGEST_SIGNING_KEY: z.preprocess(
+    // Blank is unset, as the embedded executor reads it.
+    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+    z
+      .string()
+      .regex(/^signkey-\w+-[0-9a-fA-F]{64,}$/, "INNGEST_SIGNING_KEY must look like signkey-prod-<64 hex digits> (generate one: echo signkey-prod-$(openssl rand -hex 32))")
+      .optional(),
+  ),
   INNGEST_BASE_URL: z.string().url().optional(),
   /**
    * Enables test-only stream controls (fault injection, bench load). They exist only when this is
-   * "1", which no deployment sets; the end-to-end suite and the benchmark set it explicitly.
+   * "1", which no deployment sets; the end-to-end suite and the benchmark set it explicitly, with a
+   * token and a loopback HOSTNAME, without which production refuses to start (test-controls-gate.ts).
    */
   GENSTREAM_TEST_CONTROLS: z.enum(["0", "1"]).default("0"),
+  /**
+   * The per-run secret every test-control request must carry (`x-genstream-test-token`); required
+   * with GENSTREAM_TEST_CONTROLS=1 in production (see src/server/test-controls-gate.ts).
+   */
+  GENSTREAM_TEST_CONTROLS_TOKEN: z.string().min(32, "GENSTREAM_TEST_CONTROLS_TOKEN must be at least 32 characters").optional(),
   /** Signs session cookies. Required in production (see src/auth/secret.ts); dev and tests use a fallback. */
   BETTER_AUTH_SECRET: z
     .string()
@@ -39,7 +56,7 @@ export type ServerEnv = z.infer<typeof serverSchema>;
 
 /** Parses an environment (process.env by default); throws naming every bad variable. */
 export function parseServerEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
-  const parsed = serverSchema.superRefine(refuseUnverifiedProduction).safeParse(source);
+  const parsed = serverSchema.safeParse(source);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`Invalid environment: ${fields}`);
@@ -49,19 +66,6 @@ export function parseServerEnv(source: Record<string, string | undefined> = proc
 
 const devFlagOff = (value: string | undefined): boolean => value === "0" || value === "false";
 
-/**
- * Production with a signing key must verify Inngest's signatures; with INNGEST_DEV set the serve
- * handler would run in dev mode and accept unsigned calls, so that combination is refused.
- */
-function refuseUnverifiedProduction(e: ServerEnv, ctx: z.RefinementCtx): void {
-  if (e.NODE_ENV !== "production" || !e.INNGEST_SIGNING_KEY || e.INNGEST_DEV === undefined || devFlagOff(e.INNGEST_DEV)) return;
-  ctx.addIssue({
-    code: "custom",
-    path: ["INNGEST_DEV"],
-    message:
-      "must not be set in production together with INNGEST_SIGNING_KEY (the Inngest endpoint would skip signature verification); for a self-hosted Inngest set INNGEST_BASE_URL instead",
-  });
-}
 
 export const env: ServerEnv = parseServerEnv();
 
@@ -78,4 +82,39 @@ export function inngestMode(e: ServerEnv = env): { kind: "cloud" } | { kind: "de
   const dev = e.INNGEST_DEV;
   if (dev === undefined || dev === "1" || dev === "true") return { kind: "dev", url: DEFAULT_INNGEST_DEV_URL };
   return { kind: "dev", url: dev };
+}
+
+export class MissingInngestSigningKeyError extends Error {
+  override readonly name = "MissingInngestSigningKeyError";
+}
+
+/** Options of the app's Inngest client (see inngest/client.ts). */
+export type InngestClientOptions =
+  | { isDev: true; baseUrl: string }
+  | { isDev: false; signingKey?: string; baseUrl?: string; eventKey?: string };
+
+/**
+ * Development talks to the Inngest dev server or the embedded executor unsigned (dev mode). Outside
+ * development the SDK runs in cloud mode, which verifies the signature of every request to
+ * /api/inngest, so nobody but the job engine can drive a run: with Inngest Cloud (event key) as
+ * usual; with the embedded executor (INNGEST_DEV=<url>, what `npm start` runs) the executor signs
+ * with INNGEST_SIGNING_KEY. Without a key the SDK refuses every call (it fails closed); server.ts
+ * refuses to start before that (requireInngestSigningKey). Never throws: `next build` evaluates
+ * the route module.
+ */
+export function inngestClientOptions(e: ServerEnv = env): InngestClientOptions {
+  const mode = inngestMode(e);
+  const signingKey = e.INNGEST_SIGNING_KEY ? { signingKey: e.INNGEST_SIGNING_KEY } : {};
+  if (mode.kind === "cloud") return { isDev: false, ...signingKey };
+  if (e.NODE_ENV !== "production") return { isDev: true, baseUrl: mode.url };
+  // The executor's /e/:key takes any key; an event key only names the sender.
+  return { isDev: false, ...signingKey, baseUrl: mode.url, eventKey: e.INNGEST_EVENT_KEY ?? "genstream-local" };
+}
+
+/** Production cannot verify the job engine's requests without INNGEST_SIGNING_KEY: it does not start. */
+export function requireInngestSigningKey(e: ServerEnv = env): void {
+  if (e.NODE_ENV !== "production" || e.INNGEST_SIGNING_KEY) return;
+  throw new MissingInngestSigningKeyError(
+    "INNGEST_SIGNING_KEY is not set. In production /api/inngest accepts only signed requests, and the embedded executor signs them with this key: generate one with `echo signkey-prod-$(openssl rand -hex 32)` and set INNGEST_SIGNING_KEY for both processes of `npm start`.",
+  );
 }

@@ -1,6 +1,7 @@
 /**
  * Access control of every tRPC procedure and of the stream, generated from the router's own
- * procedure list: a procedure added without an entry in `accessCases` fails this suite.
+ * procedure list (plus the stream endpoint): a procedure added without an entry in `accessCases`
+ * fails this suite.
  * For each: no session → UNAUTHORIZED; another user's project → FORBIDDEN; the owner → works.
  */
 import { TRPCError } from "@trpc/server";
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter } from "./root";
 import { errorFrameSchema } from "../streaming/protocol";
 import { StreamClient } from "../streaming/test-harness";
+import { matchStreamPath } from "../streaming/route";
 import { setDispatch, insertUserMessageWithinRate } from "../db/queries/messages";
 import { ensureRun } from "../db/queries/runs";
 import { saveArtifact } from "../db/queries/artifacts";
@@ -105,6 +107,13 @@ const accessCases: Record<string, AccessCase> = {
 
 const procedurePaths = Object.keys(appRouter._def.procedures).sort();
 
+/**
+ * The project endpoints outside tRPC, checked in the same table: the stream (served by node:http,
+ * src/streaming/route.ts). `matchStreamPath` is the only route the request listener serves itself.
+ */
+const STREAM = "GET /api/projects/:projectId/events";
+const endpoints = [...procedurePaths, STREAM];
+
 /** The caller's procedure at a dotted path, e.g. `message.send`. */
 function procedureAt(caller: unknown, path: string): (input: unknown) => Promise<unknown> {
   let node: unknown = caller;
@@ -125,6 +134,7 @@ async function errorOf(promise: Promise<unknown>): Promise<TRPCError> {
 it("every procedure of the router has an access case (and no case names a procedure that is gone)", () => {
   expect(procedurePaths.length).toBeGreaterThan(0);
   expect(Object.keys(accessCases).sort()).toEqual(procedurePaths);
+  expect(matchStreamPath("/api/projects/abc/events")).toEqual({ projectId: "abc" });
 });
 
 describe.each(testDatabaseTargets())("access control against $name", ({ target }) => {
@@ -143,7 +153,31 @@ describe.each(testDatabaseTargets())("access control against $name", ({ target }
     await world.app.close();
   });
 
-  it.each(procedurePaths)("%s: no session → UNAUTHORIZED, another user → FORBIDDEN, the owner → works", async (path) => {
+  /** The stream's answer: the error frame's code (after which it must have ended), or "ready". */
+  async function streamAnswer(projectId: string, cookie: string | null): Promise<string> {
+    const client = await StreamClient.open(world.app.streamUrl(projectId), cookie ? { cookie } : {});
+    const frame = await client.waitFor((f) => f.event === "ready" || f.event === "error", "ready or error");
+    if (frame.event === "ready") {
+      client.close();
+      await client.ended;
+      return "ready";
+    }
+    await client.ended;
+    expect(client.sequence()).toEqual(["error"]);
+    return errorFrameSchema.parse(JSON.parse(frame.data)).code;
+  }
+
+  it.each(endpoints)("%s: no session → UNAUTHORIZED, another user → FORBIDDEN, the owner → works", async (path) => {
+    if (path === STREAM) {
+      const { app, project, owner, other } = world;
+      const before = await app.counts();
+      expect(await streamAnswer(project.id, null)).toBe("UNAUTHORIZED");
+      expect(await streamAnswer(project.id, "better-auth.session_token=forged.value")).toBe("UNAUTHORIZED");
+      expect(await streamAnswer(project.id, other.cookie)).toBe("FORBIDDEN");
+      expect(await app.counts()).toEqual(before);
+      expect(await streamAnswer(project.id, owner.cookie)).toBe("ready");
+      return;
+    }
     const access = accessCases[path];
     if (!access) throw new Error(`no access case for procedure ${path}: add one to accessCases`);
     const { app, owner, other } = world;

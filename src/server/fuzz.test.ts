@@ -33,6 +33,19 @@ const procedures = Object.entries(appRouter._def.procedures).map(([path, procedu
   type: (procedure as unknown as { _def: { type: "query" | "mutation" | "subscription" } })._def.type,
 }));
 
+/** The answer, or "hung" if it is not complete within HANG_LIMIT_MS (a bound, not synchronisation: reaching it fails the case). */
+async function withinHangLimit<T>(answer: Promise<T>): Promise<T | "hung"> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<"hung">((resolve) => {
+    timer = setTimeout(() => resolve("hung"), HANG_LIMIT_MS);
+  });
+  try {
+    return await Promise.race([answer, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const caseCounts: Record<string, number> = {};
 /** Answers seen per target (HTTP status, or stream outcome), printed to show what the fuzzer reached. */
 const outcomes: Record<string, Record<string, number>> = {};
@@ -183,8 +196,14 @@ describe(`fuzzing against ${target.name}`, () => {
       fc.asyncProperty(requestArb(path, type), async (spec) => {
         ran++;
         const before = perCase ? await app.counts() : start;
-        const response = await fetchRequestHandler({ endpoint: "/api/trpc", req: toRequest(spec), router: appRouter, createContext: ({ req }) => app.context(req.headers) });
-        const text = await response.text();
+        const answer = (async () => {
+          const response = await fetchRequestHandler({ endpoint: "/api/trpc", req: toRequest(spec), router: appRouter, createContext: ({ req }) => app.context(req.headers) });
+          return { response, text: await response.text() };
+        })();
+        const answered = await withinHangLimit(answer);
+        expect(answered, `${path} hung: no complete answer within ${HANG_LIMIT_MS} ms`).not.toBe("hung");
+        if (answered === "hung") return;
+        const { response, text } = answered;
         tally(path, String(response.status));
         expect(response.status, text.slice(0, 300)).toBeLessThan(500);
         expect(() => JSON.parse(text) as unknown).not.toThrow();
@@ -221,7 +240,9 @@ describe(`fuzzing against ${target.name}`, () => {
     function expectConclusive(outcome: ProbeOutcome, who: Who): void {
       expect(outcome.kind, JSON.stringify(outcome)).not.toBe("hung");
       if (outcome.kind === "status") expect(outcome.status).toBeLessThan(500);
-      if (outcome.kind === "closed") expect(outcome.status === null || outcome.status < 500, JSON.stringify(outcome)).toBe(true);
+      // A connection that ends without a complete answer (no status, or a 200 stream without ready/reset/error) is a failure;
+      // a reset right after a complete 4xx answer (Node's parser refusing the request) is not.
+      if (outcome.kind === "closed") expect(outcome.status !== null && outcome.status >= 400 && outcome.status < 500, JSON.stringify(outcome)).toBe(true);
       if (outcome.kind === "event" && outcome.event === "error") expect(outcome.data).not.toContain("INTERNAL");
       // The owner is never refused; anyone else never gets further than an error frame.
       if (outcome.kind === "event") expect(outcome.event === "error").toBe(who !== "owner");

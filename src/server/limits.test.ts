@@ -100,6 +100,28 @@ describe.each(testDatabaseTargets())("limits against $name", ({ target }) => {
     await expect(other.project.create({ name: "Mine" })).resolves.toBeDefined();
   });
 
+  it("messages per minute and projects per user hold under concurrent requests (no race past the limit)", async () => {
+    const { user, caller } = await account("racer");
+    const project = await caller.project.create({ name: "Race" });
+    const connectionId = await app.connect(project.id, user.cookie);
+    const extra = 5;
+    const sends = await Promise.allSettled(
+      Array.from({ length: limits.messagesPerMinute + extra }, (_, i) => caller.message.send({ projectId: project.id, content: `racing ${i}`, connectionId })),
+    );
+    expect(sends.filter((r) => r.status === "fulfilled")).toHaveLength(limits.messagesPerMinute);
+    const refusedSends = sends.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(refusedSends.map((r) => (r.reason as TRPCError).code)).toEqual(Array(extra).fill("TOO_MANY_REQUESTS"));
+    expect(await caller.message.list({ projectId: project.id })).toHaveLength(limits.messagesPerMinute);
+
+    const db = app.handle.db;
+    // The user owns one ("Race"); bring it to two short of the limit.
+    for (let owned = 1; owned < limits.projectsPerUser - 2; owned++) await createProject(db, user.userId, `P${owned}`);
+    const creates = await Promise.allSettled(Array.from({ length: 2 + extra }, (_, i) => caller.project.create({ name: `Racing ${i}` })));
+    expect(creates.filter((r) => r.status === "fulfilled")).toHaveLength(2);
+    expect(creates.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => (r.reason as TRPCError).code)).toEqual(Array(extra).fill("FORBIDDEN"));
+    expect(await caller.project.list()).toHaveLength(limits.projectsPerUser);
+  });
+
   it(`concurrent streams per user: stream ${limits.concurrentStreamsPerUser + 1} gets an error frame naming the limit; closing one frees a slot; others carry on`, async () => {
     const { user, caller } = await account("tabby");
     const project = await caller.project.create({ name: "Tabs" });

@@ -5,14 +5,20 @@ import { env } from "../lib/env";
 import { log } from "../lib/logger";
 import { getStreamingService } from "../streaming";
 import { addFault, faultReleaseSchema, faultSpecSchema, releaseFaults } from "./faults";
+import { resolveTestControls, type TestControlsGate } from "./test-controls-gate";
 
 /**
  * Test-only stream controls (fault injection for the end-to-end suite, load for `npm run bench`).
- * They exist only when GENSTREAM_TEST_CONTROLS=1, which no deployment sets; the production test
- * run and the benchmark set it explicitly.
+ * They exist only when GENSTREAM_TEST_CONTROLS=1, which no deployment sets; in production only
+ * with a per-run token on a loopback address (see test-controls-gate.ts, which server.ts checks
+ * before anything else, refusing to start otherwise).
  */
+export function testControlsGate(): TestControlsGate {
+  return resolveTestControls(env);
+}
+
 export function testControlsEnabled(): boolean {
-  return env.GENSTREAM_TEST_CONTROLS === "1";
+  return testControlsGate().enabled;
 }
 
 const CLOSE_STREAMS = /^\/api\/test\/projects\/([A-Za-z0-9_-]{1,64})\/close-streams$/;

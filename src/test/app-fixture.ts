@@ -59,7 +59,7 @@ export async function openAppFixture(target: DbTarget, options: { maxStreamsPerU
   const deps: ContextDeps = { db: handle.db, streaming, jobs, log: silent, auth };
   const context = (headers: Headers) => buildContext(deps, headers);
   const server = http.createServer(
-    createRequestListener({ streaming, slots, log: silent, trustProxy: false, testControls: false, fallback: trpcNodeHandler(context) }),
+    createRequestListener({ streaming, slots, log: silent, trustProxy: false, testControls: { enabled: false }, fallback: trpcNodeHandler(context) }),
   );
   server.listen(0, "127.0.0.1");
   await once(server, "listening");

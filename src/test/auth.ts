@@ -2,8 +2,8 @@ import pino from "pino";
 import type { Db } from "../db/client";
 import { createAuth, type Auth } from "../auth/create-auth";
 
-/** The auth instance a suite runs against its own database, as the app configures it (no IP rate limit). */
-export function createTestAuth(db: Db, options: { secureCookies?: boolean } = {}): Auth {
+/** The auth instance a suite runs against its own database, as the app configures it (no IP rate limit unless asked). */
+export function createTestAuth(db: Db, options: { secureCookies?: boolean; rateLimit?: boolean } = {}): Auth {
   return createAuth({
     secureCookies: options.secureCookies ?? false,
     db,
@@ -11,7 +11,7 @@ export function createTestAuth(db: Db, options: { secureCookies?: boolean } = {}
     logger: pino({ level: "silent" }),
     baseURL: "http://127.0.0.1:3000",
     trustedOrigins: ["http://127.0.0.1:3000"],
-    rateLimit: false,
+    rateLimit: options.rateLimit ?? false,
   });
 }
 
