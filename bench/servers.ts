@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ServerProcess } from "./lib/child";
@@ -52,13 +52,20 @@ export async function ensureBuild(force: boolean): Promise<void> {
   if (code !== 0) throw new Error(`next build failed (exit ${code}); the benchmark needs a production build`);
 }
 
-/** The app's environment; without DATABASE_URL a fresh PGlite directory, removed by `cleanup`. */
-export function appEnv(port: number, executorPort: number): { env: NodeJS.ProcessEnv; cleanup: () => void } {
+/**
+ * The app's environment; without DATABASE_URL a fresh PGlite directory, removed by `cleanup`.
+ * The event log is chosen explicitly: in-memory unless `redisUrl` (an inherited REDIS_URL, as CI
+ * sets it, must not turn the in-memory column into a second Redis one).
+ */
+export function appEnv(port: number, executorPort: number, redisUrl: string | null = null): { env: NodeJS.ProcessEnv; cleanup: () => void } {
   const dir = process.env.DATABASE_URL ? null : mkdtempSync(path.join(tmpdir(), "genstream-bench-"));
   const database: Record<string, string> = dir === null ? { DATABASE_URL: process.env.DATABASE_URL ?? "" } : { PGLITE_DIR: dir };
+  const inherited = { ...process.env };
+  delete inherited.REDIS_URL;
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     ...database,
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     NODE_ENV: "production",
     PORT: String(port),
     HOSTNAME: "127.0.0.1",
@@ -75,8 +82,8 @@ export function appEnv(port: number, executorPort: number): { env: NodeJS.Proces
 }
 
 /** The app exactly as `npm start` runs it (`tsx server.ts`, NODE_ENV=production), handshake on its log line. */
-export async function startApp(env: NodeJS.ProcessEnv, profileDir: string | undefined): Promise<ServerProcess> {
-  const proc = new ServerProcess("app", nodeArgs("app", "server.ts", profileDir), env);
+export async function startApp(env: NodeJS.ProcessEnv, profileDir: string | undefined, name = "app"): Promise<ServerProcess> {
+  const proc = new ServerProcess(name, nodeArgs(name, "server.ts", profileDir), env);
   await proc.waitFor(listening);
   return proc;
 }
@@ -88,4 +95,17 @@ export async function startExecutor(env: NodeJS.ProcessEnv): Promise<ServerProce
   const line = await synced;
   if (line.msg !== "sync succeeded") throw new Error(`executor: ${String(line.msg)}\n${proc.tail()}`);
   return proc;
+}
+
+/** Fails fast, naming --no-redis, when the Redis of the third column does not accept connections. */
+export async function checkRedis(url: string): Promise<void> {
+  const { hostname, port } = new URL(url);
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect({ host: hostname || "127.0.0.1", port: Number(port || 6379) });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once("error", (err) => reject(new Error(`Redis at ${url} is not reachable (${err.message}); start it, set REDIS_URL, or run with --no-redis`)));
+  });
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { spawnWithFileLimit } from "./file-limit";
 import type { CommandArgs, CommandName, CommandReply, CommandResults } from "../client/commands";
 
 interface Pending {
@@ -27,7 +28,8 @@ export class LoadClient {
 
   /** Starts the client and waits for its hello (id 0) on the IPC channel. */
   static start(): Promise<LoadClient> {
-    const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "bench/client/main.ts"], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const cmd = spawnWithFileLimit(process.execPath, ["--expose-gc", "--import", "tsx", "bench/client/main.ts"]);
+    const child = spawn(cmd.command, cmd.args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     const client = new LoadClient(child);
     return new Promise((resolve, reject) => {
       client.pending.set(0, { resolve: () => resolve(client), reject });

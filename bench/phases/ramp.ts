@@ -1,5 +1,6 @@
 import type { ProjectRef } from "../client/commands";
 import type { OpenResult } from "../client/pool";
+import { fileLimits } from "../lib/file-limit";
 import { openFilesLimit, sampleProcess, type ProcSample } from "../lib/proc";
 import { collectGarbage } from "../servers";
 import { closeGroup, groups, type BenchServer, type PhaseContext } from "./context";
@@ -32,16 +33,18 @@ interface Segment {
   count: number;
 }
 
-const FD_MARGIN = 64;
+export const FD_MARGIN = 64;
 
 /**
  * Opens every connection of the run once, in this order: the fan-out groups (one project each),
  * the steady-state group (spread), then extra spread connections up to the top capacity step; reads
  * the server's RSS (after a full GC) at each capacity step. The extra group is closed at the end;
- * the others stay open for the fan-out and steady-state phases.
+ * the others stay open for the fan-out and steady-state phases. `scope: "fanout"` (the Redis variant)
+ * opens only the fan-out groups.
  */
-export async function measureRamp(ctx: PhaseContext, server: BenchServer): Promise<RampResult> {
-  const { sizes, projects } = ctx;
+export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope: "all" | "fanout" = "all"): Promise<RampResult> {
+  const { sizes } = ctx;
+  const { projects } = server;
   const { client, target } = server;
   const warm = await client.call("open", { group: "warm", target, projects: projects.spread, count: Math.min(20, projects.spread.length), concurrency: 8 });
   const warmCheck = await client.call("broadcast", { group: "warm", target, projectId: projects.spread[0]?.id ?? "", tag: "warm", payloadBytes: sizes.payloadBytes, deadlineMs: 10_000 });
@@ -58,10 +61,10 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer): Promi
   const top = sizes.capacity.steps[sizes.capacity.steps.length - 1] ?? 0;
   const fixed: Segment[] = [
     ...sizes.fanout.sizes.map((size, i) => ({ group: groups.fanout(size), projects: [projects.fanout[i] ?? { id: "", cookie: "" }], count: size })),
-    { group: groups.steady, projects: projects.spread, count: projects.spread.length * sizes.steady.perProject },
+    ...(scope === "all" ? [{ group: groups.steady, projects: projects.spread, count: projects.spread.length * sizes.steady.perProject }] : []),
   ];
   const held = fixed.reduce((n, s) => n + s.count, 0);
-  const segments: Segment[] = [...fixed, { group: groups.extra, projects: projects.spread, count: Math.max(0, Math.min(top, room) - held) }];
+  const segments: Segment[] = [...fixed, { group: groups.extra, projects: projects.spread, count: scope === "all" ? Math.max(0, Math.min(top, room) - held) : 0 }];
 
   const steps: CapacityStep[] = [];
   let total = 0;
@@ -88,7 +91,11 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer): Promi
   const check = await client.call("broadcast", { group: groups.extra, target, projectId: projects.spread[0]?.id ?? "", tag: "ramp-check", payloadBytes: sizes.payloadBytes, deadlineMs: 30_000 });
   ctx.problems.miss(server.name, check.misses + check.unexpected, "capacity liveness check");
   await closeGroup(ctx, server, groups.extra);
-  const cappedBy = room < top ? `open-files limit (ulimit -n ${openFilesLimit(server.proc.pid)}): ${Math.min(top, room)} of ${top}` : null;
+  const limits = fileLimits(server.proc.pid);
+  const cappedBy =
+    scope === "all" && room < top
+      ? `open-files limit (server: soft ${limits.soft}, hard ${limits.hard}; load client alike): ${total} of ${top} held — raising the hard limit needs root/CAP_SYS_RESOURCE`
+      : null;
   if (!setup) throw new Error("the ramp opened no connection");
   return { capacity: { idleRssBytes: idle.rssBytes, steps, cappedBy }, setup };
 }

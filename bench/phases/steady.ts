@@ -50,7 +50,8 @@ function sustained(r: SteadyResult): boolean {
  */
 export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResult> {
   const { steady, payloadBytes } = ctx.sizes;
-  const projects = ctx.projects.spread;
+  // The baseline accepts any id: both servers stream Genstream's projects.
+  const projects = ctx.servers[1].projects.spread;
   const group = groups.steady;
   // One short step at the lowest rate per server, not recorded: first-use costs stay out of the ladder.
   for (const server of ctx.servers) {
@@ -65,11 +66,12 @@ export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResul
       drainDeadlineMs: 5 * steady.stepMs + 10_000,
     });
   }
-  const out: Record<ServerName, SteadyServerResult> = { baseline: { steps: [], maxSustainedDeliveriesPerSec: 0 }, genstream: { steps: [], maxSustainedDeliveriesPerSec: 0 } };
-  const climbing = new Set<ServerName>(["baseline", "genstream"]);
+  const out: Record<Exclude<ServerName, "redis">, SteadyServerResult> = { baseline: { steps: [], maxSustainedDeliveriesPerSec: 0 }, genstream: { steps: [], maxSustainedDeliveriesPerSec: 0 } };
+  const climbing = new Set<Exclude<ServerName, "redis">>(["baseline", "genstream"]);
   for (const [round, rate] of steady.rates.entries()) {
     for (const server of inTurn(ctx.servers, round)) {
-      if (!climbing.has(server.name)) continue;
+      const name = server.name;
+      if (name === "redis" || !climbing.has(name)) continue;
       const before = sampleProcess(server.proc.pid);
       const r = await server.client.call("steady", {
         group,
@@ -95,9 +97,9 @@ export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResul
         deliveriesPerCpuSecond: serverCpuMs > 0 ? (r.received * 1000) / serverCpuMs : Number.NaN,
         sustained: sustained(r),
       };
-      out[server.name].steps.push(step);
-      if (step.sustained) out[server.name].maxSustainedDeliveriesPerSec = r.offeredDeliveriesPerSec;
-      else climbing.delete(server.name);
+      out[name].steps.push(step);
+      if (step.sustained) out[name].maxSustainedDeliveriesPerSec = r.offeredDeliveriesPerSec;
+      else climbing.delete(name);
       const q = (v: number[]) => v.map((x) => x.toFixed(1)).join("/");
       ctx.log(
         `  ${server.name} @${rate} ev/s (${r.offeredDeliveriesPerSec} deliveries/s): quarters p50 ${q(r.windowP50Ms)} p99 ${q(r.windowP99Ms)} ms; server CPU ${serverCpuMs.toFixed(0)} ms (${step.serverCpuPercent.toFixed(0)}%, sys ${step.serverSystemMs.toFixed(0)}; ${step.cpuMsPer1kDeliveries.toFixed(2)} ms/1k); client CPU ${step.clientCpuPercent.toFixed(0)}%, loop max ${r.clientLoop.maxMs.toFixed(0)} ms${step.sustained ? "" : "  <- not sustained"}`,

@@ -2,9 +2,12 @@ import type { Row, Measurements } from "./types";
 
 const MB = 2 ** 20;
 
-function row(figure: string, unit: string, baseline: number | null, genstream: number | null, target = ""): Row {
-  const ratio = baseline !== null && genstream !== null && baseline !== 0 && Number.isFinite(baseline) && Number.isFinite(genstream) ? genstream / baseline : null;
-  return { figure, unit, baseline, genstream, ratio, target };
+function ratioOf(value: number | null, baseline: number | null): number | null {
+  return baseline !== null && value !== null && baseline !== 0 && Number.isFinite(baseline) && Number.isFinite(value) ? value / baseline : null;
+}
+
+function row(figure: string, unit: string, baseline: number | null, genstream: number | null, target = "", redis: number | null = null): Row {
+  return { figure, unit, baseline, genstream, ratio: ratioOf(genstream, baseline), redis, redisRatio: ratioOf(redis, baseline), target };
 }
 
 /** The table: one row per figure, in the issue's order (fan-out, steady state, capacity, setup, end to end). */
@@ -12,10 +15,11 @@ export function buildRows(m: Measurements): Row[] {
   const rows: Row[] = [];
   for (const f of m.fanout) {
     const n = f.connections.toLocaleString("en-US");
-    rows.push(row(`fan-out ${n} conns: p50`, "ms", f.baseline.p50, f.genstream.p50));
-    rows.push(row(`fan-out ${n} conns: p99`, "ms", f.baseline.p99, f.genstream.p99, "<= 1.5x"));
-    rows.push(row(`fan-out ${n} conns: max`, "ms", f.baseline.max, f.genstream.max));
-    rows.push(row(`fan-out ${n} conns: server publish (serialise + all writes)`, "ms", f.baseline.serverPublishMs, f.genstream.serverPublishMs));
+    const r = f.redis;
+    rows.push(row(`fan-out ${n} conns: p50`, "ms", f.baseline.p50, f.genstream.p50, "", r?.p50 ?? null));
+    rows.push(row(`fan-out ${n} conns: p99`, "ms", f.baseline.p99, f.genstream.p99, "<= 1.5x", r?.p99 ?? null));
+    rows.push(row(`fan-out ${n} conns: max`, "ms", f.baseline.max, f.genstream.max, "", r?.max ?? null));
+    rows.push(row(`fan-out ${n} conns: server publish (serialise + all writes)`, "ms", f.baseline.serverPublishMs, f.genstream.serverPublishMs, "", r?.serverPublishMs ?? null));
   }
   const s = m.steady;
   const shape = `${s.projects}x${s.perProject}`;
