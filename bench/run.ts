@@ -71,8 +71,8 @@ async function main(): Promise<number> {
     ];
     let redis: BenchServer | null = null;
     if (appRedis && redisClient) {
-      // Its own database: its own accounts and projects (a few spread ones for the ramp's warm-up).
-      const own = await createProjects(`http://127.0.0.1:${redisPort}`, fanoutCount + 4, "bench-redis");
+      // Its own database: its own accounts and projects, as many as the in-memory app's.
+      const own = await createProjects(`http://127.0.0.1:${redisPort}`, fanoutCount + sizes.projects, "bench-redis");
       redis = { name: "redis", projects: { fanout: own.slice(0, fanoutCount), spread: own.slice(fanoutCount) }, target: { host: "127.0.0.1", port: redisPort }, proc: appRedis, client: redisClient };
     }
     const ctx: PhaseContext = { servers, redis, sizes, problems: new Problems(), log };
@@ -80,7 +80,7 @@ async function main(): Promise<number> {
     log("Capacity ramp (RSS with connections held; connection setup)");
     const ramps = { baseline: await measureRamp(ctx, servers[0]), genstream: await measureRamp(ctx, servers[1]) };
     if (redis) {
-      const r = await measureRamp(ctx, redis, "fanout");
+      const r = await measureRamp(ctx, redis, "phases");
       log(`  setup genstream+redis: ${r.setup.perSecond.toFixed(0)} conn/s, ready p50 ${r.setup.readyMs.p50.toFixed(1)} ms p99 ${r.setup.readyMs.p99.toFixed(1)} ms`);
     }
     const capacity = { baseline: ramps.baseline.capacity, genstream: ramps.genstream.capacity };

@@ -26,12 +26,21 @@ function nodeArgs(name: string, script: string, profileDir: string | undefined):
   return [...profile, "--expose-gc", "--import", "tsx", "--import", "./bench/lib/gc-on-signal.ts", script];
 }
 
-/** Full GC in the server (see gc-on-signal.ts); resolves on its log line. */
-export async function collectGarbage(proc: ServerProcess): Promise<void> {
+/** V8's view of the server after a full GC: live JS heap, and memory outside it (WASM, Buffers). */
+export interface HeapSample {
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
+  arrayBuffersBytes: number;
+}
+
+/** Full GC in the server (see gc-on-signal.ts); resolves on its log line with process.memoryUsage(). */
+export async function collectGarbage(proc: ServerProcess): Promise<HeapSample> {
   const done = proc.waitFor((l) => l.msg === "bench gc done");
   proc.child.kill("SIGUSR2");
   const line = await done;
   if (line.collected !== true) throw new Error(`${proc.name}: gc() is not exposed`);
+  return { heapUsedBytes: Number(line.heapUsed), heapTotalBytes: Number(line.heapTotal), externalBytes: Number(line.external), arrayBuffersBytes: Number(line.arrayBuffers) };
 }
 
 const listening = (l: Record<string, unknown>): boolean => l.msg === "server listening";

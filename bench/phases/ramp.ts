@@ -2,7 +2,7 @@ import type { ProjectRef } from "../client/commands";
 import type { OpenResult } from "../client/pool";
 import { fileLimits } from "../lib/file-limit";
 import { openFilesLimit, sampleProcess, type ProcSample } from "../lib/proc";
-import { collectGarbage } from "../servers";
+import { collectGarbage, type HeapSample } from "../servers";
 import { closeGroup, groups, type BenchServer, type PhaseContext } from "./context";
 
 export interface CapacityStep {
@@ -11,11 +11,15 @@ export interface CapacityStep {
   /** RSS minus the idle RSS measured before the first connection of the ramp. */
   aboveIdleBytes: number;
   perConnectionBytes: number;
+  /** Live JS heap after a full GC, and per held connection above idle (less noisy than RSS in a big process). */
+  heap: HeapSample;
+  heapPerConnectionBytes: number;
   openFiles: number;
 }
 
 export interface CapacityResult {
   idleRssBytes: number;
+  idleHeap: HeapSample;
   steps: CapacityStep[];
   /** Set when the top step was lowered to fit the open-files limit of the server or its load client. */
   cappedBy: string | null;
@@ -39,10 +43,10 @@ export const FD_MARGIN = 64;
  * Opens every connection of the run once, in this order: the fan-out groups (one project each),
  * the steady-state group (spread), then extra spread connections up to the top capacity step; reads
  * the server's RSS (after a full GC) at each capacity step. The extra group is closed at the end;
- * the others stay open for the fan-out and steady-state phases. `scope: "fanout"` (the Redis variant)
- * opens only the fan-out groups.
+ * the others stay open for the fan-out and steady-state phases. `scope: "phases"` (the Redis variant)
+ * opens only what the fan-out and steady-state phases use, no capacity extras.
  */
-export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope: "all" | "fanout" = "all"): Promise<RampResult> {
+export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope: "all" | "phases" = "all"): Promise<RampResult> {
   const { sizes } = ctx;
   const { projects } = server;
   const { client, target } = server;
@@ -51,9 +55,9 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
   ctx.problems.miss(server.name, warmCheck.misses + warm.failed, "ramp warm-up");
   await closeGroup(ctx, server, "warm");
 
-  const sample = async (): Promise<ProcSample> => {
-    await collectGarbage(server.proc);
-    return sampleProcess(server.proc.pid);
+  const sample = async (): Promise<ProcSample & { heap: HeapSample }> => {
+    const heap = await collectGarbage(server.proc);
+    return { ...sampleProcess(server.proc.pid), heap };
   };
   const idle = await sample();
   const room =
@@ -61,7 +65,7 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
   const top = sizes.capacity.steps[sizes.capacity.steps.length - 1] ?? 0;
   const fixed: Segment[] = [
     ...sizes.fanout.sizes.map((size, i) => ({ group: groups.fanout(size), projects: [projects.fanout[i] ?? { id: "", cookie: "" }], count: size })),
-    ...(scope === "all" ? [{ group: groups.steady, projects: projects.spread, count: projects.spread.length * sizes.steady.perProject }] : []),
+    { group: groups.steady, projects: projects.spread, count: projects.spread.length * sizes.steady.perProject },
   ];
   const held = fixed.reduce((n, s) => n + s.count, 0);
   const segments: Segment[] = [...fixed, { group: groups.extra, projects: projects.spread, count: scope === "all" ? Math.max(0, Math.min(top, room) - held) : 0 }];
@@ -82,7 +86,15 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
       left -= count;
       if (thresholds.includes(total)) {
         const s = await sample();
-        steps.push({ connections: total, rssBytes: s.rssBytes, aboveIdleBytes: s.rssBytes - idle.rssBytes, perConnectionBytes: (s.rssBytes - idle.rssBytes) / total, openFiles: s.openFiles });
+        steps.push({
+          connections: total,
+          rssBytes: s.rssBytes,
+          aboveIdleBytes: s.rssBytes - idle.rssBytes,
+          perConnectionBytes: (s.rssBytes - idle.rssBytes) / total,
+          heap: s.heap,
+          heapPerConnectionBytes: (s.heap.heapUsedBytes + s.heap.externalBytes - idle.heap.heapUsedBytes - idle.heap.externalBytes) / total,
+          openFiles: s.openFiles,
+        });
         ctx.log(`  ${server.name}: ${total} held, RSS ${(s.rssBytes / 2 ** 20).toFixed(1)} MB (+${((s.rssBytes - idle.rssBytes) / 2 ** 20).toFixed(1)} MB), ${r.perSecond.toFixed(0)} conn/s`);
       }
     }
@@ -97,5 +109,5 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
       ? `open-files limit (server: soft ${limits.soft}, hard ${limits.hard}; load client alike): ${total} of ${top} held — raising the hard limit needs root/CAP_SYS_RESOURCE`
       : null;
   if (!setup) throw new Error("the ramp opened no connection");
-  return { capacity: { idleRssBytes: idle.rssBytes, steps, cappedBy }, setup };
+  return { capacity: { idleRssBytes: idle.rssBytes, idleHeap: idle.heap, steps, cappedBy }, setup };
 }

@@ -27,6 +27,8 @@ export interface SteadyPhaseResult {
   stepMs: number;
   baseline: SteadyServerResult;
   genstream: SteadyServerResult;
+  /** Genstream with the Redis Streams log, same ladder (null with --no-redis); not part of the comparison rate. */
+  redis: SteadyServerResult | null;
   /** The CPU comparison is made at equal load: the highest event rate both sustained, else the lowest both ran. */
   comparedAtEventsPerSec: number | null;
   comparedAtSustained: boolean;
@@ -50,15 +52,16 @@ function sustained(r: SteadyResult): boolean {
  */
 export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResult> {
   const { steady, payloadBytes } = ctx.sizes;
-  // The baseline accepts any id: both servers stream Genstream's projects.
+  // The baseline accepts any id and streams Genstream's projects; the Redis variant has its own.
   const projects = ctx.servers[1].projects.spread;
+  const servers = ctx.redis ? [...ctx.servers, ctx.redis] : [...ctx.servers];
   const group = groups.steady;
   // One short step at the lowest rate per server, not recorded: first-use costs stay out of the ladder.
-  for (const server of ctx.servers) {
+  for (const server of servers) {
     await server.client.call("steady", {
       group,
       target: server.target,
-      projects: projects.map((p) => p.id),
+      projects: server.projects.spread.map((p) => p.id),
       ratePerSec: steady.rates[0] ?? 100,
       durationMs: Math.min(1_000, steady.stepMs),
       payloadBytes,
@@ -66,17 +69,18 @@ export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResul
       drainDeadlineMs: 5 * steady.stepMs + 10_000,
     });
   }
-  const out: Record<Exclude<ServerName, "redis">, SteadyServerResult> = { baseline: { steps: [], maxSustainedDeliveriesPerSec: 0 }, genstream: { steps: [], maxSustainedDeliveriesPerSec: 0 } };
-  const climbing = new Set<Exclude<ServerName, "redis">>(["baseline", "genstream"]);
+  const fresh = (): SteadyServerResult => ({ steps: [], maxSustainedDeliveriesPerSec: 0 });
+  const out: Record<ServerName, SteadyServerResult> = { baseline: fresh(), genstream: fresh(), redis: fresh() };
+  const climbing = new Set<ServerName>(servers.map((s) => s.name));
   for (const [round, rate] of steady.rates.entries()) {
-    for (const server of inTurn(ctx.servers, round)) {
+    for (const server of inTurn(servers, round)) {
       const name = server.name;
-      if (name === "redis" || !climbing.has(name)) continue;
+      if (!climbing.has(name)) continue;
       const before = sampleProcess(server.proc.pid);
       const r = await server.client.call("steady", {
         group,
         target: server.target,
-        projects: projects.map((p) => p.id),
+        projects: server.projects.spread.map((p) => p.id),
         ratePerSec: rate,
         durationMs: steady.stepMs,
         payloadBytes,
@@ -107,7 +111,7 @@ export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResul
     }
     if (climbing.size === 0) break;
   }
-  for (const server of ctx.servers) await closeGroup(ctx, server, group);
+  for (const server of servers) await closeGroup(ctx, server, group);
   const measuredByBoth = (rate: number, needSustained: boolean): boolean =>
     (["baseline", "genstream"] as const).every((n) => out[n].steps.some((s) => s.offeredEventsPerSec === rate && (s.sustained || !needSustained)));
   const sustainedByBoth = steady.rates.filter((rate) => measuredByBoth(rate, true));
@@ -116,7 +120,9 @@ export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResul
     projects: projects.length,
     perProject: steady.perProject,
     stepMs: steady.stepMs,
-    ...out,
+    baseline: out.baseline,
+    genstream: out.genstream,
+    redis: ctx.redis ? out.redis : null,
     comparedAtEventsPerSec: comparedAt,
     comparedAtSustained: sustainedByBoth.length > 0,
   };

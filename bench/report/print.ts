@@ -27,7 +27,7 @@ export function formatReport(report: BenchReport): string {
   const m = report.machine;
   const out = [
     `Genstream bench (${report.mode}) — ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${(report.durationMs / 1000).toFixed(0)} s, load average ${m.loadAverage1m.before.toFixed(2)} -> ${m.loadAverage1m.after.toFixed(2)}`,
-    `ratio = Genstream / baseline${withRedis ? "; Gs+Redis = Genstream with REDIS_URL (Redis Streams log), fan-out only, ratio = Gs+Redis / baseline" : ""}; database ${report.config.database}`,
+    `ratio = Genstream / baseline${withRedis ? "; Gs+Redis = Genstream with REDIS_URL (Redis Streams log), fan-out and steady state, ratio = Gs+Redis / baseline" : ""}; database ${report.config.database}`,
     ...(report.config.fileLimitNote ? [`note: ${report.config.fileLimitNote}`] : []),
     "",
     line(header),

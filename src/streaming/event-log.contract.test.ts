@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe } from "vitest";
 import { eventLogContract } from "./event-log.contract";
 import { MemoryEventLog } from "./memory-log";
 import { projectKeys } from "./redis-client";

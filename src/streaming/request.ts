@@ -17,7 +17,11 @@ export function cursorFromRequest(req: IncomingMessage): RequestedCursor {
   return parsed.success ? { kind: "cursor", cursor: parsed.data } : { kind: "malformed", raw };
 }
 
-/** Status and headers go out at once so proxies and the browser see a live stream before any event. */
+/**
+ * Status and headers go out at once (with the retry hint, in one write at the end of this tick) so
+ * proxies and the browser see a live stream before any event. No flushHeaders(): it would cost the
+ * handshake a separate syscall for the headers alone.
+ */
 export function startStreamResponse(req: IncomingMessage, res: ServerResponse, retryHintMs: number): void {
   res.writeHead(200, {
     "Content-Type": "text/event-stream; charset=utf-8",
@@ -26,7 +30,6 @@ export function startStreamResponse(req: IncomingMessage, res: ServerResponse, r
     "X-Accel-Buffering": "no",
     Connection: "keep-alive",
   });
-  res.flushHeaders();
   req.socket.setNoDelay(true);
   res.write(encodeRetry(retryHintMs));
 }
