@@ -63,4 +63,16 @@ describe("TtlCache", () => {
     cache.delete("a");
     expect(cache.size).toBe(1);
   });
+
+  it("clear forgets entries, and a load that started before it does not repopulate", async () => {
+    const cache = new TtlCache<string>({ ttlMs: 1_000, maxEntries: 10 });
+    await cache.getOrLoad("a", async () => "a");
+    let finish: (v: string) => void = () => undefined;
+    const pending = cache.getOrLoad("b", () => new Promise<string>((resolve) => (finish = resolve)));
+    cache.clear();
+    finish("stale");
+    expect(await pending).toBe("stale");
+    expect(cache.size).toBe(0);
+    expect(await cache.getOrLoad("b", async () => "fresh")).toBe("fresh");
+  });
 });

@@ -18,6 +18,8 @@ export class TtlCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
   private readonly loading = new Map<string, Promise<V | null>>();
   private readonly now: () => number;
+  /** Bumped by clear(): a load that started before it must not repopulate the cache. */
+  private generation = 0;
 
   constructor(private readonly options: TtlCacheOptions) {
     this.now = options.now ?? Date.now;
@@ -38,14 +40,15 @@ export class TtlCache<V> {
     if (hit) this.entries.delete(key);
     const inFlight = this.loading.get(key);
     if (inFlight) return inFlight;
+    const generation = this.generation;
     const loaded = load().then(
       (value) => {
-        this.loading.delete(key);
-        if (value !== null) this.set(key, value, Math.min(this.now() + this.options.ttlMs, expiresAt?.(value) ?? Number.POSITIVE_INFINITY));
+        if (this.loading.get(key) === loaded) this.loading.delete(key);
+        if (value !== null && generation === this.generation) this.set(key, value, Math.min(this.now() + this.options.ttlMs, expiresAt?.(value) ?? Number.POSITIVE_INFINITY));
         return value;
       },
       (err: unknown) => {
-        this.loading.delete(key);
+        if (this.loading.get(key) === loaded) this.loading.delete(key);
         throw err;
       },
     );
@@ -55,6 +58,13 @@ export class TtlCache<V> {
 
   delete(key: string): void {
     this.entries.delete(key);
+  }
+
+  /** Forgets every entry, and every answer still loading (its callers get it, the cache does not). */
+  clear(): void {
+    this.generation++;
+    this.entries.clear();
+    this.loading.clear();
   }
 
   private set(key: string, value: V, expiresAt: number): void {

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Db } from "../db/client";
 import { findProject } from "../db/queries/projects";
 import type { Auth } from "../auth/create-auth";
+import { sessionRevocations } from "../auth/revocations";
 import { sessionFromNodeHeaders } from "../auth/session";
 import { TtlCache } from "../lib/ttl-cache";
 import type { StreamAuthorizer } from "../streaming/types";
@@ -20,10 +21,11 @@ export interface StreamAuthorizerDeps {
 
 /**
  * A verified session, remembered per Cookie header for a few seconds: every tab, reconnect and
- * reload of one browser opens a stream, and the session lookup (a database round trip, two on
- * PGlite) was most of the cost of opening one. Revocation: a session signed out or revoked still
- * opens new streams on this instance for at most this long (never past the session's own expiry);
- * streams already open were never closed by a sign-out, cache or not. Refusals are not cached.
+ * reload of one browser opens a stream, and the session lookup (a database query) was most of the
+ * cost of opening one. Revocation: any session deleted through this process's auth (sign-out,
+ * revoke, user deletion) empties the cache at once (src/auth/revocations.ts); one ended on another
+ * instance still opens new streams here for at most this long, never past the session's own expiry.
+ * Streams already open were never closed by a sign-out, cache or not. Refusals are not cached.
  */
 export const STREAM_SESSION_CACHE_MS = 10_000;
 const CACHE_ENTRIES = 10_000;
@@ -43,12 +45,17 @@ interface CachedSession {
 export function createStreamAuthorizer(deps: StreamAuthorizerDeps): StreamAuthorizer {
   const sessionMs = deps.sessionCacheMs ?? STREAM_SESSION_CACHE_MS;
   const sessions = new TtlCache<CachedSession>({ ttlMs: sessionMs, maxEntries: CACHE_ENTRIES });
+  let revocationsSeen = sessionRevocations();
   const owners = new TtlCache<string>({ ttlMs: 10 * 60_000, maxEntries: CACHE_ENTRIES });
   const lookUpSession = async (req: Parameters<StreamAuthorizer>[1]): Promise<CachedSession | null> => {
     const session = await sessionFromNodeHeaders(deps.auth, req.headers);
     return session ? { userId: session.user.id, expiresAt: new Date(session.session.expiresAt).getTime() } : null;
   };
   return async (projectId, req) => {
+    if (sessionRevocations() !== revocationsSeen) {
+      revocationsSeen = sessionRevocations();
+      sessions.clear();
+    }
     const cookie = req.headers.cookie;
     const session =
       cookie && sessionMs > 0 ? await sessions.getOrLoad(cookie, () => lookUpSession(req), (s) => s.expiresAt) : await lookUpSession(req);
