@@ -53,9 +53,9 @@ async function main(): Promise<number> {
       startBaseline(basePort, profileDir),
       startApp(env, profileDir),
       redisApp ? startApp(redisApp.env, profileDir, "app-redis") : Promise.resolve(null),
-      LoadClient.start(),
-      LoadClient.start(),
-      redisApp ? LoadClient.start() : Promise.resolve(null),
+      LoadClient.start(profileDir && path.join(profileDir, "client-baseline")),
+      LoadClient.start(profileDir && path.join(profileDir, "client-app")),
+      redisApp ? LoadClient.start(profileDir && path.join(profileDir, "client-app-redis")) : Promise.resolve(null),
     ] as const);
     for (const b of boot) if (b.status === "fulfilled" && b.value) started.push(b.value);
     const [baseline, app, appRedis, baselineClient, appClient, redisClient] = boot.map((b) => {
@@ -114,7 +114,7 @@ async function main(): Promise<number> {
     const file = path.join("bench/results", `${runId}.json`);
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     log(`\nWrote ${file}`);
-    if (profileDir) log(`CPU profiles (written when the servers exit): ${profileDir}/{baseline,app}/ — summarise with: npx tsx bench/profile-summary.ts <file.cpuprofile>`);
+    if (profileDir) log(`CPU profiles (written when the servers exit): ${profileDir}/{baseline,app,app-redis,client-*}/ — summarise with: npx tsx bench/profile-summary.ts <file.cpuprofile>`);
     return ctx.problems.failed ? 1 : 0;
   } catch (err) {
     for (const p of started) {

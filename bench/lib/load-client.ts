@@ -26,9 +26,10 @@ export class LoadClient {
     });
   }
 
-  /** Starts the client and waits for its hello (id 0) on the IPC channel. */
-  static start(): Promise<LoadClient> {
-    const cmd = spawnWithFileLimit(process.execPath, ["--expose-gc", "--import", "tsx", "bench/client/main.ts"]);
+  /** Starts the client and waits for its hello (id 0) on the IPC channel; `profileDir`: node --cpu-prof into it. */
+  static start(profileDir?: string): Promise<LoadClient> {
+    const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
+    const cmd = spawnWithFileLimit(process.execPath, [...profile, "--expose-gc", "--import", "tsx", "bench/client/main.ts"]);
     const child = spawn(cmd.command, cmd.args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     const client = new LoadClient(child);
     return new Promise((resolve, reject) => {

@@ -95,7 +95,8 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
           heapPerConnectionBytes: (s.heap.heapUsedBytes + s.heap.externalBytes - idle.heap.heapUsedBytes - idle.heap.externalBytes) / total,
           openFiles: s.openFiles,
         });
-        ctx.log(`  ${server.name}: ${total} held, RSS ${(s.rssBytes / 2 ** 20).toFixed(1)} MB (+${((s.rssBytes - idle.rssBytes) / 2 ** 20).toFixed(1)} MB), ${r.perSecond.toFixed(0)} conn/s`);
+        const ready = `ready p50/p99/max ${r.readyMs.p50.toFixed(0)}/${r.readyMs.p99.toFixed(0)}/${r.readyMs.max.toFixed(0)} ms`;
+        ctx.log(`  ${server.name}: ${total} held, RSS ${(s.rssBytes / 2 ** 20).toFixed(1)} MB (+${((s.rssBytes - idle.rssBytes) / 2 ** 20).toFixed(1)} MB), heap ${(s.heap.heapUsedBytes / 2 ** 20).toFixed(1)} MB; last segment ${r.perSecond.toFixed(0)} conn/s, ${ready}`);
       }
     }
   }
