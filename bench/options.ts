@@ -1,4 +1,4 @@
-/** Command line and the sizes of each phase: `npm run bench [-- --quick] [--profile] [--build]`. */
+/** Command line and the sizes of each phase: `npm run bench [-- --quick] [--profile] [--build] [--no-redis]`. */
 export interface BenchSizes {
   mode: "quick" | "full";
   /** Projects the steady-state connections (and the capacity ramp's extra ones) are spread over. */
@@ -20,7 +20,11 @@ export interface BenchOptions {
   profile: boolean;
   /** Run `next build` even if `.next/` exists. */
   build: boolean;
+  /** Redis for the third column (Genstream with REDIS_URL, fan-out phase); null with --no-redis. */
+  redisUrl: string | null;
 }
+
+export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 
 const FULL: BenchSizes = {
   mode: "full",
@@ -45,8 +49,13 @@ const QUICK: BenchSizes = {
 };
 
 export function parseOptions(argv: string[]): BenchOptions {
-  const known = new Set(["--quick", "--profile", "--build"]);
+  const known = new Set(["--quick", "--profile", "--build", "--no-redis"]);
   const unknown = argv.filter((a) => !known.has(a));
   if (unknown.length > 0) throw new Error(`unknown option(s): ${unknown.join(" ")} (known: ${[...known].join(" ")})`);
-  return { sizes: argv.includes("--quick") ? QUICK : FULL, profile: argv.includes("--profile"), build: argv.includes("--build") };
+  return {
+    sizes: argv.includes("--quick") ? QUICK : FULL,
+    profile: argv.includes("--profile"),
+    build: argv.includes("--build"),
+    redisUrl: argv.includes("--no-redis") ? null : (process.env.REDIS_URL || DEFAULT_REDIS_URL),
+  };
 }

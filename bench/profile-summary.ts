@@ -4,11 +4,13 @@ import path from "node:path";
 /**
  * `npx tsx bench/profile-summary.ts <file.cpuprofile> [--top N] [--from S] [--to S]`: self time by
  * area (package, Node internals, app source) and by function, from a `node --cpu-prof` profile
- * (`npm run bench -- --profile`); --from/--to keep samples between S seconds after the profile's start.
+ * (`npm run bench -- --profile`); --from/--to keep samples between S seconds after the profile's start;
+ * --inclusive also lists total time (self + callees) by function, each function counted once per sample.
  */
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -43,8 +45,12 @@ function main(): void {
   const from = profile.startTime + flag(args, "--from", 0) * 1e6;
   const to = profile.startTime + flag(args, "--to", Number.POSITIVE_INFINITY) * 1e6;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const inclusive = args.includes("--inclusive") ? new Map<string, number>() : null;
   const byArea = new Map<string, number>();
   const byFn = new Map<string, number>();
+  const label = (n: ProfileNode): string => `${n.callFrame.functionName || "(anonymous)"}  ${area(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
   let total = 0;
   let t = profile.startTime;
   profile.samples.forEach((id, i) => {
@@ -55,8 +61,16 @@ function main(): void {
     total += dt;
     const a = area(node.callFrame.url);
     byArea.set(a, (byArea.get(a) ?? 0) + dt);
-    const fn = `${node.callFrame.functionName || "(anonymous)"}  ${a}:${node.callFrame.lineNumber + 1}`;
+    const fn = label(node);
     byFn.set(fn, (byFn.get(fn) ?? 0) + dt);
+    if (inclusive) {
+      const seen = new Set<string>();
+      for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+        const n = byId.get(cur);
+        if (n && n.callFrame.url !== "") seen.add(label(n));
+      }
+      for (const k of seen) inclusive.set(k, (inclusive.get(k) ?? 0) + dt);
+    }
   });
   console.log(`profile ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s long`);
   const show = (title: string, map: Map<string, number>): void => {
@@ -67,6 +81,7 @@ function main(): void {
   };
   show("Self time by area", byArea);
   show("Self time by function", byFn);
+  if (inclusive) show("Total time (self + callees) by function", inclusive);
 }
 
 main();

@@ -15,7 +15,9 @@ import { formatReport } from "./report/print";
 import { buildRows } from "./report/rows";
 import { judgeTargets } from "./report/targets";
 import type { BenchReport, Measurements } from "./report/types";
-import { appEnv, ensureBuild, freePort, startApp, startBaseline } from "./servers";
+import { fileLimitNote } from "./lib/file-limit";
+import { FD_MARGIN } from "./phases/ramp";
+import { appEnv, checkRedis, ensureBuild, freePort, startApp, startBaseline } from "./servers";
 
 /**
  * `npm run bench [-- --quick] [--profile] [--build]`: the bare node:http baseline and Genstream's own
@@ -33,32 +35,54 @@ async function main(): Promise<number> {
   const log = (line: string): void => console.log(line);
 
   await ensureBuild(options.build);
-  const [basePort, appPort, execPort] = [await freePort(), await freePort(), await freePort()];
+  if (options.redisUrl) await checkRedis(options.redisUrl);
+  const fdNote = fileLimitNote(sizes.capacity.steps.at(-1) ?? 0, FD_MARGIN + 64);
+  if (fdNote) log(`Warning: ${fdNote}`);
+  const [basePort, appPort, execPort, redisPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const { env, cleanup } = appEnv(appPort, execPort);
+  const redisApp = options.redisUrl ? appEnv(redisPort, execPort, options.redisUrl) : null;
   const loadBefore = loadavg()[0] ?? 0;
   if (loadBefore > cpus().length / 2) {
     log(`Warning: load average ${loadBefore.toFixed(2)} on ${cpus().length} cores before the run — other processes compete for the CPU; figures will be noisy.`);
   }
   const started: Array<ServerProcess | LoadClient> = [];
   try {
-    log(`Starting baseline, app (production) and two load clients${profileDir ? ` — CPU profiles in ${profileDir}` : ""}`);
-    const boot = await Promise.allSettled([startBaseline(basePort, profileDir), startApp(env, profileDir), LoadClient.start(), LoadClient.start()] as const);
-    for (const b of boot) if (b.status === "fulfilled") started.push(b.value);
-    const [baseline, app, baselineClient, appClient] = boot.map((b) => {
+    const variants = redisApp ? `, app with REDIS_URL=${options.redisUrl}` : "";
+    log(`Starting baseline, app (production, in-memory log)${variants} and a load client each${profileDir ? ` — CPU profiles in ${profileDir}` : ""}`);
+    const boot = await Promise.allSettled([
+      startBaseline(basePort, profileDir),
+      startApp(env, profileDir),
+      redisApp ? startApp(redisApp.env, profileDir, "app-redis") : Promise.resolve(null),
+      LoadClient.start(profileDir && path.join(profileDir, "client-baseline")),
+      LoadClient.start(profileDir && path.join(profileDir, "client-app")),
+      redisApp ? LoadClient.start(profileDir && path.join(profileDir, "client-app-redis")) : Promise.resolve(null),
+    ] as const);
+    for (const b of boot) if (b.status === "fulfilled" && b.value) started.push(b.value);
+    const [baseline, app, appRedis, baselineClient, appClient, redisClient] = boot.map((b) => {
       if (b.status === "rejected") throw b.reason;
       return b.value;
-    }) as [ServerProcess, ServerProcess, LoadClient, LoadClient];
-    const servers: [BenchServer, BenchServer] = [
-      { name: "baseline", target: { host: "127.0.0.1", port: basePort }, proc: baseline, client: baselineClient },
-      { name: "genstream", target: { host: "127.0.0.1", port: appPort }, proc: app, client: appClient },
-    ];
+    }) as [ServerProcess, ServerProcess, ServerProcess | null, LoadClient, LoadClient, LoadClient | null];
     const fanoutCount = sizes.fanout.sizes.length;
     const all = await createProjects(`http://127.0.0.1:${appPort}`, fanoutCount + sizes.projects, "bench");
     const projects = { fanout: all.slice(0, fanoutCount), spread: all.slice(fanoutCount) };
-    const ctx: PhaseContext = { servers, sizes, projects, problems: new Problems(), log };
+    const servers: [BenchServer, BenchServer] = [
+      { name: "baseline", projects, target: { host: "127.0.0.1", port: basePort }, proc: baseline, client: baselineClient },
+      { name: "genstream", projects, target: { host: "127.0.0.1", port: appPort }, proc: app, client: appClient },
+    ];
+    let redis: BenchServer | null = null;
+    if (appRedis && redisClient) {
+      // Its own database: its own accounts and projects, as many as the in-memory app's.
+      const own = await createProjects(`http://127.0.0.1:${redisPort}`, fanoutCount + sizes.projects, "bench-redis");
+      redis = { name: "redis", projects: { fanout: own.slice(0, fanoutCount), spread: own.slice(fanoutCount) }, target: { host: "127.0.0.1", port: redisPort }, proc: appRedis, client: redisClient };
+    }
+    const ctx: PhaseContext = { servers, redis, sizes, problems: new Problems(), log };
 
     log("Capacity ramp (RSS with connections held; connection setup)");
     const ramps = { baseline: await measureRamp(ctx, servers[0]), genstream: await measureRamp(ctx, servers[1]) };
+    if (redis) {
+      const r = await measureRamp(ctx, redis, "phases");
+      log(`  setup genstream+redis: ${r.setup.perSecond.toFixed(0)} conn/s, ready p50 ${r.setup.readyMs.p50.toFixed(1)} ms p99 ${r.setup.readyMs.p99.toFixed(1)} ms`);
+    }
     const capacity = { baseline: ramps.baseline.capacity, genstream: ramps.genstream.capacity };
     const setup = { baseline: ramps.baseline.setup, genstream: ramps.genstream.setup };
     for (const [name, r] of Object.entries(setup)) {
@@ -66,7 +90,7 @@ async function main(): Promise<number> {
     }
     log("Fan-out latency");
     const fanout = [];
-    for (const [i, size] of sizes.fanout.sizes.entries()) fanout.push(await measureFanout(ctx, size, projects.fanout[i]?.id ?? ""));
+    for (const i of sizes.fanout.sizes.keys()) fanout.push(await measureFanout(ctx, i));
     log("Steady state");
     const steady = await measureSteady(ctx);
     log("End to end (message.send -> run.started)");
@@ -78,6 +102,7 @@ async function main(): Promise<number> {
       mode: sizes.mode,
       durationMs: performance.now() - t0,
       machine: describeMachine(loadBefore, loadavg()[0] ?? 0),
+      config: { redisUrl: options.redisUrl, database: env.DATABASE_URL ? "postgres (DATABASE_URL)" : "pglite (fresh directory)", fileLimitNote: fdNote },
       method: METHOD,
       table: buildRows(measurements),
       targets: judgeTargets(measurements),
@@ -89,7 +114,7 @@ async function main(): Promise<number> {
     const file = path.join("bench/results", `${runId}.json`);
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     log(`\nWrote ${file}`);
-    if (profileDir) log(`CPU profiles (written when the servers exit): ${profileDir}/{baseline,app}/ — summarise with: npx tsx bench/profile-summary.ts <file.cpuprofile>`);
+    if (profileDir) log(`CPU profiles (written when the servers exit): ${profileDir}/{baseline,app,app-redis,client-*}/ — summarise with: npx tsx bench/profile-summary.ts <file.cpuprofile>`);
     return ctx.problems.failed ? 1 : 0;
   } catch (err) {
     for (const p of started) {
@@ -99,6 +124,7 @@ async function main(): Promise<number> {
   } finally {
     await Promise.all(started.map((p) => p.stop()));
     cleanup();
+    redisApp?.cleanup();
   }
 }
 

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ServerProcess } from "./lib/child";
@@ -26,12 +26,21 @@ function nodeArgs(name: string, script: string, profileDir: string | undefined):
   return [...profile, "--expose-gc", "--import", "tsx", "--import", "./bench/lib/gc-on-signal.ts", script];
 }
 
-/** Full GC in the server (see gc-on-signal.ts); resolves on its log line. */
-export async function collectGarbage(proc: ServerProcess): Promise<void> {
+/** V8's view of the server after a full GC: live JS heap, and memory outside it (WASM, Buffers). */
+export interface HeapSample {
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
+  arrayBuffersBytes: number;
+}
+
+/** Full GC in the server (see gc-on-signal.ts); resolves on its log line with process.memoryUsage(). */
+export async function collectGarbage(proc: ServerProcess): Promise<HeapSample> {
   const done = proc.waitFor((l) => l.msg === "bench gc done");
   proc.child.kill("SIGUSR2");
   const line = await done;
   if (line.collected !== true) throw new Error(`${proc.name}: gc() is not exposed`);
+  return { heapUsedBytes: Number(line.heapUsed), heapTotalBytes: Number(line.heapTotal), externalBytes: Number(line.external), arrayBuffersBytes: Number(line.arrayBuffers) };
 }
 
 const listening = (l: Record<string, unknown>): boolean => l.msg === "server listening";
@@ -61,13 +70,20 @@ export function benchTestControlsToken(): string {
   return process.env.GENSTREAM_TEST_CONTROLS_TOKEN;
 }
 
-/** The app's environment; without DATABASE_URL a fresh PGlite directory, removed by `cleanup`. */
-export function appEnv(port: number, executorPort: number): { env: NodeJS.ProcessEnv; cleanup: () => void } {
+/**
+ * The app's environment; without DATABASE_URL a fresh PGlite directory, removed by `cleanup`.
+ * The event log is chosen explicitly: in-memory unless `redisUrl` (an inherited REDIS_URL, as CI
+ * sets it, must not turn the in-memory column into a second Redis one).
+ */
+export function appEnv(port: number, executorPort: number, redisUrl: string | null = null): { env: NodeJS.ProcessEnv; cleanup: () => void } {
   const dir = process.env.DATABASE_URL ? null : mkdtempSync(path.join(tmpdir(), "genstream-bench-"));
   const database: Record<string, string> = dir === null ? { DATABASE_URL: process.env.DATABASE_URL ?? "" } : { PGLITE_DIR: dir };
+  const inherited = { ...process.env };
+  delete inherited.REDIS_URL;
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     ...database,
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     NODE_ENV: "production",
     PORT: String(port),
     HOSTNAME: "127.0.0.1",
@@ -88,8 +104,8 @@ export function appEnv(port: number, executorPort: number): { env: NodeJS.Proces
 }
 
 /** The app exactly as `npm start` runs it (`tsx server.ts`, NODE_ENV=production), handshake on its log line. */
-export async function startApp(env: NodeJS.ProcessEnv, profileDir: string | undefined): Promise<ServerProcess> {
-  const proc = new ServerProcess("app", nodeArgs("app", "server.ts", profileDir), env);
+export async function startApp(env: NodeJS.ProcessEnv, profileDir: string | undefined, name = "app"): Promise<ServerProcess> {
+  const proc = new ServerProcess(name, nodeArgs(name, "server.ts", profileDir), env);
   await proc.waitFor(listening);
   return proc;
 }
@@ -101,4 +117,17 @@ export async function startExecutor(env: NodeJS.ProcessEnv): Promise<ServerProce
   const line = await synced;
   if (line.msg !== "sync succeeded") throw new Error(`executor: ${String(line.msg)}\n${proc.tail()}`);
   return proc;
+}
+
+/** Fails fast, naming --no-redis, when the Redis of the third column does not accept connections. */
+export async function checkRedis(url: string): Promise<void> {
+  const { hostname, port } = new URL(url);
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect({ host: hostname || "127.0.0.1", port: Number(port || 6379) });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once("error", (err) => reject(new Error(`Redis at ${url} is not reachable (${err.message}); start it, set REDIS_URL, or run with --no-redis`)));
+  });
 }

@@ -38,7 +38,7 @@ export async function measureE2e(
     const account = accounts[Math.floor(i / sendsPerAccount)];
     if (!account) throw new Error(`no account for send ${i}: ${accounts.length} accounts x ${sendsPerAccount} sends`);
     const projectId = await createProject(baseUrl, `bench e2e ${i}`, account);
-    const conn = new SseConnection(projectId, account.cookie, target, "127.0.0.1");
+    const conn = new SseConnection(projectId, account.cookie, target);
     try {
       await conn.ready;
       const started = completion(deadlineMs);

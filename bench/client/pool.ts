@@ -2,9 +2,12 @@ import { summarize, type Summary } from "../lib/stats";
 import type { ProjectRef } from "./commands";
 import { SseConnection, type Target } from "./sse-connection";
 
-/** Loopback source addresses, rotated so a long run never runs out of ephemeral ports on one. */
-const SOURCE_ADDRESSES = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
-let opened = 0;
+/*
+ * No source address is bound: bind-before-connect makes the kernel pick a port unique across every
+ * destination, a search that grew to ~100% of the load client's CPU once ~30k ports were in use
+ * (profiled: internalConnect). connect() alone needs a port unique per destination only, and each
+ * server has its own port; connections end with a reset (no TIME_WAIT), so ports come back at once.
+ */
 
 export interface OpenResult {
   opened: number;
@@ -36,7 +39,7 @@ export async function openConnections(
     while (next < count) {
       const i = next++;
       const project = projects[(offset + i) % projects.length] ?? { id: "", cookie: "" };
-      const conn = new SseConnection(project.id, project.cookie, target, SOURCE_ADDRESSES[opened++ % SOURCE_ADDRESSES.length] ?? "127.0.0.1");
+      const conn = new SseConnection(project.id, project.cookie, target);
       try {
         await conn.ready;
         readyMs.push(conn.readyAt - conn.startedAt);

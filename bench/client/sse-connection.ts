@@ -42,13 +42,11 @@ export class SseConnection {
     readonly projectId: string,
     cookie: string,
     target: Target,
-    localAddress: string,
   ) {
     this.ready = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.socket = connect({
       host: target.host,
       port: target.port,
-      localAddress,
       noDelay: true,
       onread: { buffer: READ_BUFFER, callback: (bytes) => this.onData(READ_BUFFER.subarray(0, bytes)) },
     });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { spawnWithFileLimit } from "./file-limit";
 
 export type LogLine = Record<string, unknown>;
 
@@ -24,7 +25,8 @@ export class ServerProcess {
     args: string[],
     env: NodeJS.ProcessEnv,
   ) {
-    this.child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const cmd = spawnWithFileLimit(process.execPath, args);
+    this.child = spawn(cmd.command, cmd.args, { env, stdio: ["ignore", "pipe", "pipe"] });
     this.child.stdout?.setEncoding("utf8").on("data", (text: string) => this.onText(text));
     this.child.stderr?.setEncoding("utf8").on("data", (text: string) => this.keep(`[stderr] ${text.trimEnd()}`));
     this.child.once("exit", (code, signal) => {

@@ -11,6 +11,6 @@ process.on("SIGUSR2", () => {
     collect();
     collect();
   }
-  const { heapUsed, external } = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ msg: "bench gc done", collected: collect !== undefined, heapUsed, external })}\n`);
+  const { heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+  process.stdout.write(`${JSON.stringify({ msg: "bench gc done", collected: collect !== undefined, heapUsed, heapTotal, external, arrayBuffers })}\n`);
 });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { spawnWithFileLimit } from "./file-limit";
 import type { CommandArgs, CommandName, CommandReply, CommandResults } from "../client/commands";
 
 interface Pending {
@@ -25,9 +26,11 @@ export class LoadClient {
     });
   }
 
-  /** Starts the client and waits for its hello (id 0) on the IPC channel. */
-  static start(): Promise<LoadClient> {
-    const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "bench/client/main.ts"], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  /** Starts the client and waits for its hello (id 0) on the IPC channel; `profileDir`: node --cpu-prof into it. */
+  static start(profileDir?: string): Promise<LoadClient> {
+    const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
+    const cmd = spawnWithFileLimit(process.execPath, [...profile, "--expose-gc", "--import", "tsx", "bench/client/main.ts"]);
+    const child = spawn(cmd.command, cmd.args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     const client = new LoadClient(child);
     return new Promise((resolve, reject) => {
       client.pending.set(0, { resolve: () => resolve(client), reject });

@@ -4,11 +4,13 @@ import type { ServerProcess } from "../lib/child";
 import type { LoadClient } from "../lib/load-client";
 import type { BenchSizes } from "../options";
 
-export type ServerName = "baseline" | "genstream";
+export type ServerName = "baseline" | "genstream" | "redis";
 
 /** A server under test and the load-client process that holds its connections (one each: fd limits). */
 export interface BenchServer {
   name: ServerName;
+  /** The projects this server streams (the baseline shares Genstream's ids; the Redis variant has its own database). */
+  projects: BenchProjects;
   target: Target;
   proc: ServerProcess;
   client: LoadClient;
@@ -16,7 +18,7 @@ export interface BenchServer {
 
 /** Correctness across the run: a missed or dropped delivery fails the run in every mode. */
 export class Problems {
-  readonly misses: Record<ServerName, number> = { baseline: 0, genstream: 0 };
+  readonly misses: Record<ServerName, number> = { baseline: 0, genstream: 0, redis: 0 };
   readonly notes: string[] = [];
 
   miss(server: ServerName, count: number, where: string): void {
@@ -45,8 +47,9 @@ export interface BenchProjects {
 export interface PhaseContext {
   /** Baseline first; phases alternate which one goes first. */
   servers: readonly [BenchServer, BenchServer];
+  /** Genstream with REDIS_URL (Redis Streams log): measured in the fan-out phase beside the others; null with --no-redis. */
+  redis: BenchServer | null;
   sizes: BenchSizes;
-  projects: BenchProjects;
   problems: Problems;
   log: (line: string) => void;
 }
@@ -58,9 +61,10 @@ export const groups = {
   extra: "capacity-extra",
 } as const;
 
-/** Both servers, the first one alternating with `round` so neither always runs on a warmer machine. */
-export function inTurn(servers: readonly [BenchServer, BenchServer], round: number): BenchServer[] {
-  return round % 2 === 0 ? [servers[0], servers[1]] : [servers[1], servers[0]];
+/** The servers, rotated by `round` so none always runs first (on a warmer or a quieter machine). */
+export function inTurn(servers: readonly BenchServer[], round: number): BenchServer[] {
+  const k = round % Math.max(1, servers.length);
+  return [...servers.slice(k), ...servers.slice(0, k)];
 }
 
 /** Closes a connection group; connections the server dropped before that count as failures. */

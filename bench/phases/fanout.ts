@@ -20,18 +20,24 @@ export interface FanoutResult {
   connections: number;
   baseline: FanoutServerResult;
   genstream: FanoutServerResult;
+  /** Genstream with the Redis Streams log (REDIS_URL), same run; null with --no-redis. */
+  redis: FanoutServerResult | null;
 }
 
 /**
- * Fan-out latency: the ramp left `size` connections on one project of each server; broadcasts
- * alternate between the servers, each waiting until every connection has it. The group is closed after.
+ * Fan-out latency: the ramp left `size` connections on one project of each server (the `index`-th
+ * fan-out project); broadcasts rotate between the servers, each waiting until every connection has it.
+ * The group is closed after.
  */
-export async function measureFanout(ctx: PhaseContext, size: number, projectId: string): Promise<FanoutResult> {
+export async function measureFanout(ctx: PhaseContext, index: number): Promise<FanoutResult> {
   const { fanout, payloadBytes } = ctx.sizes;
+  const size = fanout.sizes[index] ?? 0;
   const group = groups.fanout(size);
-  const per: Record<ServerName, FanoutServerResult["broadcasts"]> = { baseline: [], genstream: [] };
+  const servers = ctx.redis ? [...ctx.servers, ctx.redis] : [...ctx.servers];
+  const per: Record<ServerName, FanoutServerResult["broadcasts"]> = { baseline: [], genstream: [], redis: [] };
   for (let round = 0; round < fanout.warmup + fanout.broadcasts; round++) {
-    for (const server of inTurn(ctx.servers, round)) {
+    for (const server of inTurn(servers, round)) {
+      const projectId = server.projects.fanout[index]?.id ?? "";
       const tag = `fan${size}-${server.name}-${round}`;
       const r = await server.client.call("broadcast", { group, target: server.target, projectId, tag, payloadBytes, deadlineMs: fanout.deadlineMs });
       ctx.problems.miss(server.name, r.misses + r.unexpected, `fan-out ${size} broadcast ${round}`);
@@ -41,7 +47,7 @@ export async function measureFanout(ctx: PhaseContext, size: number, projectId: 
       }
     }
   }
-  for (const server of ctx.servers) await closeGroup(ctx, server, group);
+  for (const server of servers) await closeGroup(ctx, server, group);
   const summary = (name: ServerName): FanoutServerResult => {
     const b = per[name];
     return {
@@ -55,9 +61,11 @@ export async function measureFanout(ctx: PhaseContext, size: number, projectId: 
       broadcasts: b,
     };
   };
-  const result = { connections: size, baseline: summary("baseline"), genstream: summary("genstream") };
-  for (const name of ["baseline", "genstream"] as const) {
+  const result: FanoutResult = { connections: size, baseline: summary("baseline"), genstream: summary("genstream"), redis: ctx.redis ? summary("redis") : null };
+  for (const server of servers) {
+    const name = server.name;
     const r = result[name];
+    if (!r) continue;
     ctx.log(`  ${name} @${size}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms; server publish ${r.serverPublishMs.toFixed(2)} ms; client loop max ${r.clientLoopMaxMs.toFixed(1)} ms`);
   }
   return result;

@@ -1,7 +1,8 @@
 import type { ProjectRef } from "../client/commands";
 import type { OpenResult } from "../client/pool";
+import { fileLimits } from "../lib/file-limit";
 import { openFilesLimit, sampleProcess, type ProcSample } from "../lib/proc";
-import { collectGarbage } from "../servers";
+import { collectGarbage, type HeapSample } from "../servers";
 import { closeGroup, groups, type BenchServer, type PhaseContext } from "./context";
 
 export interface CapacityStep {
@@ -10,11 +11,15 @@ export interface CapacityStep {
   /** RSS minus the idle RSS measured before the first connection of the ramp. */
   aboveIdleBytes: number;
   perConnectionBytes: number;
+  /** Live JS heap after a full GC, and per held connection above idle (less noisy than RSS in a big process). */
+  heap: HeapSample;
+  heapPerConnectionBytes: number;
   openFiles: number;
 }
 
 export interface CapacityResult {
   idleRssBytes: number;
+  idleHeap: HeapSample;
   steps: CapacityStep[];
   /** Set when the top step was lowered to fit the open-files limit of the server or its load client. */
   cappedBy: string | null;
@@ -32,25 +37,27 @@ interface Segment {
   count: number;
 }
 
-const FD_MARGIN = 64;
+export const FD_MARGIN = 64;
 
 /**
  * Opens every connection of the run once, in this order: the fan-out groups (one project each),
  * the steady-state group (spread), then extra spread connections up to the top capacity step; reads
  * the server's RSS (after a full GC) at each capacity step. The extra group is closed at the end;
- * the others stay open for the fan-out and steady-state phases.
+ * the others stay open for the fan-out and steady-state phases. `scope: "phases"` (the Redis variant)
+ * opens only what the fan-out and steady-state phases use, no capacity extras.
  */
-export async function measureRamp(ctx: PhaseContext, server: BenchServer): Promise<RampResult> {
-  const { sizes, projects } = ctx;
+export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope: "all" | "phases" = "all"): Promise<RampResult> {
+  const { sizes } = ctx;
+  const { projects } = server;
   const { client, target } = server;
   const warm = await client.call("open", { group: "warm", target, projects: projects.spread, count: Math.min(20, projects.spread.length), concurrency: 8 });
   const warmCheck = await client.call("broadcast", { group: "warm", target, projectId: projects.spread[0]?.id ?? "", tag: "warm", payloadBytes: sizes.payloadBytes, deadlineMs: 10_000 });
   ctx.problems.miss(server.name, warmCheck.misses + warm.failed, "ramp warm-up");
   await closeGroup(ctx, server, "warm");
 
-  const sample = async (): Promise<ProcSample> => {
-    await collectGarbage(server.proc);
-    return sampleProcess(server.proc.pid);
+  const sample = async (): Promise<ProcSample & { heap: HeapSample }> => {
+    const heap = await collectGarbage(server.proc);
+    return { ...sampleProcess(server.proc.pid), heap };
   };
   const idle = await sample();
   const room =
@@ -61,7 +68,7 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer): Promi
     { group: groups.steady, projects: projects.spread, count: projects.spread.length * sizes.steady.perProject },
   ];
   const held = fixed.reduce((n, s) => n + s.count, 0);
-  const segments: Segment[] = [...fixed, { group: groups.extra, projects: projects.spread, count: Math.max(0, Math.min(top, room) - held) }];
+  const segments: Segment[] = [...fixed, { group: groups.extra, projects: projects.spread, count: scope === "all" ? Math.max(0, Math.min(top, room) - held) : 0 }];
 
   const steps: CapacityStep[] = [];
   let total = 0;
@@ -79,8 +86,17 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer): Promi
       left -= count;
       if (thresholds.includes(total)) {
         const s = await sample();
-        steps.push({ connections: total, rssBytes: s.rssBytes, aboveIdleBytes: s.rssBytes - idle.rssBytes, perConnectionBytes: (s.rssBytes - idle.rssBytes) / total, openFiles: s.openFiles });
-        ctx.log(`  ${server.name}: ${total} held, RSS ${(s.rssBytes / 2 ** 20).toFixed(1)} MB (+${((s.rssBytes - idle.rssBytes) / 2 ** 20).toFixed(1)} MB), ${r.perSecond.toFixed(0)} conn/s`);
+        steps.push({
+          connections: total,
+          rssBytes: s.rssBytes,
+          aboveIdleBytes: s.rssBytes - idle.rssBytes,
+          perConnectionBytes: (s.rssBytes - idle.rssBytes) / total,
+          heap: s.heap,
+          heapPerConnectionBytes: (s.heap.heapUsedBytes + s.heap.externalBytes - idle.heap.heapUsedBytes - idle.heap.externalBytes) / total,
+          openFiles: s.openFiles,
+        });
+        const ready = `ready p50/p99/max ${r.readyMs.p50.toFixed(0)}/${r.readyMs.p99.toFixed(0)}/${r.readyMs.max.toFixed(0)} ms`;
+        ctx.log(`  ${server.name}: ${total} held, RSS ${(s.rssBytes / 2 ** 20).toFixed(1)} MB (+${((s.rssBytes - idle.rssBytes) / 2 ** 20).toFixed(1)} MB), heap ${(s.heap.heapUsedBytes / 2 ** 20).toFixed(1)} MB; last segment ${r.perSecond.toFixed(0)} conn/s, ${ready}`);
       }
     }
   }
@@ -88,7 +104,11 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer): Promi
   const check = await client.call("broadcast", { group: groups.extra, target, projectId: projects.spread[0]?.id ?? "", tag: "ramp-check", payloadBytes: sizes.payloadBytes, deadlineMs: 30_000 });
   ctx.problems.miss(server.name, check.misses + check.unexpected, "capacity liveness check");
   await closeGroup(ctx, server, groups.extra);
-  const cappedBy = room < top ? `open-files limit (ulimit -n ${openFilesLimit(server.proc.pid)}): ${Math.min(top, room)} of ${top}` : null;
+  const limits = fileLimits(server.proc.pid);
+  const cappedBy =
+    scope === "all" && room < top
+      ? `open-files limit (server: soft ${limits.soft}, hard ${limits.hard}; load client alike): ${total} of ${top} held — raising the hard limit needs root/CAP_SYS_RESOURCE`
+      : null;
   if (!setup) throw new Error("the ramp opened no connection");
-  return { capacity: { idleRssBytes: idle.rssBytes, steps, cappedBy }, setup };
+  return { capacity: { idleRssBytes: idle.rssBytes, idleHeap: idle.heap, steps, cappedBy }, setup };
 }

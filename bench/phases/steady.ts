@@ -27,6 +27,8 @@ export interface SteadyPhaseResult {
   stepMs: number;
   baseline: SteadyServerResult;
   genstream: SteadyServerResult;
+  /** Genstream with the Redis Streams log, same ladder (null with --no-redis); not part of the comparison rate. */
+  redis: SteadyServerResult | null;
   /** The CPU comparison is made at equal load: the highest event rate both sustained, else the lowest both ran. */
   comparedAtEventsPerSec: number | null;
   comparedAtSustained: boolean;
@@ -50,14 +52,16 @@ function sustained(r: SteadyResult): boolean {
  */
 export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResult> {
   const { steady, payloadBytes } = ctx.sizes;
-  const projects = ctx.projects.spread;
+  // The baseline accepts any id and streams Genstream's projects; the Redis variant has its own.
+  const projects = ctx.servers[1].projects.spread;
+  const servers = ctx.redis ? [...ctx.servers, ctx.redis] : [...ctx.servers];
   const group = groups.steady;
   // One short step at the lowest rate per server, not recorded: first-use costs stay out of the ladder.
-  for (const server of ctx.servers) {
+  for (const server of servers) {
     await server.client.call("steady", {
       group,
       target: server.target,
-      projects: projects.map((p) => p.id),
+      projects: server.projects.spread.map((p) => p.id),
       ratePerSec: steady.rates[0] ?? 100,
       durationMs: Math.min(1_000, steady.stepMs),
       payloadBytes,
@@ -65,16 +69,18 @@ export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResul
       drainDeadlineMs: 5 * steady.stepMs + 10_000,
     });
   }
-  const out: Record<ServerName, SteadyServerResult> = { baseline: { steps: [], maxSustainedDeliveriesPerSec: 0 }, genstream: { steps: [], maxSustainedDeliveriesPerSec: 0 } };
-  const climbing = new Set<ServerName>(["baseline", "genstream"]);
+  const fresh = (): SteadyServerResult => ({ steps: [], maxSustainedDeliveriesPerSec: 0 });
+  const out: Record<ServerName, SteadyServerResult> = { baseline: fresh(), genstream: fresh(), redis: fresh() };
+  const climbing = new Set<ServerName>(servers.map((s) => s.name));
   for (const [round, rate] of steady.rates.entries()) {
-    for (const server of inTurn(ctx.servers, round)) {
-      if (!climbing.has(server.name)) continue;
+    for (const server of inTurn(servers, round)) {
+      const name = server.name;
+      if (!climbing.has(name)) continue;
       const before = sampleProcess(server.proc.pid);
       const r = await server.client.call("steady", {
         group,
         target: server.target,
-        projects: projects.map((p) => p.id),
+        projects: server.projects.spread.map((p) => p.id),
         ratePerSec: rate,
         durationMs: steady.stepMs,
         payloadBytes,
@@ -95,9 +101,9 @@ export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResul
         deliveriesPerCpuSecond: serverCpuMs > 0 ? (r.received * 1000) / serverCpuMs : Number.NaN,
         sustained: sustained(r),
       };
-      out[server.name].steps.push(step);
-      if (step.sustained) out[server.name].maxSustainedDeliveriesPerSec = r.offeredDeliveriesPerSec;
-      else climbing.delete(server.name);
+      out[name].steps.push(step);
+      if (step.sustained) out[name].maxSustainedDeliveriesPerSec = r.offeredDeliveriesPerSec;
+      else climbing.delete(name);
       const q = (v: number[]) => v.map((x) => x.toFixed(1)).join("/");
       ctx.log(
         `  ${server.name} @${rate} ev/s (${r.offeredDeliveriesPerSec} deliveries/s): quarters p50 ${q(r.windowP50Ms)} p99 ${q(r.windowP99Ms)} ms; server CPU ${serverCpuMs.toFixed(0)} ms (${step.serverCpuPercent.toFixed(0)}%, sys ${step.serverSystemMs.toFixed(0)}; ${step.cpuMsPer1kDeliveries.toFixed(2)} ms/1k); client CPU ${step.clientCpuPercent.toFixed(0)}%, loop max ${r.clientLoop.maxMs.toFixed(0)} ms${step.sustained ? "" : "  <- not sustained"}`,
@@ -105,7 +111,7 @@ export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResul
     }
     if (climbing.size === 0) break;
   }
-  for (const server of ctx.servers) await closeGroup(ctx, server, group);
+  for (const server of servers) await closeGroup(ctx, server, group);
   const measuredByBoth = (rate: number, needSustained: boolean): boolean =>
     (["baseline", "genstream"] as const).every((n) => out[n].steps.some((s) => s.offeredEventsPerSec === rate && (s.sustained || !needSustained)));
   const sustainedByBoth = steady.rates.filter((rate) => measuredByBoth(rate, true));
@@ -114,7 +120,9 @@ export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResul
     projects: projects.length,
     perProject: steady.perProject,
     stepMs: steady.stepMs,
-    ...out,
+    baseline: out.baseline,
+    genstream: out.genstream,
+    redis: ctx.redis ? out.redis : null,
     comparedAtEventsPerSec: comparedAt,
     comparedAtSustained: sustainedByBoth.length > 0,
   };

@@ -7,20 +7,28 @@ function num(value: number | null, unit: string): string {
   return value.toFixed(digits);
 }
 
-function cells(r: Row): string[] {
-  return [`${r.figure} (${r.unit})`, num(r.baseline, r.unit), num(r.genstream, r.unit), r.ratio === null ? "—" : `${r.ratio.toFixed(2)}x`, r.target];
+const times = (ratio: number | null): string => (ratio === null ? "—" : `${ratio.toFixed(2)}x`);
+
+function cells(r: Row, withRedis: boolean): string[] {
+  const redis = withRedis ? [num(r.redis, r.unit), times(r.redisRatio)] : [];
+  return [`${r.figure} (${r.unit})`, num(r.baseline, r.unit), num(r.genstream, r.unit), times(r.ratio), ...redis, r.target];
 }
 
-/** The one table: figure, baseline, Genstream, ratio (Genstream / baseline), target. */
+/**
+ * The one table: figure, baseline, Genstream, ratio (Genstream / baseline), and when the Redis
+ * variant ran, its figure and ratio (fan-out rows), then the target (judged on the in-memory column).
+ */
 export function formatReport(report: BenchReport): string {
-  const header = ["figure", "baseline", "Genstream", "ratio", "target"];
-  const body = report.table.map(cells);
+  const withRedis = report.config.redisUrl !== null;
+  const header = ["figure", "baseline", "Genstream", "ratio", ...(withRedis ? ["Gs+Redis", "ratio"] : []), "target"];
+  const body = report.table.map((r) => cells(r, withRedis));
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((c) => (c[i] ?? "").length)));
   const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join("  ");
   const m = report.machine;
   const out = [
     `Genstream bench (${report.mode}) — ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${(report.durationMs / 1000).toFixed(0)} s, load average ${m.loadAverage1m.before.toFixed(2)} -> ${m.loadAverage1m.after.toFixed(2)}`,
-    "ratio = Genstream / baseline",
+    `ratio = Genstream / baseline${withRedis ? "; Gs+Redis = Genstream with REDIS_URL (Redis Streams log), fan-out and steady state, ratio = Gs+Redis / baseline" : ""}; database ${report.config.database}`,
+    ...(report.config.fileLimitNote ? [`note: ${report.config.fileLimitNote}`] : []),
     "",
     line(header),
     line(widths.map((w) => "-".repeat(w))),
@@ -29,7 +37,7 @@ export function formatReport(report: BenchReport): string {
     "Targets:",
     ...report.targets.map((t) => `  [${t.status}] ${t.target}: ${t.detail}`),
     "",
-    `Correctness: misses baseline ${report.correctness.misses.baseline}, Genstream ${report.correctness.misses.genstream}${report.correctness.problems.length ? "" : " — no problems"}`,
+    `Correctness: misses baseline ${report.correctness.misses.baseline}, Genstream ${report.correctness.misses.genstream}${withRedis ? `, Genstream+Redis ${report.correctness.misses.redis}` : ""}${report.correctness.problems.length ? "" : " — no problems"}`,
     ...report.correctness.problems.map((p) => `  ! ${p}`),
   ];
   return out.join("\n");

@@ -13,6 +13,11 @@ export function judgeTargets(m: Measurements): TargetVerdict[] {
     const ratio = f.genstream.p99 / f.baseline.p99;
     out.push(verdict(`fan-out p99 <= 1.5x baseline @${f.connections}`, ratio <= 1.5, `${f.genstream.p99.toFixed(2)} vs ${f.baseline.p99.toFixed(2)} ms = ${ratio.toFixed(2)}x`));
   }
+  for (const f of m.fanout) {
+    if (!f.redis) continue;
+    const ratio = f.redis.p99 / f.baseline.p99;
+    out.push(verdict(`fan-out p99 <= 1.5x baseline @${f.connections}, Redis backend`, ratio <= 1.5, `${f.redis.p99.toFixed(2)} vs ${f.baseline.p99.toFixed(2)} ms = ${ratio.toFixed(2)}x`));
+  }
   const at = m.steady.comparedAtEventsPerSec;
   const b = m.steady.baseline.steps.find((s) => s.offeredEventsPerSec === at);
   const g = m.steady.genstream.steps.find((s) => s.offeredEventsPerSec === at);

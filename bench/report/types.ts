@@ -4,13 +4,16 @@ import type { FanoutResult } from "../phases/fanout";
 import type { CapacityResult } from "../phases/ramp";
 import type { SteadyPhaseResult } from "../phases/steady";
 
-/** One line of the printed table (and of the JSON): ratio is always Genstream / baseline. */
+/** One line of the printed table (and of the JSON): ratios are always <column> / baseline. */
 export interface Row {
   figure: string;
   unit: string;
   baseline: number | null;
   genstream: number | null;
   ratio: number | null;
+  /** Genstream with the Redis Streams log (fan-out rows only; null elsewhere or with --no-redis). */
+  redis: number | null;
+  redisRatio: number | null;
   target: string;
 }
 
@@ -44,9 +47,10 @@ export interface BenchReport {
   mode: "quick" | "full";
   durationMs: number;
   machine: Machine;
+  config: { redisUrl: string | null; database: string; fileLimitNote: string | null };
   method: Record<string, string>;
   table: Row[];
   targets: TargetVerdict[];
-  correctness: { misses: Record<"baseline" | "genstream", number>; problems: string[] };
+  correctness: { misses: Record<"baseline" | "genstream" | "redis", number>; problems: string[] };
   measurements: Measurements;
 }

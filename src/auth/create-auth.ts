@@ -5,6 +5,7 @@ import type { Db } from "../db/client";
 import { account, session, user, verification } from "../db/schema";
 import { limits } from "../server/limits";
 import type { AuthOrigins } from "./origins";
+import { noteSessionRevoked } from "./revocations";
 
 export interface CreateAuthOptions extends AuthOrigins {
   db: Db;
@@ -36,6 +37,8 @@ export function createAuth(options: CreateAuthOptions) {
       customRules: { "/sign-in/*": perMinute, "/sign-up/*": perMinute },
     },
     advanced: { useSecureCookies: options.secureCookies },
+    // Caches of verified sessions (the stream authorizer's) drop everything when a session ends here.
+    databaseHooks: { session: { delete: { after: async () => noteSessionRevoked() } } },
     telemetry: { enabled: false },
     logger: {
       level: "warn",

@@ -240,5 +240,15 @@ describe.each(testDatabaseTargets())("access control against $name", ({ target }
       client.close();
       await client.ended;
     });
+
+    it("a signed-out session opens no new stream, though the authorizer had just cached it", async () => {
+      const { app } = world;
+      const leaver = await signUpTestUser(app.auth, "leaver");
+      const project = await createProject(app.handle.db, leaver.userId, "Left");
+      await app.connect(project.id, leaver.cookie);
+      await app.connect(project.id, leaver.cookie);
+      await app.auth.api.signOut({ headers: leaver.headers });
+      expect((await refusal(project.id, leaver.cookie)).code).toBe("UNAUTHORIZED");
+    });
   });
 });

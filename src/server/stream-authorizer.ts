@@ -2,7 +2,9 @@ import type { Logger } from "pino";
 import type { Db } from "../db/client";
 import { findProject } from "../db/queries/projects";
 import type { Auth } from "../auth/create-auth";
+import { sessionRevocations } from "../auth/revocations";
 import { sessionFromNodeHeaders } from "../auth/session";
+import { TtlCache } from "../lib/ttl-cache";
 import type { StreamAuthorizer } from "../streaming/types";
 import { limitMessages } from "./limits";
 import type { StreamSlots } from "./stream-limits";
@@ -13,25 +15,59 @@ export interface StreamAuthorizerDeps {
   slots: StreamSlots;
   maxStreamsPerUser: number;
   log: Logger;
+  /** How long a verified session is trusted for new streams of this instance (0: check every stream). */
+  sessionCacheMs?: number;
+}
+
+/**
+ * A verified session, remembered per Cookie header for a few seconds: every tab, reconnect and
+ * reload of one browser opens a stream, and the session lookup (a database query) was most of the
+ * cost of opening one. Revocation: any session deleted through this process's auth (sign-out,
+ * revoke, user deletion) empties the cache at once (src/auth/revocations.ts); one ended on another
+ * instance still opens new streams here for at most this long, never past the session's own expiry.
+ * Streams already open were never closed by a sign-out, cache or not. Refusals are not cached.
+ */
+export const STREAM_SESSION_CACHE_MS = 10_000;
+const CACHE_ENTRIES = 10_000;
+
+interface CachedSession {
+  userId: string;
+  expiresAt: number;
 }
 
 /**
  * Who may stream a project: its owner, signed in, within the concurrent-stream limit. The order
  * matters: without a session nothing is revealed (UNAUTHORIZED even for an unknown project).
  * A refusal becomes an `error` frame and the response ends (the streaming service does that).
+ * A project's owner never changes (no transfer, no delete), so it is cached without expiry pressure;
+ * the ownership check itself runs on every stream.
  */
 export function createStreamAuthorizer(deps: StreamAuthorizerDeps): StreamAuthorizer {
-  return async (projectId, req) => {
+  const sessionMs = deps.sessionCacheMs ?? STREAM_SESSION_CACHE_MS;
+  const sessions = new TtlCache<CachedSession>({ ttlMs: sessionMs, maxEntries: CACHE_ENTRIES });
+  let revocationsSeen = sessionRevocations();
+  const owners = new TtlCache<string>({ ttlMs: 10 * 60_000, maxEntries: CACHE_ENTRIES });
+  const lookUpSession = async (req: Parameters<StreamAuthorizer>[1]): Promise<CachedSession | null> => {
     const session = await sessionFromNodeHeaders(deps.auth, req.headers);
+    return session ? { userId: session.user.id, expiresAt: new Date(session.session.expiresAt).getTime() } : null;
+  };
+  return async (projectId, req) => {
+    if (sessionRevocations() !== revocationsSeen) {
+      revocationsSeen = sessionRevocations();
+      sessions.clear();
+    }
+    const cookie = req.headers.cookie;
+    const session =
+      cookie && sessionMs > 0 ? await sessions.getOrLoad(cookie, () => lookUpSession(req), (s) => s.expiresAt) : await lookUpSession(req);
     if (!session) return { ok: false, code: "UNAUTHORIZED", message: "You are not signed in. Sign in to watch this project." };
-    const project = await findProject(deps.db, projectId);
-    if (!project) return { ok: false, code: "NOT_FOUND", message: `Project ${projectId} does not exist` };
-    if (project.ownerId !== session.user.id) {
-      deps.log.warn({ projectId, userId: session.user.id }, "stream access denied");
+    const ownerId = await owners.getOrLoad(projectId, async () => (await findProject(deps.db, projectId))?.ownerId ?? null);
+    if (ownerId === null) return { ok: false, code: "NOT_FOUND", message: `Project ${projectId} does not exist` };
+    if (ownerId !== session.userId) {
+      deps.log.warn({ projectId, userId: session.userId }, "stream access denied");
       return { ok: false, code: "FORBIDDEN", message: "You do not have access to this project." };
     }
-    if (!deps.slots.tryAcquire(req, session.user.id, deps.maxStreamsPerUser)) {
-      deps.log.info({ projectId, userId: session.user.id, limit: deps.maxStreamsPerUser }, "stream limit reached");
+    if (!deps.slots.tryAcquire(req, session.userId, deps.maxStreamsPerUser)) {
+      deps.log.info({ projectId, userId: session.userId, limit: deps.maxStreamsPerUser }, "stream limit reached");
       // FORBIDDEN: the stream protocol has no rate-limit code; the client stops reconnecting and shows this.
       return { ok: false, code: "FORBIDDEN", message: limitMessages.tooManyStreams(deps.maxStreamsPerUser) };
     }

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { cursorSchema, type Cursor } from "./protocol";
-import { encodeRetry } from "./sse";
 
 export type RequestedCursor = { kind: "cursor"; cursor: Cursor | undefined } | { kind: "malformed"; raw: string };
 
@@ -17,8 +16,13 @@ export function cursorFromRequest(req: IncomingMessage): RequestedCursor {
   return parsed.success ? { kind: "cursor", cursor: parsed.data } : { kind: "malformed", raw };
 }
 
-/** Status and headers go out at once so proxies and the browser see a live stream before any event. */
-export function startStreamResponse(req: IncomingMessage, res: ServerResponse, retryHintMs: number): void {
+/**
+ * Status and headers of a stream. Nothing is written yet: they leave with the first frame (the retry
+ * hint, written by the service as soon as it knows the answer), so on the common path the headers,
+ * `retry:` and `ready` share one write — the handshake costs the socket one syscall, as in the bare
+ * node:http baseline. A slow authorization (a session query) delays the headers by that long.
+ */
+export function startStreamResponse(req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(200, {
     "Content-Type": "text/event-stream; charset=utf-8",
     // Without no-transform, `next start` gzips the stream and buffers it.
@@ -26,7 +30,5 @@ export function startStreamResponse(req: IncomingMessage, res: ServerResponse, r
     "X-Accel-Buffering": "no",
     Connection: "keep-alive",
   });
-  res.flushHeaders();
   req.socket.setNoDelay(true);
-  res.write(encodeRetry(retryHintMs));
 }

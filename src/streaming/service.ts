@@ -17,7 +17,7 @@ import {
   type ProgressEvent,
 } from "./protocol";
 import type { ConnectionPresence } from "./redis-presence";
-import { encodeClose, encodeError, encodeEvent, encodePing, encodeReady, encodeReset } from "./sse";
+import { encodeClose, encodeError, encodeEvent, encodePing, encodeReady, encodeReset, encodeRetry } from "./sse";
 import type { ConnectionStats, EventLog, ReadResult, StreamAuthorizer } from "./types";
 
 export interface StreamingServiceOptions {
@@ -63,11 +63,14 @@ export class StreamingService {
   private pingTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
   private readonly metrics = getMetrics();
+  /** The `retry:` hint every response starts with, serialised once for all of them. */
+  private readonly retryFrame: Buffer;
 
   constructor(options: StreamingServiceOptions) {
     this.log = options.log;
     this.logger = options.logger ?? defaultLogger;
     this.config = { ...streamConfig, ...options.config };
+    this.retryFrame = encodeRetry(this.config.retryHintMs);
     this.authorizer = options.authorize;
     this.presence = options.presence;
   }
@@ -122,20 +125,32 @@ export class StreamingService {
    * Never rejects and never answers with a 500: failures become an `error` frame.
    */
   async handle(req: IncomingMessage, res: ServerResponse, projectId: string): Promise<void> {
-    const state: { conn: Connection | undefined; gone: boolean } = { conn: undefined, gone: false };
+    const state: { conn: Connection | undefined; gone: boolean; begun: boolean } = { conn: undefined, gone: false, begun: false };
     res.once("close", () => {
       state.gone = true;
       if (state.conn) this.disconnect(state.conn, "client-closed");
     });
+    // Every response starts with the retry hint; writing it sends the headers too (see startStreamResponse).
+    const begin = (): void => {
+      if (state.begun || res.writableEnded || res.destroyed) return;
+      state.begun = true;
+      res.write(this.retryFrame);
+    };
     try {
-      startStreamResponse(req, res, this.config.retryHintMs);
-      if (this.shuttingDown) return this.reject(res, projectId, { code: "UNAVAILABLE", message: "Server is shutting down" });
+      startStreamResponse(req, res);
+      if (this.shuttingDown) {
+        begin();
+        return this.reject(res, projectId, { code: "UNAVAILABLE", message: "Server is shutting down" });
+      }
       if (!this.authorizer) {
         this.logger.error({ projectId }, "stream authorizer not configured");
+        begin();
         return this.reject(res, projectId, { code: "INTERNAL", message: "Stream authorization is not configured" });
       }
       const verdict = await this.authorizer(projectId, req);
       if (state.gone) return;
+      // From here on, on the cached path, everything up to `ready` runs in this tick's microtasks: one write.
+      begin();
       if (!verdict.ok) return this.reject(res, projectId, { code: verdict.code, message: verdict.message });
 
       const requested = cursorFromRequest(req);
@@ -154,6 +169,7 @@ export class StreamingService {
     } catch (err) {
       this.logger.error({ err, projectId, connectionId: state.conn?.id }, "stream failed");
       const frame = encodeError({ code: "INTERNAL", message: "The stream failed on the server" });
+      begin();
       if (state.conn) this.disconnect(state.conn, "error", frame);
       else endWith(res, frame);
     }
