@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
+import { setTimeout as paceUntilDue } from "node:timers/promises";
 import { z } from "zod";
 import { env } from "../lib/env";
 import { log } from "../lib/logger";
@@ -105,9 +105,10 @@ async function publishBenchEvents(projectId: string, input: z.infer<typeof publi
   const result: PublishResult = { published: 0, publishMs: 0, maxPublishMs: 0 };
   for (let i = 0; i < input.count; i++) {
     const due = start + i * intervalMs;
-    // Pacing, not synchronisation: an open-loop load generator waits for the event's due time.
+    // Open-loop rate schedule of the load generator (not synchronisation): event i is due at
+    // start + i / rate, whatever the stream path is doing, so a slow path shows up as lag.
     const ahead = due - (performance.timeOrigin + performance.now());
-    if (ahead > 0) await sleep(Math.ceil(ahead));
+    if (ahead > 0) await paceUntilDue(Math.ceil(ahead));
     const before = performance.now();
     const stamp = intervalMs > 0 ? due : performance.timeOrigin + before;
     const logged = await streaming.publish(projectId, `bench:${input.tag}:${i}`, {

@@ -130,27 +130,14 @@ export class StreamingService {
       state.gone = true;
       if (state.conn) this.disconnect(state.conn, "client-closed");
     });
-    // Every response starts with the retry hint; writing it sends the headers too (see startStreamResponse).
-    const begin = (): void => {
-      if (state.begun || res.writableEnded || res.destroyed) return;
-      state.begun = true;
-      res.write(this.retryFrame);
-    };
     try {
       startStreamResponse(req, res);
-      if (this.shuttingDown) {
-        begin();
-        return this.reject(res, projectId, { code: "UNAVAILABLE", message: "Server is shutting down" });
-      }
-      if (!this.authorizer) {
-        this.logger.error({ projectId }, "stream authorizer not configured");
-        begin();
-        return this.reject(res, projectId, { code: "INTERNAL", message: "Stream authorization is not configured" });
-      }
-      const verdict = await this.authorizer(projectId, req);
+      const verdict = await this.admit(projectId, req);
       if (state.gone) return;
-      // From here on, on the cached path, everything up to `ready` runs in this tick's microtasks: one write.
-      begin();
+      // Every answer starts with the retry hint, which sends the headers too (see startStreamResponse).
+      // On the cached path everything from here up to `ready` runs in this tick's microtasks: one write.
+      res.write(this.retryFrame);
+      state.begun = true;
       if (!verdict.ok) return this.reject(res, projectId, { code: verdict.code, message: verdict.message });
 
       const requested = cursorFromRequest(req);
@@ -169,7 +156,7 @@ export class StreamingService {
     } catch (err) {
       this.logger.error({ err, projectId, connectionId: state.conn?.id }, "stream failed");
       const frame = encodeError({ code: "INTERNAL", message: "The stream failed on the server" });
-      begin();
+      if (!state.begun && !res.destroyed) res.write(this.retryFrame);
       if (state.conn) this.disconnect(state.conn, "error", frame);
       else endWith(res, frame);
     }
@@ -271,6 +258,16 @@ export class StreamingService {
       await drained(conn.res);
     }
     return cursor;
+  }
+
+  /** Whether this request may have a stream: shutdown and a missing authorizer refuse it before the authorizer is asked. */
+  private async admit(projectId: string, req: IncomingMessage): Promise<{ ok: true } | ({ ok: false } & ErrorFrame)> {
+    if (this.shuttingDown) return { ok: false, code: "UNAVAILABLE", message: "Server is shutting down" };
+    if (!this.authorizer) {
+      this.logger.error({ projectId }, "stream authorizer not configured");
+      return { ok: false, code: "INTERNAL", message: "Stream authorization is not configured" };
+    }
+    return this.authorizer(projectId, req);
   }
 
   private reject(res: ServerResponse, projectId: string, frame: ErrorFrame): void {
