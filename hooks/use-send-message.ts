@@ -6,6 +6,7 @@ import { useCallback, useRef, useState } from "react";
 import { api } from "@/src/trpc/react";
 import type { AppRouter } from "@/src/server/root";
 import type { ChatMessage } from "@/components/message-list";
+import { errorMessage } from "../src/lib/errors";
 
 export type SendState =
   | { phase: "idle" }
@@ -30,7 +31,7 @@ function describe(error: unknown): { message: string; retryable: boolean } {
     // No code means the request never got an answer (network): worth a retry.
     return { message: fieldMessage ?? e.message, retryable: code === undefined || RETRYABLE.has(code) };
   }
-  return { message: error instanceof Error ? error.message : String(error), retryable: true };
+  return { message: errorMessage(error), retryable: true };
 }
 
 /**

@@ -22,6 +22,7 @@ import { runSnapshotListSchema, type RunSnapshot } from "./run-snapshot";
 import { applyEvent, fromSnapshot, listRuns, type RunState, type RunView } from "./run-state";
 import { StreamNotReadyError, TERMINAL_ERROR_CODES, type StreamError } from "./stream-errors";
 import type { StreamSnapshot, StreamStatus } from "./stream-snapshot";
+import { errorMessage } from "../lib/errors";
 
 /** What an `onReset` handler may return: the refetched state, applied with `replaceState`. */
 export type ResetOutcome = void | { runs: readonly RunSnapshot[]; cursor: string };
@@ -159,7 +160,7 @@ export class GenerationStreamClient {
     try {
       source = this.createEventSource(this.url(this.projectId, this.lastId));
     } catch (error) {
-      this.recordError("transport", null, `Could not open the live stream: ${error instanceof Error ? error.message : String(error)}`);
+      this.recordError("transport", null, `Could not open the live stream: ${errorMessage(error)}`);
       this.drop();
       return;
     }
@@ -314,7 +315,7 @@ export class GenerationStreamClient {
   }
 
   private recordResetFailure(error: unknown): void {
-    this.recordError("reset", null, `Could not refetch state after a stream reset: ${error instanceof Error ? error.message : String(error)}`);
+    this.recordError("reset", null, `Could not refetch state after a stream reset: ${errorMessage(error)}`);
   }
 
   private recordError(kind: StreamError["kind"], code: StreamError["code"], message: string): void {

@@ -6,6 +6,7 @@ import { describeOperation, type Operation } from "./operations";
 import { type ApiPlan, apiPlanSchema } from "./plan";
 import { checkPlan } from "./plan-check";
 import { maskGroups, normalizeInput, splitClauses } from "./scan";
+import { errorMessage } from "../lib/errors";
 
 export type ParseResult =
   | { ok: true; plan: ApiPlan; changes: string[] }
@@ -39,7 +40,7 @@ export function parseRequest(text: string, previous?: ApiPlan | null): ParseResu
     return parseWith(typeof text === "string" ? text : "", base);
   } catch (error) {
     // A bug in the parser must still reach the user as a reply, not as a failed job.
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     return failure([`Sorry, something went wrong while reading that message (${message}).`], [], base);
   }
 }

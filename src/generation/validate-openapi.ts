@@ -1,5 +1,6 @@
 import { validate } from "@readme/openapi-parser";
 import type { OpenApiDocument } from "./openapi-types";
+import { errorMessage } from "../lib/errors";
 
 export type OpenApiValidation = { ok: true } | { ok: false; errors: string[] };
 
@@ -22,6 +23,6 @@ export async function validateOpenApi(doc: OpenApiDocument): Promise<OpenApiVali
     if (result.additionalErrors > 0) errors.push(`…and ${result.additionalErrors} more error(s).`);
     return { ok: false, errors: errors.length > 0 ? errors : ["The document is not a valid OpenAPI document."] };
   } catch (error) {
-    return { ok: false, errors: [error instanceof Error ? error.message : String(error)] };
+    return { ok: false, errors: [errorMessage(error)] };
   }
 }

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 import type { GeneratedFile } from "./codegen";
+import { errorMessage } from "../lib/errors";
 
 export type TypeScriptValidation = { ok: true; diagnostics: 0 } | { ok: false; errors: string[] };
 
@@ -142,6 +143,6 @@ export function validateTypeScript(files: readonly GeneratedFile[], options: { r
     if (diagnostics.length > MAX_ERRORS) errors.push(`…and ${diagnostics.length - MAX_ERRORS} more.`);
     return { ok: false, errors };
   } catch (error) {
-    return { ok: false, errors: [`The TypeScript check itself failed: ${error instanceof Error ? error.message : String(error)}`] };
+    return { ok: false, errors: [`The TypeScript check itself failed: ${errorMessage(error)}`] };
   }
 }

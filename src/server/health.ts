@@ -1,6 +1,7 @@
 import { getDb, pingDb } from "../db/client";
 import { eventLogCircuit, getStreamingService } from "../streaming";
 import { env, inngestMode } from "../lib/env";
+import { errorMessage } from "../lib/errors";
 
 export interface DependencyStatus {
   ok: boolean;
@@ -14,7 +15,7 @@ async function timed(check: () => Promise<void>): Promise<DependencyStatus> {
     await check();
     return { ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
   } catch (error) {
-    return { ok: false, latencyMs: null, error: error instanceof Error ? error.message : String(error) };
+    return { ok: false, latencyMs: null, error: errorMessage(error) };
   }
 }
 

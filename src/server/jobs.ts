@@ -1,5 +1,6 @@
 import { inngest } from "../../inngest/client";
 import { apiCancel, apiIterate } from "../../inngest/events";
+import { errorMessage } from "../lib/errors";
 
 /** The job engine as the API sees it: one narrow seam, so routers never build Inngest payloads. */
 export interface JobQueue {
@@ -28,10 +29,6 @@ export const inngestJobQueue: JobQueue = {
     }
   },
 };
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export function getJobQueue(): JobQueue {
   return inngestJobQueue;

@@ -6,6 +6,7 @@ import { publishConfig } from "./config";
 import type { Cursor, LoggedEvent, ProgressEvent } from "./protocol";
 import { backoff } from "./redis-client";
 import type { EventLog, ReadResult } from "./types";
+import { errorMessage } from "../lib/errors";
 
 export interface GuardedEventLogOptions {
   logger?: Logger;
@@ -44,7 +45,7 @@ export class GuardedEventLog implements EventLog {
       resetAfterMs: limits.resetAfterMs,
       ...(options.now ? { now: options.now } : {}),
       onStateChange: (state, error) => {
-        if (state === "open") logger.warn({ backend: inner.kind, err: describe(error), retryAfterMs: limits.resetAfterMs }, "event log circuit opened");
+        if (state === "open") logger.warn({ backend: inner.kind, err: error === undefined ? undefined : errorMessage(error), retryAfterMs: limits.resetAfterMs }, "event log circuit opened");
         else logger.info({ backend: inner.kind, state }, "event log circuit closed");
       },
     });
@@ -127,10 +128,10 @@ export async function publishThroughOutage<T>(publish: () => Promise<T>, options
       const retryAfter = retryAfterOf(error);
       const delay = Math.min(capMs, Math.max(backoff(attempt, baseMs, capMs), retryAfter));
       if (now() - started + delay > budgetMs) {
-        options.logger.error({ ...options.context, attempts: attempt, err: describe(error) }, "event log still unavailable; publish gives up");
+        options.logger.error({ ...options.context, attempts: attempt, err: errorMessage(error) }, "event log still unavailable; publish gives up");
         throw error;
       }
-      if (attempt === 1) options.logger.warn({ ...options.context, err: describe(error) }, "event log unavailable; publish retrying with backoff");
+      if (attempt === 1) options.logger.warn({ ...options.context, err: errorMessage(error) }, "event log unavailable; publish retrying with backoff");
       await backoffSleep(delay);
     }
   }
@@ -139,9 +140,4 @@ export async function publishThroughOutage<T>(publish: () => Promise<T>, options
 function retryAfterOf(error: unknown): number {
   if (typeof error !== "object" || error === null || !("retryAfterMs" in error)) return 0;
   return typeof error.retryAfterMs === "number" ? error.retryAfterMs : 0;
-}
-
-function describe(error: unknown): string | undefined {
-  if (error === undefined) return undefined;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { errorMessage } from "../lib/errors";
 
 /**
  * Redis plumbing shared by the Redis event log and presence: connections with timeouts and
@@ -16,7 +17,7 @@ export class EventLogUnavailableError extends Error {
 }
 
 function reason(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 /**

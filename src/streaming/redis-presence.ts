@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { log as defaultLogger } from "../lib/logger";
 import { EventLogUnavailableError, projectKeys } from "./redis-client";
+import { errorMessage } from "../lib/errors";
 
 /** Which stream connections are open, across every app instance. */
 export interface ConnectionPresence {
@@ -119,6 +120,3 @@ export class RedisPresence implements ConnectionPresence {
   }
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { parseCursor, type Cursor, type LoggedEvent } from "./protocol";
 import { backoff, createRedisConnection, dropRedis, projectKeys, quitRedis } from "./redis-client";
 import { entryToLogged, seqOfId } from "./redis-entries";
+import { errorMessage } from "../lib/errors";
 
 export type Listener = (event: LoggedEvent) => void;
 
@@ -241,9 +242,6 @@ function seqOfCursor(cursor: Cursor): number {
   return parseCursor(cursor)?.seq ?? 0;
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** On globalThis, so hot reload and separate module graphs share the one reader of this process. */
 function tailRegistry(): Map<string, StreamTail> {

@@ -7,6 +7,7 @@ import { findArtifact } from "../../db/queries/artifacts";
 import { findRun, finishRun } from "../../db/queries/runs";
 import { JobEngineUnavailableError } from "../jobs";
 import { getMetrics } from "../../lib/metrics";
+import { errorMessage } from "../../lib/errors";
 
 export const generationRouter = createTRPCRouter({
   /** One stored version of the project's generated API: plan, OpenAPI document and TypeScript files. */
@@ -59,9 +60,9 @@ export const generationRouter = createTRPCRouter({
         if (!isEventLogOutage(error)) throw error;
         // The cancel is done and stored; the event follows once the log is back (idempotent by key).
         const context = { projectId: run.projectId, runId: run.id };
-        ctx.log.warn({ ...context, err: error instanceof Error ? error.message : String(error) }, "run cancelled; run.cancelled deferred until the event log is back");
+        ctx.log.warn({ ...context, err: errorMessage(error) }, "run cancelled; run.cancelled deferred until the event log is back");
         void publishThroughOutage(publishCancelled, { logger: ctx.log, context }).catch((err: unknown) =>
-          ctx.log.error({ ...context, err: err instanceof Error ? err.message : String(err) }, "run.cancelled could not be published"),
+          ctx.log.error({ ...context, err: errorMessage(err) }, "run.cancelled could not be published"),
         );
       }
       getMetrics().runDuration.observe({ outcome: "cancelled" }, (Date.now() - run.startedAt.getTime()) / 1000);

@@ -8,6 +8,7 @@ import { JobEngineUnavailableError } from "../jobs";
 import { toMessageView } from "../snapshots";
 import { limitMessages, limits } from "../limits";
 import { hasNoNul, rowIdSchema } from "../text-input";
+import { errorMessage } from "../../lib/errors";
 
 export const messageContentSchema = z
   .string()
@@ -28,7 +29,7 @@ async function connectionState(ctx: Context, projectId: string, connectionId: st
   try {
     return (await ctx.streaming.isConnected(projectId, connectionId)) ? "connected" : "not-connected";
   } catch (error) {
-    ctx.log.warn({ projectId, connectionId, err: error instanceof Error ? error.message : String(error) }, "stream presence unavailable");
+    ctx.log.warn({ projectId, connectionId, err: errorMessage(error) }, "stream presence unavailable");
     return "unavailable";
   }
 }
