@@ -66,7 +66,6 @@ export function parseServerEnv(source: Record<string, string | undefined> = proc
 
 const devFlagOff = (value: string | undefined): boolean => value === "0" || value === "false";
 
-
 export const env: ServerEnv = parseServerEnv();
 
 /** Where the Inngest client sends events when no Cloud key is configured. */
