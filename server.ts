@@ -1,51 +1,75 @@
-import { createServer } from "node:http";
+// First: the .env files, before any module that reads the environment while it loads.
+import "./src/lib/load-env-files";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import next from "next";
-import { env, requireInngestSigningKey } from "./src/lib/env";
-import { log } from "./src/lib/logger";
-import { getDb } from "./src/db/client";
-import { getAuth } from "./src/auth/server";
-import { getStreamingService } from "./src/streaming";
-import { testControlsGate } from "./src/server/test-controls";
-import { limits } from "./src/server/limits";
+import { loadEnvFiles } from "./src/lib/env-files";
+import { parseServerEnv, requireInngestSigningKey, type ServerEnv } from "./src/lib/env";
+import { createLogger, type Logger } from "./src/lib/logger";
+import type { FaultRegistry } from "./src/server/faults";
+import { buildServices, publishServices, type AppServices } from "./src/services";
+import { resolveTestControls, type TestControlsGate } from "./src/server/test-controls-gate";
 import { createRequestListener } from "./src/server/request-listener";
-import { createStreamAuthorizer } from "./src/server/stream-authorizer";
-import { StreamSlots } from "./src/server/stream-limits";
 import { validateTypeScript } from "./src/generation";
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
  * The app server: Next handles pages, tRPC and the Inngest endpoint; the project streams are served
  * straight from node:http, because that hot path writes one pre-serialised frame to every
- * connection (see DESIGN.md, "Why the stream is not a tRPC subscription").
+ * connection (see DESIGN.md, "Why the stream is not a tRPC subscription"). It builds the process's
+ * services (src/services.ts) once, before Next serves anything.
  */
 async function main(): Promise<void> {
+  const { files } = loadEnvFiles();
+  let config: ServerEnv;
+  try {
+    config = parseServerEnv(process.env);
+  } catch (error) {
+    // No configured logger without a valid environment: say it in the production format.
+    createLogger({ nodeEnv: "production" }).fatal({ err: error }, "server failed to start");
+    process.exit(1);
+  }
+  const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, nodeEnv: config.NODE_ENV });
+  if (files.length > 0) log.info({ files }, "environment files loaded");
+  try {
+    await serve(config, log);
+  } catch (error) {
+    log.fatal({ err: error }, "server failed to start");
+    log.flush();
+    process.exit(1);
+  }
+}
+
+async function serve(config: ServerEnv, log: Logger): Promise<void> {
   // First: a production server with the test-only controls switched on by mistake refuses to start.
-  const controls = testControlsGate();
+  const controls = resolveTestControls(config);
   // Production verifies the job engine's signatures: without INNGEST_SIGNING_KEY it does not start.
-  requireInngestSigningKey(env);
-  const dev = env.NODE_ENV !== "production";
+  requireInngestSigningKey(config);
+  const dev = config.NODE_ENV !== "production";
   const started = performance.now();
-  const app = next({ dev, hostname: env.HOSTNAME, port: env.PORT });
-  const handle = app.getRequestHandler();
-  // getAuth fails here, with a clear message, when production has no BETTER_AUTH_SECRET.
-  const [db, auth] = await Promise.all([getDb(), getAuth(), app.prepare()]);
+  const faults = controls.enabled ? new (await import("./src/server/faults")).FaultRegistry(log) : undefined;
+  // Published before Next prepares, so every route module Next loads finds them.
+  const building = publishServices(buildServices({ config, logger: log, ...(faults ? { faults } : {}) }));
+  const app = next({ dev, hostname: config.HOSTNAME, port: config.PORT });
+  const [services] = await Promise.all([building, app.prepare()]);
 
-  const streaming = getStreamingService();
-  const slots = new StreamSlots();
-  streaming.setAuthorizer(
-    createStreamAuthorizer({ db: db.db, auth, slots, maxStreamsPerUser: limits.concurrentStreamsPerUser, log }),
-  );
-
-  const server = createServer(
-    createRequestListener({ streaming, slots, log, trustProxy: env.GENSTREAM_TRUST_PROXY === "1", testControls: controls, fallback: handle }),
-  );
+  const production = createRequestListener({
+    streaming: services.streaming,
+    slots: services.slots,
+    log,
+    trustProxy: config.GENSTREAM_TRUST_PROXY === "1",
+    fallback: app.getRequestHandler(),
+  });
+  const listener = controls.enabled && faults ? await mountTestControls(production, controls, services, faults) : production;
+  const server = createServer(listener);
   // Streams are long-lived; Node's default request timeout would cut them.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
 
-  await new Promise<void>((resolve) => server.listen(env.PORT, env.HOSTNAME, resolve));
+  await new Promise<void>((resolve) => server.listen(config.PORT, config.HOSTNAME, resolve));
   log.info(
-    { port: env.PORT, dev, database: db.kind, eventLog: streaming.logKind, testControls: controls.enabled, startupMs: Math.round(performance.now() - started) },
+    { port: config.PORT, dev, database: services.db.kind, eventLog: services.streaming.logKind, testControls: controls.enabled, startupMs: Math.round(performance.now() - started) },
     "server listening",
   );
 
@@ -61,16 +85,26 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "server stopping");
-    streaming.shutdown();
     server.close();
     server.closeAllConnections();
-    void db.close().finally(() => process.exit(0));
+    void services.close().finally(() => process.exit(0));
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
-main().catch((error: unknown) => {
-  log.fatal({ err: error }, "server failed to start");
-  process.exit(1);
-});
+/**
+ * Test runs only (GENSTREAM_TEST_CONTROLS=1, checked by the gate): /api/test/* around the production
+ * listener, with the end-to-end suite's controls and the benchmark's load generator. Loaded only
+ * then, so a deployment never even imports them.
+ */
+async function mountTestControls(production: Listener, gate: TestControlsGate, services: AppServices, faults: FaultRegistry): Promise<Listener> {
+  const [{ withTestControls, streamTestControls }, { benchLoadControl }] = await Promise.all([
+    import("./src/server/test-controls"),
+    import("./bench/server/load-control"),
+  ]);
+  const { streaming, logger: log } = services;
+  return withTestControls(production, { gate, log, controls: [streamTestControls({ streaming, faults, log }), benchLoadControl(streaming)] });
+}
+
+void main();

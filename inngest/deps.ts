@@ -1,10 +1,8 @@
-import { getDb } from "../src/db/client";
-import { getStreamingService } from "../src/streaming";
-import { log } from "../src/lib/logger";
+import { services } from "../src/services";
 import type { ReporterDeps } from "./run-reporter";
 
-/** The process-wide services a job step uses (both live on globalThis). */
+/** What a job step uses, from the process's services (src/services.ts). */
 export async function defaultDeps(): Promise<ReporterDeps> {
-  const handle = await getDb();
-  return { db: handle.db, streaming: getStreamingService(), log };
+  const { db, streaming, logger, metrics, faults } = await services();
+  return { db: db.db, streaming, log: logger, metrics, ...(faults ? { faults } : {}) };
 }

@@ -1,6 +1,7 @@
+import "../src/lib/load-env-files";
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { log } from "../src/lib/logger";
+import { log } from "../src/lib/process-log";
 import { chooseDevEngine } from "./dev-engine";
 
 /**

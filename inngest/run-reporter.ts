@@ -2,7 +2,7 @@ import type pino from "pino";
 import type { Db } from "../src/db/client";
 import { ensureRun, updateStep } from "../src/db/queries/runs";
 import type { LoggedEvent, ProgressEvent, StepName } from "../src/streaming/protocol";
-import { getMetrics } from "../src/lib/metrics";
+import type { Metrics } from "../src/lib/metrics";
 import { STEP_NAMES } from "../src/streaming/protocol";
 import { publishThroughOutage } from "../src/streaming/guarded-log";
 
@@ -11,6 +11,14 @@ export interface ReporterDeps {
   db: Db;
   streaming: { publish(projectId: string, key: string, event: ProgressEvent): Promise<LoggedEvent | null> };
   log: pino.Logger;
+  metrics: Pick<Metrics, "runDuration">;
+  /** Test-only fault points (src/server/faults.ts); absent unless the server runs with test controls. */
+  faults?: StepFaults;
+}
+
+/** Where a test may fail or hold a step: `at` 0 right after step.started, n after the n-th step.progress. */
+export interface StepFaults {
+  point(ref: { projectId: string; runId: string }, step: StepName, attempt: number, at: number): Promise<void>;
 }
 
 export interface RunRef {
@@ -56,9 +64,12 @@ export class RunReporter {
     const startedAt = Date.now();
     await updateStep(this.deps.db, this.ref.runId, name, { state: "running", attempt, startedAt, completedAt: null, durationMs: null });
     await this.publish(`${name}:started:${attempt}`, { type: "step.started", ...this.base(), step: name, attempt });
+    const faults = this.deps.faults;
+    await faults?.point(this.ref, name, attempt, 0);
     let seq = 0;
     const report: ReportProgress = async (message, extra = {}) => {
       await this.publish(`${name}:progress:${seq++}`, { type: "step.progress", ...this.base(), step: name, message, ...extra });
+      await faults?.point(this.ref, name, attempt, seq);
     };
     const { value, summary } = await body(report);
     const completedAt = Date.now();
@@ -72,11 +83,11 @@ export class RunReporter {
   async completed(input: { durationMs: number; assistantMessageId: string; artifactVersion: number | null }): Promise<void> {
     const logged = await this.publish("run.completed", { type: "run.completed", ...this.base(), ...input });
     // Observed once per run: a retried publish finds its key logged and returns null.
-    if (logged) getMetrics().runDuration.observe({ outcome: "completed" }, input.durationMs / 1000);
+    if (logged) this.deps.metrics.runDuration.observe({ outcome: "completed" }, input.durationMs / 1000);
   }
 
   async failed(reason: string, step: StepName | undefined, durationMs: number | null): Promise<void> {
     const logged = await this.publish("run.failed", { type: "run.failed", ...this.base(), reason, ...(step ? { step } : {}) });
-    if (logged && durationMs !== null) getMetrics().runDuration.observe({ outcome: "failed" }, durationMs / 1000);
+    if (logged && durationMs !== null) this.deps.metrics.runDuration.observe({ outcome: "failed" }, durationMs / 1000);
   }
 }

@@ -4,6 +4,7 @@ import { serve } from "inngest/node";
 import { createGenerateApi } from "./generate-api";
 import { inngest } from "../client";
 import type { ReporterDeps } from "../run-reporter";
+import { createMetrics } from "../../src/lib/metrics";
 import { AppServer, fastBackoff, nextFinishedRun } from "../local/test-support";
 import { LocalExecutor } from "../local/executor";
 import { openDb, type DbHandle } from "../../src/db/client";
@@ -34,6 +35,7 @@ describe("generate-api function", () => {
     const deps: ReporterDeps = {
       db: db.db,
       log: pino({ level: "silent" }),
+      metrics: createMetrics(),
       streaming: {
         async publish(projectId, key, event) {
           const suffix = key.slice(key.indexOf(":") + 1);

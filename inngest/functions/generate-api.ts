@@ -18,8 +18,6 @@ import {
   type ParseResult,
 } from "../../src/generation";
 import { assistantReply, failureReply } from "./replies";
-import { testControlsEnabled } from "../../src/server/test-controls";
-import { withInjectedFaults } from "../../src/server/faults";
 
 export const GENERATE_API_RETRIES = 2;
 
@@ -63,8 +61,6 @@ export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = default
       const deps = await getDeps();
       const { projectId, messageId } = event.data;
       const reporter = new RunReporter(deps, { projectId, messageId, runId });
-      // Test-only: a registered fault may fail or hold a step (never when test controls are off).
-      if (testControlsEnabled()) withInjectedFaults(reporter, { projectId, runId });
 
       const context = await step.run("load-context", async () => {
         // Memoized with the step, so every later invocation of this handler sees the run's real start.

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { Server } from "node:http";
-import { log } from "../../src/lib/logger";
+import { log } from "../../src/lib/process-log";
 import { wireEvent } from "./app-client";
 import { defaultBackoff, type BackoffPolicy } from "./backoff";
 import { ConcurrencyGate, type Slot } from "./concurrency";

@@ -1,4 +1,5 @@
-import { log } from "../../src/lib/logger";
+import "../../src/lib/load-env-files";
+import { log } from "../../src/lib/process-log";
 import { resolveCliOptions } from "./cli-options";
 import { LocalExecutor } from "./executor";
 import { probePort } from "./port-probe";

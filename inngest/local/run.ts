@@ -1,4 +1,4 @@
-import { log } from "../../src/lib/logger";
+import { log } from "../../src/lib/process-log";
 import { callApp, wireEvent, type CallOutcome, type Op, type StepState } from "./app-client";
 import type { BackoffPolicy } from "./backoff";
 import type { Acquisition, ConcurrencyGate, Slot } from "./concurrency";

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import { log } from "../../src/lib/logger";
+import { log } from "../../src/lib/process-log";
 import type { HealthView, RunFilter } from "./executor";
 import { parseIngestBody, type IngestEvent } from "./ingest-schema";
 import { registerBodySchema } from "./sync";

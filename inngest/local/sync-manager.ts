@@ -1,4 +1,4 @@
-import { log } from "../../src/lib/logger";
+import { log } from "../../src/lib/process-log";
 import type { BackoffPolicy } from "./backoff";
 import type { FunctionRegistry } from "./registry";
 import { requestInBandSync } from "./sync";

@@ -5,7 +5,7 @@ import type { Db } from "../db/client";
 import { account, session, user, verification } from "../db/schema";
 import { limits } from "../server/limits";
 import type { AuthOrigins } from "./origins";
-import { noteSessionRevoked } from "./revocations";
+import type { SessionRevocations } from "./revocations";
 
 export interface CreateAuthOptions extends AuthOrigins {
   db: Db;
@@ -15,6 +15,8 @@ export interface CreateAuthOptions extends AuthOrigins {
   secureCookies: boolean;
   /** Better Auth's per-IP limiter; tests that sign up many users at once turn it off. */
   rateLimit?: boolean;
+  /** Told of every session deletion, so caches of verified sessions (the stream authorizer's) drop them. */
+  revocations: SessionRevocations;
 }
 
 /**
@@ -38,7 +40,7 @@ export function createAuth(options: CreateAuthOptions) {
     },
     advanced: { useSecureCookies: options.secureCookies },
     // Caches of verified sessions (the stream authorizer's) drop everything when a session ends here.
-    databaseHooks: { session: { delete: { after: async () => noteSessionRevoked() } } },
+    databaseHooks: { session: { delete: { after: async () => options.revocations.note() } } },
     telemetry: { enabled: false },
     logger: {
       level: "warn",

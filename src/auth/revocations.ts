@@ -1,15 +1,17 @@
 /**
- * A process-wide count of session deletions (sign-out, revoke, user deletion), bumped by the auth
- * instance's database hook. Whoever caches verified sessions compares it before trusting its cache,
- * so a sign-out handled by this process takes effect at once for it. On globalThis: the custom
- * server and Next's module graphs hold separate copies of this module but share one count.
+ * Counts session deletions (sign-out, revoke, user deletion) made through this process's auth
+ * instance, whose database hook calls `note()`. Whoever caches verified sessions (the stream
+ * authorizer) compares `generation` before trusting its cache, so a sign-out handled by this
+ * process takes effect at once for it. One per process, in the services (src/services.ts).
  */
-const slot = globalThis as unknown as { __genstreamSessionRevocations?: number };
+export class SessionRevocations {
+  private count = 0;
 
-export function sessionRevocations(): number {
-  return slot.__genstreamSessionRevocations ?? 0;
-}
+  get generation(): number {
+    return this.count;
+  }
 
-export function noteSessionRevoked(): void {
-  slot.__genstreamSessionRevocations = sessionRevocations() + 1;
+  note(): void {
+    this.count += 1;
+  }
 }

@@ -1,5 +1,5 @@
-import { env, type ServerEnv } from "../lib/env";
-import { log } from "../lib/logger";
+import type { ServerEnv } from "../lib/env";
+import { silentLogger, type Logger } from "../lib/logger";
 
 /**
  * Development only: `npm install && npm run dev` must work with no environment at all. Sessions
@@ -11,19 +11,15 @@ export class MissingAuthSecretError extends Error {
   override readonly name = "MissingAuthSecretError";
 }
 
-let warned = false;
-
 /** The secret that signs session cookies: BETTER_AUTH_SECRET, or in development and tests a logged fallback. */
-export function authSecret(e: ServerEnv = env): string {
+export function authSecret(e: Pick<ServerEnv, "BETTER_AUTH_SECRET" | "NODE_ENV">, logger: Logger = silentLogger): string {
   if (e.BETTER_AUTH_SECRET) return e.BETTER_AUTH_SECRET;
   if (e.NODE_ENV === "production") {
     throw new MissingAuthSecretError(
       "BETTER_AUTH_SECRET is not set. Production needs a secret of at least 32 characters to sign sessions: generate one with `openssl rand -base64 32` and set BETTER_AUTH_SECRET.",
     );
   }
-  if (!warned) {
-    warned = true;
-    log.warn({ nodeEnv: e.NODE_ENV }, "BETTER_AUTH_SECRET is not set: using the development fallback secret (never in production)");
-  }
+  // Called once per process, when the services are built.
+  logger.warn({ nodeEnv: e.NODE_ENV }, "BETTER_AUTH_SECRET is not set: using the development fallback secret (never in production)");
   return DEVELOPMENT_FALLBACK_SECRET;
 }

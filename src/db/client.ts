@@ -3,8 +3,7 @@ import path from "node:path";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { sql } from "drizzle-orm";
 import * as schema from "./schema";
-import { env } from "../lib/env";
-import { log } from "../lib/logger";
+import type { ServerEnv } from "../lib/env";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -20,8 +19,8 @@ const MIGRATIONS = path.join(process.cwd(), "src/db/migrations");
 // Any constant works; it only has to be the same in every process migrating this database.
 const MIGRATION_LOCK = 72_616_001;
 
-export function targetFromEnv(): DbTarget {
-  return env.DATABASE_URL ? { kind: "postgres", url: env.DATABASE_URL } : { kind: "pglite", dir: env.PGLITE_DIR };
+export function targetFromEnv(config: Pick<ServerEnv, "DATABASE_URL" | "PGLITE_DIR">): DbTarget {
+  return config.DATABASE_URL ? { kind: "postgres", url: config.DATABASE_URL } : { kind: "pglite", dir: config.PGLITE_DIR };
 }
 
 /** Opens a database and applies the committed migrations. `dir: null` is an in-memory PGlite. */
@@ -51,26 +50,6 @@ export async function openDb(target: DbTarget): Promise<DbHandle> {
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS });
   return { db: db as unknown as Db, kind: "pglite", close: () => client.close() };
-}
-
-const globalForDb = globalThis as unknown as { __genstreamDb?: Promise<DbHandle> };
-
-/** The process-wide database, opened (and migrated) once, shared by the server and Next's module graphs. */
-export function getDb(): Promise<DbHandle> {
-  if (!globalForDb.__genstreamDb) {
-    const target = targetFromEnv();
-    globalForDb.__genstreamDb = openDb(target).then(
-      (handle) => {
-        log.info({ kind: handle.kind }, "database ready");
-        return handle;
-      },
-      (error: unknown) => {
-        globalForDb.__genstreamDb = undefined;
-        throw error;
-      },
-    );
-  }
-  return globalForDb.__genstreamDb;
 }
 
 export async function pingDb(handle: DbHandle): Promise<number> {

@@ -1,10 +1,13 @@
 import { z } from "zod";
+import { loadEnvFiles } from "./env-files";
 
 /**
- * Server environment, parsed once. Import `env` instead of reading process.env.
- * Embedded defaults need no variable at all: PGlite under .data/, in-memory log, local executor.
+ * The app server's environment. It is parsed once, by `loadServerEnv` (after the `.env` files are
+ * loaded), into the services' `config` (src/services.ts); modules take it from there, never from
+ * process.env. Embedded defaults need no variable at all: PGlite under .data/, in-memory log, local
+ * executor. `.env.example` lists every variable (src/lib/env-example.test.ts keeps it equal).
  */
-const serverSchema = z.object({
+export const serverSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOSTNAME: z.string().default("0.0.0.0"),
@@ -50,12 +53,16 @@ const serverSchema = z.object({
   BETTER_AUTH_URL: z.string().url("BETTER_AUTH_URL must be a URL such as https://genstream.example.com").optional(),
   /** "1" behind a reverse proxy: trust its X-Forwarded-For for the client's IP (auth rate limits). */
   GENSTREAM_TRUST_PROXY: z.enum(["0", "1"]).default("0"),
+  /** pino level; "silent" turns logging off. */
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
+  /** json: one JSON object per line (production); pretty: one coloured line per event. Unset: pretty in development on a terminal, else json. */
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
 });
 
 export type ServerEnv = z.infer<typeof serverSchema>;
 
-/** Parses an environment (process.env by default); throws naming every bad variable. */
-export function parseServerEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
+/** Parses an environment; throws naming every bad variable. */
+export function parseServerEnv(source: Record<string, string | undefined>): ServerEnv {
   const parsed = serverSchema.safeParse(source);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
@@ -66,7 +73,14 @@ export function parseServerEnv(source: Record<string, string | undefined> = proc
 
 const devFlagOff = (value: string | undefined): boolean => value === "0" || value === "false";
 
-export const env: ServerEnv = parseServerEnv();
+/**
+ * The environment of this process: the `.env` files loaded into process.env first (Next's order and
+ * precedence, see env-files.ts), then parsed. Called once per process, by whoever builds the services.
+ */
+export function loadServerEnv(): ServerEnv {
+  loadEnvFiles();
+  return parseServerEnv(process.env);
+}
 
 /** Where the Inngest client sends events when no Cloud key is configured. */
 export const DEFAULT_INNGEST_DEV_URL = "http://127.0.0.1:8288";
@@ -75,7 +89,7 @@ export const DEFAULT_INNGEST_DEV_URL = "http://127.0.0.1:8288";
  * Cloud mode (signatures verified, events sent with the event key to Inngest Cloud or to
  * INNGEST_BASE_URL for a self-hosted Inngest) when keys are set and INNGEST_DEV is not; else dev mode.
  */
-export function inngestMode(e: ServerEnv = env): { kind: "cloud" } | { kind: "dev"; url: string } {
+export function inngestMode(e: ServerEnv): { kind: "cloud" } | { kind: "dev"; url: string } {
   const devUnset = e.INNGEST_DEV === undefined || devFlagOff(e.INNGEST_DEV);
   if (devUnset && (e.INNGEST_EVENT_KEY || e.INNGEST_SIGNING_KEY)) return { kind: "cloud" };
   const dev = e.INNGEST_DEV;
@@ -101,7 +115,7 @@ export type InngestClientOptions =
  * refuses to start before that (requireInngestSigningKey). Never throws: `next build` evaluates
  * the route module.
  */
-export function inngestClientOptions(e: ServerEnv = env): InngestClientOptions {
+export function inngestClientOptions(e: ServerEnv): InngestClientOptions {
   const mode = inngestMode(e);
   const signingKey = e.INNGEST_SIGNING_KEY ? { signingKey: e.INNGEST_SIGNING_KEY } : {};
   if (mode.kind === "cloud") return { isDev: false, ...signingKey };
@@ -111,7 +125,7 @@ export function inngestClientOptions(e: ServerEnv = env): InngestClientOptions {
 }
 
 /** Production cannot verify the job engine's requests without INNGEST_SIGNING_KEY: it does not start. */
-export function requireInngestSigningKey(e: ServerEnv = env): void {
+export function requireInngestSigningKey(e: ServerEnv): void {
   if (e.NODE_ENV !== "production" || e.INNGEST_SIGNING_KEY) return;
   throw new MissingInngestSigningKeyError(
     "INNGEST_SIGNING_KEY is not set. In production /api/inngest accepts only signed requests, and the embedded executor signs them with this key: generate one with `echo signkey-prod-$(openssl rand -hex 32)` and set INNGEST_SIGNING_KEY for both processes of `npm start`.",

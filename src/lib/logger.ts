@@ -1,11 +1,41 @@
-import pino from "pino";
+import pino, { type Logger } from "pino";
 
-/** The one structured logger. Object first, message second: log.info({ projectId }, "stream connected"). */
-const globalForLogger = globalThis as unknown as { __genstreamLogger?: pino.Logger };
+export type { Logger };
 
-export const log: pino.Logger =
-  globalForLogger.__genstreamLogger ??
-  (globalForLogger.__genstreamLogger = pino({
-    level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === "test" ? "silent" : "info"),
-    base: { app: "genstream" },
-  }));
+export interface LoggerOptions {
+  /** pino level (default: info; silent under NODE_ENV=test). */
+  level?: string | undefined;
+  /** json (default) or pretty; unset: pretty in development on a terminal. */
+  format?: "json" | "pretty" | undefined;
+  nodeEnv?: string | undefined;
+  /** Whether stdout is a terminal (default: process.stdout.isTTY). */
+  tty?: boolean;
+}
+
+/** pretty only where a person reads the terminal: development, a TTY, or asked for explicitly. */
+export function resolveLogFormat(options: LoggerOptions): "json" | "pretty" {
+  if (options.format) return options.format;
+  const tty = options.tty ?? process.stdout.isTTY === true;
+  return options.nodeEnv === "development" && tty ? "pretty" : "json";
+}
+
+/**
+ * The one structured logger of a process. Object first, message second:
+ * log.info({ projectId }, "stream connected"). The app server's lives in its services
+ * (src/services.ts); command-line processes make their own (src/lib/process-log.ts).
+ * Pretty output is pino-pretty (a devDependency) as a pino transport: it is loaded by name in a worker
+ * only when chosen, so a production install, which never chooses it, never imports it.
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  const level = options.level ?? (options.nodeEnv === "test" ? "silent" : "info");
+  const base = { app: "genstream" };
+  if (resolveLogFormat(options) === "json") return pino({ level, base });
+  return pino({
+    level,
+    base,
+    transport: { target: "pino-pretty", options: { colorize: true, singleLine: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,app" } },
+  });
+}
+
+/** For classes whose logger is optional (tests that do not look at logs). */
+export const silentLogger: Logger = pino({ level: "silent" });

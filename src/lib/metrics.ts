@@ -1,6 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
-/** Prometheus metrics, one registry per process (on globalThis, so Next's module graphs share it). */
+/**
+ * Prometheus metrics: one registry per process, in the services (src/services.ts). Node's default
+ * metrics keep their stock names (`process_*`, `nodejs_*`), so the usual Node.js dashboards work;
+ * the app's own metrics are `genstream_*`.
+ */
 export interface Metrics {
   registry: Registry;
   connections: Gauge;
@@ -15,9 +19,14 @@ export interface Metrics {
   runDuration: Histogram<"outcome">;
 }
 
-function create(): Metrics {
+export interface MetricsOptions {
+  /** Also collect Node's default process metrics (the app's registry does; tests of the app's own metrics need not). */
+  defaultMetrics?: boolean;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "genstream_process_" });
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   return {
     registry,
@@ -47,10 +56,4 @@ function create(): Metrics {
       registers,
     }),
   };
-}
-
-const globalForMetrics = globalThis as unknown as { __genstreamMetrics?: Metrics };
-
-export function getMetrics(): Metrics {
-  return (globalForMetrics.__genstreamMetrics ??= create());
 }

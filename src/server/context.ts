@@ -1,13 +1,11 @@
 import type pino from "pino";
 import type { Db } from "../db/client";
-import { getDb } from "../db/client";
 import type { StreamingService } from "../streaming/service";
-import { getStreamingService } from "../streaming";
-import { log } from "../lib/logger";
-import { getAuth } from "../auth/server";
+import type { Metrics } from "../lib/metrics";
 import type { Auth, AuthSession } from "../auth/create-auth";
 import { sessionFromHeaders } from "../auth/session";
-import { getJobQueue, type JobQueue } from "./jobs";
+import { services } from "../services";
+import type { JobQueue } from "./jobs";
 
 /** Who is calling: the signed-in user of the request's session cookie. */
 export type ContextUser = Pick<AuthSession["user"], "id" | "email" | "name">;
@@ -17,6 +15,7 @@ export interface Context {
   streaming: StreamingService;
   jobs: JobQueue;
   log: pino.Logger;
+  metrics: Pick<Metrics, "runDuration">;
   /** null without a valid session; `protectedProcedure` narrows it. */
   user: ContextUser | null;
 }
@@ -33,6 +32,6 @@ export async function buildContext(deps: ContextDeps, headers: Headers): Promise
 
 /** Called by the fetch adapter with the request's headers and by server components with `headers()`. */
 export async function createContext({ headers }: { headers: Headers }): Promise<Context> {
-  const [handle, auth] = await Promise.all([getDb(), getAuth()]);
-  return buildContext({ db: handle.db, streaming: getStreamingService(), jobs: getJobQueue(), log, auth }, headers);
+  const s = await services();
+  return buildContext({ db: s.db.db, streaming: s.streaming, jobs: s.jobs, log: s.logger, metrics: s.metrics, auth: s.auth }, headers);
 }

@@ -1,23 +1,22 @@
 import { z } from "zod";
-import { log } from "../lib/logger";
+import type { Logger } from "pino";
 import { PROJECT_ID_PATTERN } from "../streaming/route";
 import { stepNameSchema, type StepName } from "../streaming/protocol";
-import type { ReportProgress, RunReporter } from "../../inngest/run-reporter";
+import type { StepFaults } from "../../inngest/run-reporter";
 
 /**
  * Test-only fault injection for the generation job. A test registers a fault for a project's step
- * (through the test controls, so only with GENSTREAM_TEST_CONTROLS=1); the function consults the
- * registry at fault points inside each step body: `at: 0` is right after the step's step.started,
- * `at: n` right after its n-th step.progress (a step with fewer progress events never reaches it).
+ * (through the test controls, so only with GENSTREAM_TEST_CONTROLS=1); the job reaches the registry
+ * through its dependencies (`faults` in inngest/deps.ts, present only when server.ts created a
+ * registry with the test controls) and calls `point` at its fault points: `at: 0` is right after the
+ * step's step.started, `at: n` right after its n-th step.progress (a step with fewer progress events
+ * never reaches it).
  *
  * - `fail-once`: the first time the point is reached the step throws (a retriable error), so the
  *   job engine retries it; every later attempt passes.
  * - `hold`: the first time the point is reached the step waits until the test releases it. The
  *   hold lives in the app process: if the app restarts meanwhile, the re-executed step finds an
  *   empty registry and runs through (the restart releases it).
- *
- * The registry lives on globalThis: the test controls (custom server) and the Inngest route (Next's
- * bundle) are different module instances in one process.
  */
 
 export const faultSpecSchema = z.object({
@@ -41,75 +40,48 @@ interface Fault extends FaultSpec {
   releasedSignal: Promise<void>;
 }
 
-interface Registry {
-  nextId: number;
-  faults: Fault[];
-}
+/** The process's registered faults; one per server, created with the test controls. */
+export class FaultRegistry implements StepFaults {
+  private nextId = 1;
+  private readonly faults: Fault[] = [];
 
-const globalForFaults = globalThis as unknown as { __genstreamFaults?: Registry };
+  constructor(private readonly log: Logger) {}
 
-function registry(): Registry {
-  return (globalForFaults.__genstreamFaults ??= { nextId: 1, faults: [] });
-}
-
-export function addFault(spec: FaultSpec): number {
-  const reg = registry();
-  let release: () => void = () => undefined;
-  const releasedSignal = new Promise<void>((resolve) => (release = resolve));
-  const fault: Fault = { ...spec, id: reg.nextId++, fired: false, released: false, release, releasedSignal };
-  reg.faults.push(fault);
-  log.warn({ faultId: fault.id, projectId: spec.projectId, step: spec.step, kind: spec.kind, at: spec.at }, "fault registered");
-  return fault.id;
-}
-
-/** Releases the project's holds (of one step, or all); a hold released before it is reached never waits. */
-export function releaseFaults(projectId: string, step?: StepName): number {
-  let count = 0;
-  for (const fault of registry().faults) {
-    if (fault.kind !== "hold" || fault.released || fault.projectId !== projectId || (step && fault.step !== step)) continue;
-    fault.released = true;
-    fault.release();
-    count++;
+  add(spec: FaultSpec): number {
+    let release: () => void = () => undefined;
+    const releasedSignal = new Promise<void>((resolve) => (release = resolve));
+    const fault: Fault = { ...spec, id: this.nextId++, fired: false, released: false, release, releasedSignal };
+    this.faults.push(fault);
+    this.log.warn({ faultId: fault.id, projectId: spec.projectId, step: spec.step, kind: spec.kind, at: spec.at }, "fault registered");
+    return fault.id;
   }
-  log.warn({ projectId, step: step ?? null, released: count }, "faults released");
-  return count;
-}
 
-/** Called by the step bodies at each fault point; throws or waits when a registered fault says so. */
-export async function faultPoint(ref: { projectId: string; runId: string }, step: StepName, attempt: number, at: number): Promise<void> {
-  for (const fault of registry().faults) {
-    if (fault.fired || fault.projectId !== ref.projectId || fault.step !== step || fault.at !== at) continue;
-    fault.fired = true;
-    const fields = { faultId: fault.id, projectId: ref.projectId, runId: ref.runId, step, attempt, at, kind: fault.kind };
-    if (fault.kind === "fail-once") {
-      log.warn(fields, "fault injected");
-      throw new Error(`Injected fault: ${step} fails on attempt ${attempt}`);
+  /** Releases the project's holds (of one step, or all); a hold released before it is reached never waits. */
+  release(projectId: string, step?: StepName): number {
+    let count = 0;
+    for (const fault of this.faults) {
+      if (fault.kind !== "hold" || fault.released || fault.projectId !== projectId || (step && fault.step !== step)) continue;
+      fault.released = true;
+      fault.release();
+      count++;
     }
-    log.warn({ ...fields, released: fault.released }, "fault injected");
-    await fault.releasedSignal;
-    log.warn(fields, "fault hold released");
+    this.log.warn({ projectId, step: step ?? null, released: count }, "faults released");
+    return count;
   }
-}
 
-type StepBody<T> = (report: ReportProgress) => Promise<{ value: T; summary?: string }>;
-
-/**
- * Puts fault points into every step body the reporter runs: one right after step.started, one after
- * each step.progress. Mutates and returns the reporter; the function calls it only when
- * `testControlsEnabled()`.
- */
-export function withInjectedFaults(reporter: RunReporter, ref: { projectId: string; runId: string }): RunReporter {
-  const step = reporter.step.bind(reporter);
-  reporter.step = <T>(name: StepName, attempt: number, body: StepBody<T>): Promise<T> =>
-    step(name, attempt, async (report) => {
-      await faultPoint(ref, name, attempt, 0);
-      let reported = 0;
-      const counted: ReportProgress = async (message, extra) => {
-        await report(message, extra);
-        reported += 1;
-        await faultPoint(ref, name, attempt, reported);
-      };
-      return body(counted);
-    });
-  return reporter;
+  /** Called by the job at each fault point; throws or waits when a registered fault says so. */
+  async point(ref: { projectId: string; runId: string }, step: StepName, attempt: number, at: number): Promise<void> {
+    for (const fault of this.faults) {
+      if (fault.fired || fault.projectId !== ref.projectId || fault.step !== step || fault.at !== at) continue;
+      fault.fired = true;
+      const fields = { faultId: fault.id, projectId: ref.projectId, runId: ref.runId, step, attempt, at, kind: fault.kind };
+      if (fault.kind === "fail-once") {
+        this.log.warn(fields, "fault injected");
+        throw new Error(`Injected fault: ${step} fails on attempt ${attempt}`);
+      }
+      this.log.warn({ ...fields, released: fault.released }, "fault injected");
+      await fault.releasedSignal;
+      this.log.warn(fields, "fault hold released");
+    }
+  }
 }

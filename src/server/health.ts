@@ -1,6 +1,6 @@
-import { getDb, pingDb } from "../db/client";
-import { eventLogCircuit, getStreamingService } from "../streaming";
-import { env, inngestMode } from "../lib/env";
+import { pingDb } from "../db/client";
+import { inngestMode, type ServerEnv } from "../lib/env";
+import type { AppServices } from "../services";
 import { errorMessage } from "../lib/errors";
 
 export interface DependencyStatus {
@@ -20,7 +20,7 @@ async function timed(check: () => Promise<void>): Promise<DependencyStatus> {
 }
 
 /** Which job engine serves this app, and whether it answers. */
-async function jobEngine(): Promise<DependencyStatus & { kind: string; url: string | null }> {
+async function jobEngine(env: ServerEnv): Promise<DependencyStatus & { kind: string; url: string | null }> {
   const mode = inngestMode(env);
   // Inngest Cloud is not probed; a self-hosted Inngest (INNGEST_BASE_URL) is, like a dev server.
   if (mode.kind === "cloud" && !env.INNGEST_BASE_URL) return { kind: "inngest-cloud", url: null, ok: true, latencyMs: null };
@@ -35,24 +35,24 @@ async function jobEngine(): Promise<DependencyStatus & { kind: string; url: stri
   return { kind, url, ...status };
 }
 
-export async function healthReport() {
-  const service = getStreamingService();
+export async function healthReport(s: Pick<AppServices, "config" | "db" | "streaming">) {
+  const service = s.streaming;
   const [database, jobs, eventLog] = await Promise.all([
     timed(async () => {
-      await pingDb(await getDb());
+      await pingDb(s.db);
     }),
-    jobEngine(),
+    jobEngine(s.config),
     timed(() => service.pingLog()),
   ]);
-  const handle = await getDb().catch(() => null);
+  const handle = s.db;
   const streaming = service.stats();
   // Read after the ping: a good ping closes a half-open circuit, so recovery shows at once.
-  const circuit = eventLogCircuit();
+  const circuit = service.logCircuit;
   const logOk = eventLog.ok && circuit !== "open";
   const ok = database.ok && jobs.ok && logOk;
   return {
     status: ok ? ("ok" as const) : ("degraded" as const),
-    database: { ...database, kind: handle?.kind ?? null },
+    database: { ...database, kind: handle.kind },
     jobEngine: jobs,
     eventLog: { ...eventLog, ok: logOk, kind: service.logKind, ...(circuit === null ? {} : { circuit }) },
     streaming: { projects: streaming.projects, connections: streaming.connections },

@@ -1,4 +1,4 @@
-import { inngest } from "../../inngest/client";
+import type { Inngest } from "inngest";
 import { apiCancel, apiIterate } from "../../inngest/events";
 import { errorMessage } from "../lib/errors";
 
@@ -12,24 +12,28 @@ export class JobEngineUnavailableError extends Error {
   override readonly name = "JobEngineUnavailableError";
 }
 
+/**
+ * Loaded on first use, not with this module: the services import the queue before they are built, and
+ * the client takes its options from the built services (inngest/client.ts).
+ */
+async function client(): Promise<Inngest> {
+  return (await import("../../inngest/client")).inngest;
+}
+
 export const inngestJobQueue: JobQueue = {
   async iterate(data) {
     try {
       // The event id doubles as idempotency key: a re-sent message never starts a second run.
-      await inngest.send(apiIterate.create(data, { id: `iterate-${data.messageId}` }));
+      await (await client()).send(apiIterate.create(data, { id: `iterate-${data.messageId}` }));
     } catch (error) {
       throw new JobEngineUnavailableError(`The job engine did not accept the run: ${errorMessage(error)}`, { cause: error });
     }
   },
   async cancel(data) {
     try {
-      await inngest.send(apiCancel.create(data, { id: `cancel-${data.runId}` }));
+      await (await client()).send(apiCancel.create(data, { id: `cancel-${data.runId}` }));
     } catch (error) {
       throw new JobEngineUnavailableError(`The job engine did not accept the cancel: ${errorMessage(error)}`, { cause: error });
     }
   },
 };
-
-export function getJobQueue(): JobQueue {
-  return inngestJobQueue;
-}

@@ -5,16 +5,12 @@ import { matchStreamPath } from "../streaming/route";
 import { checkRequestBody, rejectBody } from "./body-limit";
 import { applySecurityHeaders, parseRequestUrl, pinClientIp, rejectMalformedUrl } from "./request-guards";
 import type { StreamSlots } from "./stream-limits";
-import { handleTestControl } from "./test-controls";
-import { mayUseTestControls, type TestControlsGate } from "./test-controls-gate";
 
 export interface RequestListenerDeps {
   streaming: StreamingService;
   slots: StreamSlots;
   log: Logger;
   trustProxy: boolean;
-  /** The test-only controls under /api/test/ (see test-controls-gate.ts); `{ enabled: false }` in any deployment. */
-  testControls: TestControlsGate;
   /** Everything that is not a stream: Next in server.ts, the tRPC fetch handler in tests. */
   fallback: (req: IncomingMessage, res: ServerResponse) => unknown;
 }
@@ -45,11 +41,6 @@ export function createRequestListener(deps: RequestListenerDeps): (req: Incoming
       if (refused) {
         deps.log.info({ path: url.pathname, status: refused.status, contentLength: req.headers["content-length"] ?? null }, "request body refused");
         rejectBody(res, url.pathname, refused);
-        return;
-      }
-      // Without the gate open and the run's token, /api/test/* is an ordinary (unknown) path of the app.
-      if (url.pathname.startsWith("/api/test/") && mayUseTestControls(deps.testControls, req.headers)) {
-        handleTestControl(req, res, url).catch((err: unknown) => failed(deps.log, res, err));
         return;
       }
       Promise.resolve(deps.fallback(req, res)).catch((err: unknown) => failed(deps.log, res, err));

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Db } from "../db/client";
 import { findProject } from "../db/queries/projects";
 import type { Auth } from "../auth/create-auth";
-import { sessionRevocations } from "../auth/revocations";
+import type { SessionRevocations } from "../auth/revocations";
 import { sessionFromNodeHeaders } from "../auth/session";
 import { TtlCache } from "../lib/ttl-cache";
 import type { StreamAuthorizer } from "../streaming/types";
@@ -15,6 +15,8 @@ export interface StreamAuthorizerDeps {
   slots: StreamSlots;
   maxStreamsPerUser: number;
   log: Logger;
+  /** The auth instance's count of ended sessions: a change empties the session cache. */
+  revocations: SessionRevocations;
   /** How long a verified session is trusted for new streams of this instance (0: check every stream). */
   sessionCacheMs?: number;
 }
@@ -23,7 +25,7 @@ export interface StreamAuthorizerDeps {
  * A verified session, remembered per Cookie header for a few seconds: every tab, reconnect and
  * reload of one browser opens a stream, and the session lookup (a database query) was most of the
  * cost of opening one. Revocation: any session deleted through this process's auth (sign-out,
- * revoke, user deletion) empties the cache at once (src/auth/revocations.ts); one ended on another
+ * revoke, user deletion) empties the cache at once (SessionRevocations, src/auth/revocations.ts); one ended on another
  * instance still opens new streams here for at most this long, never past the session's own expiry.
  * Streams already open were never closed by a sign-out, cache or not. Refusals are not cached.
  */
@@ -45,15 +47,15 @@ interface CachedSession {
 export function createStreamAuthorizer(deps: StreamAuthorizerDeps): StreamAuthorizer {
   const sessionMs = deps.sessionCacheMs ?? STREAM_SESSION_CACHE_MS;
   const sessions = new TtlCache<CachedSession>({ ttlMs: sessionMs, maxEntries: CACHE_ENTRIES });
-  let revocationsSeen = sessionRevocations();
+  let revocationsSeen = deps.revocations.generation;
   const owners = new TtlCache<string>({ ttlMs: 10 * 60_000, maxEntries: CACHE_ENTRIES });
   const lookUpSession = async (req: Parameters<StreamAuthorizer>[1]): Promise<CachedSession | null> => {
     const session = await sessionFromNodeHeaders(deps.auth, req.headers);
     return session ? { userId: session.user.id, expiresAt: new Date(session.session.expiresAt).getTime() } : null;
   };
   return async (projectId, req) => {
-    if (sessionRevocations() !== revocationsSeen) {
-      revocationsSeen = sessionRevocations();
+    if (deps.revocations.generation !== revocationsSeen) {
+      revocationsSeen = deps.revocations.generation;
       sessions.clear();
     }
     const cookie = req.headers.cookie;

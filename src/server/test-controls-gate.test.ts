@@ -11,6 +11,8 @@ import { describe, expect, it } from "vitest";
 import { createRequestListener } from "./request-listener";
 import { mayUseTestControls, resolveTestControls, TestControlsRefusedError, TEST_CONTROLS_TOKEN_HEADER, type TestControlsGate } from "./test-controls-gate";
 import { StreamSlots } from "./stream-limits";
+import { FaultRegistry } from "./faults";
+import { streamTestControls, withTestControls } from "./test-controls";
 import { MemoryEventLog, StreamingService } from "../streaming";
 import { allowAll } from "../streaming/test-harness";
 
@@ -49,12 +51,15 @@ describe("resolveTestControls", () => {
   });
 });
 
-describe("the request listener", () => {
+describe("the test controls around the request listener", () => {
   async function serve(gate: TestControlsGate) {
     const silent = pino({ level: "silent" });
     const streaming = new StreamingService({ log: new MemoryEventLog(), logger: silent, authorize: allowAll });
     const fallback = (_req: http.IncomingMessage, res: http.ServerResponse) => res.writeHead(404, { "content-type": "application/json" }).end('{"from":"app"}');
-    const server = http.createServer(createRequestListener({ streaming, slots: new StreamSlots(), log: silent, trustProxy: false, testControls: gate, fallback }));
+    const production = createRequestListener({ streaming, slots: new StreamSlots(), log: silent, trustProxy: false, fallback });
+    const controls = [streamTestControls({ streaming, faults: new FaultRegistry(silent), log: silent })];
+    // As server.ts mounts them: around the production listener (which knows nothing of them).
+    const server = http.createServer(gate.enabled ? withTestControls(production, { gate, controls, log: silent }) : production);
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/test/no-such-control`;

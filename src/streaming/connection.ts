@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import type { ConnectionStats } from "./types";
 
 /** A log position as numbers, parsed once per event so per-connection checks are a compare. */
 export interface Position {
@@ -23,7 +22,6 @@ export class Connection {
   readonly id = randomUUID();
   readonly connectedAt = Date.now();
   eventsSent = 0;
-  bytesSent = 0;
   closed = false;
   timer: NodeJS.Timeout | undefined;
   private live = false;
@@ -45,7 +43,6 @@ export class Connection {
   write(frame: Buffer, isEvent: boolean): boolean {
     if (this.closed) return true;
     this.res.write(frame);
-    this.bytesSent += frame.length;
     if (isEvent) this.eventsSent++;
     return this.res.writableLength <= this.maxBufferedBytes;
   }
@@ -57,7 +54,6 @@ export class Connection {
   writeReplay(frame: Buffer, pos: Position | null): boolean {
     if (this.closed) return true;
     const ok = this.res.write(frame);
-    this.bytesSent += frame.length;
     this.eventsSent++;
     if (pos) this.last = pos;
     return ok;
@@ -90,15 +86,5 @@ export class Connection {
     if (!this.write(ready, false)) return false;
     for (const p of pending) if (!this.deliver(p.frame, p.pos)) return false;
     return true;
-  }
-
-  stats(): ConnectionStats {
-    return {
-      connectionId: this.id,
-      projectId: this.projectId,
-      connectedAt: this.connectedAt,
-      eventsSent: this.eventsSent,
-      bytesSent: this.bytesSent,
-    };
   }
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleepFor } from "node:timers/promises";
 import type { Logger } from "pino";
 import { CircuitBreaker, type CircuitState } from "../lib/circuit-breaker";
-import { log as defaultLogger } from "../lib/logger";
+import { silentLogger as defaultLogger } from "../lib/logger";
 import { publishConfig } from "./config";
 import type { Cursor, LoggedEvent, ProgressEvent } from "./protocol";
 import { backoff } from "./redis-client";
@@ -87,8 +87,9 @@ const OUTAGE_ERRORS = new Set<string>(["CircuitOpenError", "CallTimeoutError", "
 
 /**
  * The failure is the log being unreachable (not a bad event): waiting and trying again can succeed.
- * Matched by name, not instanceof: the streaming service lives on globalThis and may come from another
- * module graph than the caller (the custom server's vs Next's bundle), with its own copies of the classes.
+ * Matched by name, not instanceof, even with one services object: server.ts builds the streaming
+ * service from its own module graph, while the callers that catch (job steps behind /api/inngest, tRPC
+ * routers) run in Next's bundle, which has its own copies of these classes, so instanceof is false there.
  */
 export function isEventLogOutage(error: unknown): boolean {
   return error instanceof Error && OUTAGE_ERRORS.has(error.name);

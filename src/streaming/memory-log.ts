@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { log } from "../lib/logger";
+import { silentLogger, type Logger } from "../lib/logger";
 import { streamConfig } from "./config";
 import { Fifo } from "./fifo";
 import { formatCursor, parseCursor, type Cursor, type LoggedEvent, type ProgressEvent } from "./protocol";
@@ -14,6 +14,8 @@ export interface MemoryEventLogOptions {
   keyIndexSize?: number;
   /** Clock for retention by age; injectable so tests need no waiting. */
   now?: () => number;
+  /** Where a failing listener is reported (default: nowhere). */
+  logger?: Logger;
 }
 
 interface Entry {
@@ -40,6 +42,7 @@ export class MemoryEventLog implements EventLog {
   private readonly retentionMs: number;
   private readonly keyIndexSize: number;
   private readonly now: () => number;
+  private readonly logger: Logger;
   private readonly projects = new Map<string, ProjectLog>();
   private readonly listeners = new Map<string, Set<Listener>>();
   private closed = false;
@@ -49,6 +52,7 @@ export class MemoryEventLog implements EventLog {
     this.retentionMs = options.retentionMs ?? streamConfig.retentionMs;
     this.keyIndexSize = Math.max(this.retentionEvents, options.keyIndexSize ?? 2 * this.retentionEvents);
     this.now = options.now ?? Date.now;
+    this.logger = options.logger ?? silentLogger;
   }
 
   async append(projectId: string, key: string, event: ProgressEvent): Promise<LoggedEvent | null> {
@@ -140,7 +144,7 @@ export class MemoryEventLog implements EventLog {
       try {
         listener(logged);
       } catch (err) {
-        log.error({ err, projectId, id: logged.id }, "event log listener failed");
+        this.logger.error({ err, projectId, id: logged.id }, "event log listener failed");
       }
     }
   }

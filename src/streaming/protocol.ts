@@ -114,8 +114,13 @@ export const errorFrameSchema = z.object({
   code: z.enum(["NOT_FOUND", "FORBIDDEN", "UNAUTHORIZED", "BAD_REQUEST", "INTERNAL", "UNAVAILABLE"]),
   message: z.string(),
 });
+/**
+ * Why the server closed a stream: a client too slow for its buffer, the maximum connection time, or
+ * the server closing its streams (shutdown, or the operator/test dropping a project's streams). The
+ * client resumes from its last id in every case.
+ */
 export const closeFrameSchema = z.object({
-  reason: z.enum(["slow-consumer", "max-duration", "server-shutdown", "test-control"]),
+  reason: z.enum(["slow-consumer", "max-duration", "server-shutdown"]),
 });
 export type ReadyFrame = z.infer<typeof readyFrameSchema>;
 export type ResetFrame = z.infer<typeof resetFrameSchema>;

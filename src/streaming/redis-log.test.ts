@@ -7,6 +7,7 @@ import { collect } from "./event-log.contract";
 import { parseCursor, type LoggedEvent } from "./protocol";
 import { EventLogUnavailableError, projectKeys } from "./redis-client";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis-log";
+import { TailRegistry } from "./redis-tail";
 import { CapturedLog, progressEvent } from "./test-harness";
 import { freePort } from "../test/ports";
 
@@ -117,8 +118,9 @@ describe("RedisEventLog", () => {
 
   it("uses one reader connection per process, however many projects and log copies subscribe", async () => {
     const processName = unique("one-reader");
-    const log = create({ processName });
-    const copy = create({ processName }); // e.g. another Next module graph's instance in the same process
+    const tails = new TailRegistry();
+    const log = create({ processName, tails });
+    const copy = create({ processName, tails }); // another log of the same process, sharing its tails
     const projects = Array.from({ length: 20 }, project);
     const collectors = projects.map((p, i) => collect(i % 2 === 0 ? log : copy, p));
     await Promise.all(projects.map((p) => log.head(p)));
@@ -134,8 +136,7 @@ describe("RedisEventLog", () => {
     ]);
     await Promise.all([log.close(), copy.close()]);
     expect([log.redis.status, copy.redis.status]).toEqual(["end", "end"]);
-    const registry = (globalThis as { __genstreamRedisTails?: Map<string, unknown> }).__genstreamRedisTails;
-    expect([...(registry?.keys() ?? [])].some((k) => k.endsWith(`|${processName}`))).toBe(false);
+    expect(tails.keys().some((k) => k.endsWith(`|${processName}`))).toBe(false);
   });
 
   it("wakes a blocked reader when a project is added, instead of waiting out the block", { timeout: 10_000 }, async () => {

@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { log as defaultLogger } from "../lib/logger";
+import { silentLogger as defaultLogger } from "../lib/logger";
 import { streamConfig } from "./config";
 import { formatCursor, parseCursor, type Cursor, type LoggedEvent, type ProgressEvent } from "./protocol";
 import { EventLogUnavailableError, RedisScript, createRedisConnection, projectKeys, quitRedis } from "./redis-client";
 import type { EventLog, ReadResult } from "./types";
 import { entryToLogged, type StreamEntry } from "./redis-entries";
-import { acquireTail, type Listener, type StreamTail } from "./redis-tail";
+import { TailRegistry, type Listener, type StreamTail } from "./redis-tail";
 
 export interface RedisEventLogOptions {
   url: string;
@@ -26,6 +26,8 @@ export interface RedisEventLogOptions {
   /** Names this process's connections `genstream:<role>:<processName>` (default: the pid). Tests pass distinct names to act as separate instances. */
   processName?: string;
   logger?: Logger;
+  /** Where the live tail is found: logs sharing a registry (and a processName) share one reader (default: this log's own). */
+  tails?: TailRegistry;
 }
 
 
@@ -133,6 +135,7 @@ export class RedisEventLog implements EventLog {
   private readonly now: () => number;
   private readonly subscriptions = new Set<() => void>();
   private tail: StreamTail | undefined;
+  private readonly tails: TailRegistry;
   private closed = false;
 
   constructor(options: RedisEventLogOptions) {
@@ -143,6 +146,7 @@ export class RedisEventLog implements EventLog {
       blockMs: options.blockMs ?? 5_000,
     };
     this.logger = options.logger ?? defaultLogger;
+    this.tails = options.tails ?? new TailRegistry();
     this.retentionEvents = Math.max(1, options.retentionEvents ?? streamConfig.retentionEvents);
     this.retentionMs = options.retentionMs ?? streamConfig.retentionMs;
     this.keyIndexSize = Math.max(this.retentionEvents, options.keyIndexSize ?? 2 * this.retentionEvents);
@@ -202,7 +206,7 @@ export class RedisEventLog implements EventLog {
   /** Live tail of appends from every instance. Starts at the project's head at subscribe time. */
   subscribe(projectId: string, listener: Listener): () => void {
     if (this.closed) return () => {};
-    this.tail ??= acquireTail({
+    this.tail ??= this.tails.acquire({
       url: this.options.url,
       processName: this.options.processName,
       blockMs: this.options.blockMs,

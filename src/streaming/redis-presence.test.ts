@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { log as appLogger } from "../lib/logger";
+import { silentLogger as appLogger } from "../lib/logger";
 import { EventLogUnavailableError, createRedisConnection, projectKeys, quitRedis } from "./redis-client";
 import { RedisEventLog } from "./redis-log";
 import { RedisPresence } from "./redis-presence";

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { log as defaultLogger } from "../lib/logger";
+import { silentLogger as defaultLogger } from "../lib/logger";
 import { EventLogUnavailableError, projectKeys } from "./redis-client";
 import { errorMessage } from "../lib/errors";
 

@@ -66,6 +66,7 @@ export class StreamTail {
   constructor(
     readonly registryKey: string,
     private readonly options: TailOptions,
+    private readonly registry: TailRegistry,
   ) {
     this.stopped = new Promise((resolve) => (this.stop = () => resolve(null)));
   }
@@ -103,7 +104,7 @@ export class StreamTail {
   /** Drops one reference; the last one closes the connections. */
   async release(): Promise<void> {
     if (--this.refs > 0) return;
-    tailRegistry().delete(this.registryKey);
+    this.registry.forget(this);
     this.closed = true;
     this.stop();
     this.idle?.();
@@ -242,21 +243,32 @@ function seqOfCursor(cursor: Cursor): number {
   return parseCursor(cursor)?.seq ?? 0;
 }
 
+/**
+ * The live tails of a process, one per Redis URL and process name: every RedisEventLog given the same
+ * registry shares one reader connection. The services build one event log per process, so each log
+ * owning its registry (the default) is one reader per process; tests that stand in for several logs
+ * of one process pass a shared registry.
+ */
+export class TailRegistry {
+  private readonly tails = new Map<string, StreamTail>();
 
-/** On globalThis, so hot reload and separate module graphs share the one reader of this process. */
-function tailRegistry(): Map<string, StreamTail> {
-  const slot = globalThis as unknown as { __genstreamRedisTails?: Map<string, StreamTail> };
-  return (slot.__genstreamRedisTails ??= new Map());
-}
-
-export function acquireTail(options: TailOptions): StreamTail {
-  const key = `${options.url}|${options.processName}`;
-  const registry = tailRegistry();
-  let tail = registry.get(key);
-  if (!tail) {
-    tail = new StreamTail(key, options);
-    registry.set(key, tail);
+  acquire(options: TailOptions): StreamTail {
+    const key = `${options.url}|${options.processName}`;
+    let tail = this.tails.get(key);
+    if (!tail) {
+      tail = new StreamTail(key, options, this);
+      this.tails.set(key, tail);
+    }
+    tail.refs++;
+    return tail;
   }
-  tail.refs++;
-  return tail;
+
+  /** Keys of the tails still open (tests). */
+  keys(): string[] {
+    return [...this.tails.keys()];
+  }
+
+  forget(tail: StreamTail): void {
+    if (this.tails.get(tail.registryKey) === tail) this.tails.delete(tail.registryKey);
+  }
 }

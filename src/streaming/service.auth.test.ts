@@ -57,10 +57,11 @@ describe("StreamingService authorization and failures", () => {
     expect(line).toMatchObject({ projectId: P, level: 50 });
   });
 
-  it("without an authorizer streams are refused (fail closed) until setAuthorizer", async () => {
+  it("without an authorizer streams are refused (fail closed); the authorizer comes by constructor", async () => {
     t = await setup({ authorize: undefined });
     expect((await expectErrorThenEnd(t, P)).code).toBe("INTERNAL");
-    t.service.setAuthorizer(allowAll);
+    await t.teardown();
+    t = await setup({ authorize: allowAll });
     await (await t.open(P)).waitForEvent("ready");
   });
 

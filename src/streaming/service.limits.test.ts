@@ -84,14 +84,14 @@ describe("StreamingService limits", () => {
     const a1 = await t.openReady(P);
     const a2 = await t.openReady(P);
     const b = await t.openReady("proj-b");
-    expect(t.service.closeProject(P, "test-control")).toBe(2);
+    expect(t.service.closeProject(P, "server-shutdown")).toBe(2);
     for (const { client } of [a1, a2]) {
-      expect(JSON.parse((await client.waitForEvent("close")).data)).toEqual({ reason: "test-control" });
+      expect(JSON.parse((await client.waitForEvent("close")).data)).toEqual({ reason: "server-shutdown" });
       await client.ended;
     }
     expect(t.service.stats()).toEqual({ projects: 1, connections: 1, perProject: { "proj-b": 1 } });
     const logged = await t.service.publish("proj-b", "k1", progressEvent("proj-b", 1));
     await b.client.waitForId(logged?.id ?? "");
-    expect(t.service.closeProject("nobody", "test-control")).toBe(0);
+    expect(t.service.closeProject("nobody", "server-shutdown")).toBe(0);
   });
 });

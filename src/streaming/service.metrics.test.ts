@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import pino from "pino";
-import { getMetrics } from "../lib/metrics";
+import { createMetrics } from "../lib/metrics";
 import { MemoryEventLog } from "./memory-log";
 import { StreamingService } from "./service";
 import { allowAll, progressEvent, startServer, StreamClient, type TestServer } from "./test-harness";
 
+const metrics = createMetrics();
+
 async function value(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = (await getMetrics().registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
   const values = (metric?.values ?? []) as { value: number; labels: Record<string, string | number> }[];
   return values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
 }
@@ -20,7 +22,7 @@ describe("streaming metrics", () => {
   });
 
   it("counts connections, published and duplicate events, deliveries, replays, resets and disconnects", async () => {
-    service = new StreamingService({ log: new MemoryEventLog(), logger: pino({ level: "silent" }), authorize: allowAll });
+    service = new StreamingService({ log: new MemoryEventLog(), logger: pino({ level: "silent" }), authorize: allowAll, metrics });
     server = await startServer(service);
     const before = {
       connections: await value("genstream_stream_connections"),

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { log as defaultLogger } from "../lib/logger";
-import { getMetrics } from "../lib/metrics";
+import { silentLogger as defaultLogger } from "../lib/logger";
+import { createMetrics, type Metrics } from "../lib/metrics";
+import type { CircuitState } from "../lib/circuit-breaker";
 import { streamConfig, type StreamConfig } from "./config";
 import { Connection, type Position } from "./connection";
 import { InvalidEventError } from "./errors";
@@ -18,13 +19,16 @@ import {
 } from "./protocol";
 import type { ConnectionPresence } from "./redis-presence";
 import { encodeClose, encodeError, encodeEvent, encodePing, encodeReady, encodeReset, encodeRetry } from "./sse";
-import type { ConnectionStats, EventLog, ReadResult, StreamAuthorizer } from "./types";
+import type { EventLog, ReadResult, StreamAuthorizer } from "./types";
 
 export interface StreamingServiceOptions {
   log: EventLog;
   logger?: Logger;
   config?: Partial<StreamConfig>;
+  /** Who may open a project's stream; without one every stream is refused (fail closed). */
   authorize?: StreamAuthorizer;
+  /** The process's metrics (default: a registry of this service's own). */
+  metrics?: Metrics;
   /** Cross-instance registry (Redis): isConnected also answers for connections held by other instances. */
   presence?: ConnectionPresence;
 }
@@ -55,14 +59,14 @@ export class StreamingService {
   private readonly log: EventLog;
   private readonly logger: Logger;
   private readonly config: StreamConfig;
-  private authorizer: StreamAuthorizer | undefined;
+  private readonly authorizer: StreamAuthorizer | undefined;
   private readonly presence: ConnectionPresence | undefined;
   private readonly untrack = new Map<string, () => void>();
   private readonly groups = new Map<string, ProjectGroup>();
   private connectionCount = 0;
   private pingTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
-  private readonly metrics = getMetrics();
+  private readonly metrics: Metrics;
   /** The `retry:` hint every response starts with, serialised once for all of them. */
   private readonly retryFrame: Buffer;
 
@@ -73,10 +77,7 @@ export class StreamingService {
     this.retryFrame = encodeRetry(this.config.retryHintMs);
     this.authorizer = options.authorize;
     this.presence = options.presence;
-  }
-
-  setAuthorizer(authorize: StreamAuthorizer): void {
-    this.authorizer = authorize;
+    this.metrics = options.metrics ?? createMetrics();
   }
 
   /** The project's current cursor, e.g. for the server-rendered page to subscribe from. */
@@ -90,6 +91,11 @@ export class StreamingService {
 
   pingLog(): Promise<void> {
     return this.log.ping();
+  }
+
+  /** The publish circuit's state, or null when publishing is not guarded (in-memory log). */
+  get logCircuit(): CircuitState | null {
+    return this.log.breakerState ?? null;
   }
 
   /** Every event the project's log still holds, oldest first (diagnostics and test controls). */
@@ -171,10 +177,6 @@ export class StreamingService {
     const perProject: Record<string, number> = {};
     for (const [projectId, group] of this.groups) perProject[projectId] = group.connections.size;
     return { projects: this.groups.size, connections: this.connectionCount, perProject };
-  }
-
-  connectionStats(projectId: string): ConnectionStats[] {
-    return [...(this.groups.get(projectId)?.connections.values() ?? [])].map((c) => c.stats());
   }
 
   /** Closes every connection of the project with a `close` frame; returns how many. */

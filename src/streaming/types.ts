@@ -1,3 +1,4 @@
+import type { CircuitState } from "../lib/circuit-breaker";
 import type { Cursor, LoggedEvent, ProgressEvent } from "./protocol";
 
 /** Result of reading a project's log after a cursor. */
@@ -20,6 +21,8 @@ export interface EventLog {
   /** Resolves when the log's backing store answers (health checks). */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** A log whose publishing runs through a circuit breaker (GuardedEventLog) reports its state. */
+  readonly breakerState?: CircuitState;
 }
 
 /** Decides whether a request may stream a project. The server wires it to the database. */
@@ -27,11 +30,3 @@ export type StreamAuthorizer = (
   projectId: string,
   req: import("node:http").IncomingMessage,
 ) => Promise<{ ok: true } | { ok: false; code: "NOT_FOUND" | "FORBIDDEN" | "UNAUTHORIZED"; message: string }>;
-
-export interface ConnectionStats {
-  connectionId: string;
-  projectId: string;
-  connectedAt: number;
-  eventsSent: number;
-  bytesSent: number;
-}

@@ -15,6 +15,8 @@ import { MemoryEventLog, StreamingService } from "../streaming";
 import { readyFrameSchema } from "../streaming/protocol";
 import { StreamClient } from "../streaming/test-harness";
 import { createTestAuth } from "./auth";
+import { SessionRevocations } from "../auth/revocations";
+import { createMetrics } from "../lib/metrics";
 import { openTestDb } from "./databases";
 import { RecordingJobs } from "./recording-jobs";
 import { trpcNodeHandler } from "./trpc-node";
@@ -45,21 +47,24 @@ export interface AppFixture {
 export async function openAppFixture(target: DbTarget, options: { maxStreamsPerUser?: number } = {}): Promise<AppFixture> {
   const silent = pino({ level: "silent" });
   const handle = await openTestDb(target);
-  const auth = createTestAuth(handle.db);
+  const revocations = new SessionRevocations();
+  const auth = createTestAuth(handle.db, { revocations });
   const slots = new StreamSlots();
+  const metrics = createMetrics();
   const authorize = createStreamAuthorizer({
     db: handle.db,
     auth,
     slots,
+    revocations,
     maxStreamsPerUser: options.maxStreamsPerUser ?? limits.concurrentStreamsPerUser,
     log: silent,
   });
-  const streaming = new StreamingService({ log: new MemoryEventLog(), logger: silent, authorize });
+  const streaming = new StreamingService({ log: new MemoryEventLog(), logger: silent, authorize, metrics });
   const jobs = new RecordingJobs();
-  const deps: ContextDeps = { db: handle.db, streaming, jobs, log: silent, auth };
+  const deps: ContextDeps = { db: handle.db, streaming, jobs, log: silent, metrics, auth };
   const context = (headers: Headers) => buildContext(deps, headers);
   const server = http.createServer(
-    createRequestListener({ streaming, slots, log: silent, trustProxy: false, testControls: { enabled: false }, fallback: trpcNodeHandler(context) }),
+    createRequestListener({ streaming, slots, log: silent, trustProxy: false, fallback: trpcNodeHandler(context) }),
   );
   server.listen(0, "127.0.0.1");
   await once(server, "listening");

@@ -1,9 +1,10 @@
 import pino from "pino";
 import type { Db } from "../db/client";
 import { createAuth, type Auth } from "../auth/create-auth";
+import { SessionRevocations } from "../auth/revocations";
 
 /** The auth instance a suite runs against its own database, as the app configures it (no IP rate limit unless asked). */
-export function createTestAuth(db: Db, options: { secureCookies?: boolean; rateLimit?: boolean } = {}): Auth {
+export function createTestAuth(db: Db, options: { secureCookies?: boolean; rateLimit?: boolean; revocations?: SessionRevocations } = {}): Auth {
   return createAuth({
     secureCookies: options.secureCookies ?? false,
     db,
@@ -12,6 +13,7 @@ export function createTestAuth(db: Db, options: { secureCookies?: boolean; rateL
     baseURL: "http://127.0.0.1:3000",
     trustedOrigins: ["http://127.0.0.1:3000"],
     rateLimit: options.rateLimit ?? false,
+    revocations: options.revocations ?? new SessionRevocations(),
   });
 }
 

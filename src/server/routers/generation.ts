@@ -6,7 +6,6 @@ import { rowIdSchema } from "../text-input";
 import { findArtifact } from "../../db/queries/artifacts";
 import { findRun, finishRun } from "../../db/queries/runs";
 import { JobEngineUnavailableError } from "../jobs";
-import { getMetrics } from "../../lib/metrics";
 import { errorMessage } from "../../lib/errors";
 
 export const generationRouter = createTRPCRouter({
@@ -65,7 +64,7 @@ export const generationRouter = createTRPCRouter({
           ctx.log.error({ ...context, err: errorMessage(err) }, "run.cancelled could not be published"),
         );
       }
-      getMetrics().runDuration.observe({ outcome: "cancelled" }, (Date.now() - run.startedAt.getTime()) / 1000);
+      ctx.metrics.runDuration.observe({ outcome: "cancelled" }, (Date.now() - run.startedAt.getTime()) / 1000);
       ctx.log.info({ projectId: run.projectId, runId: run.id }, "run cancelled");
       return { runId: run.id, status: "cancelled" as const };
     }),

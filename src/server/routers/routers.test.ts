@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pino from "pino";
+import { createMetrics } from "../../lib/metrics";
 import { createCaller } from "../root";
 import type { Context } from "../context";
 import { RecordingJobs } from "../../test/recording-jobs";
@@ -37,7 +38,7 @@ describe.each(testDatabaseTargets())("tRPC routers against $name", ({ target }) 
     server = await startServer(streaming);
     jobs = new RecordingJobs();
     const owner = await insertTestUser(handle.db, "owner");
-    const ctx: Context = { db: handle.db, streaming, jobs, log: pino({ level: "silent" }), user: owner };
+    const ctx: Context = { db: handle.db, streaming, jobs, log: pino({ level: "silent" }), metrics: createMetrics(), user: owner };
     caller = createCaller(ctx);
   });
 
@@ -167,7 +168,7 @@ describe.each(testDatabaseTargets())("tRPC routers against $name", ({ target }) 
       presence: { track: () => () => undefined, isConnected: () => Promise.reject(new Error("event log unavailable: ECONNREFUSED")) },
     });
     const owner = await insertTestUser(handle.db, "presence-owner");
-    const ownCaller = createCaller({ db: handle.db, streaming: cut, jobs, log: pino({ level: "silent" }), user: owner });
+    const ownCaller = createCaller({ db: handle.db, streaming: cut, jobs, log: pino({ level: "silent" }), metrics: createMetrics(), user: owner });
     const own = await ownCaller.project.create({ name: "Presence down" });
     const dispatched = jobs.iterations.length;
     const error = await expectTrpcError(
@@ -221,7 +222,7 @@ describe.each(testDatabaseTargets())("tRPC routers against $name", ({ target }) 
     const outageLog = new OutageLog();
     const down = new StreamingService({ log: outageLog, logger: pino({ level: "silent" }), authorize: allowAll });
     const owner = await insertTestUser(handle.db, "cancel-outage-owner");
-    const ownCaller = createCaller({ db: handle.db, streaming: down, jobs, log: pino({ level: "silent" }), user: owner });
+    const ownCaller = createCaller({ db: handle.db, streaming: down, jobs, log: pino({ level: "silent" }), metrics: createMetrics(), user: owner });
     const project = await ownCaller.project.create({ name: "Cancel in outage" });
     const message = await insertUserMessageWithinRate(handle.db, { ownerId: owner.id, projectId: project.id, content: "A shop API", perMinute: 100 });
     const messageId = message?.id ?? "";

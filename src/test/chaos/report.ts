@@ -1,7 +1,7 @@
-import { log } from "../../lib/logger";
+import { log } from "../../lib/process-log";
 
 /**
- * Figures the chaos suites print (seed, counts, latencies). The app's logger is silent under test
+ * Figures the chaos suites print (seed, counts, latencies). The process logger is silent under test
  * (NODE_ENV=test); this child keeps `info` so the figures reach the test output.
  */
 export const chaosLog = log.child({ suite: "chaos" }, { level: "info" });

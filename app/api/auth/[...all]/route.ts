@@ -1,11 +1,11 @@
 import { toNextJsHandler } from "better-auth/next-js";
-import { getAuth } from "@/src/auth/server";
+import { services } from "@/src/services";
 
 export const dynamic = "force-dynamic";
 
-// The auth instance is created lazily (it needs the database), so each method awaits it.
+// The auth instance lives in the services (built by server.ts), so each method awaits them.
 async function handler(req: Request): Promise<Response> {
-  const { GET, POST } = toNextJsHandler(await getAuth());
+  const { GET, POST } = toNextJsHandler((await services()).auth);
   return req.method === "GET" ? GET(req) : POST(req);
 }
 
