@@ -20,7 +20,7 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void;
  * services (src/services.ts) once, before Next serves anything.
  */
 async function main(): Promise<void> {
-  const { files } = loadEnvFiles();
+  const { files, errors } = loadEnvFiles();
   let config: ServerEnv;
   try {
     config = parseServerEnv(process.env);
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
   }
   const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, nodeEnv: config.NODE_ENV });
   if (files.length > 0) log.info({ files }, "environment files loaded");
+  for (const error of errors) log.error({ error }, "environment file not loaded");
   try {
     await serve(config, log);
   } catch (error) {
@@ -51,7 +52,11 @@ async function serve(config: ServerEnv, log: Logger): Promise<void> {
   // Published before Next prepares, so every route module Next loads finds them.
   const building = publishServices(buildServices({ config, logger: log, ...(faults ? { faults } : {}) }));
   const app = next({ dev, hostname: config.HOSTNAME, port: config.PORT });
-  const [services] = await Promise.all([building, app.prepare()]);
+  const prepared = app.prepare();
+  // Awaited below; until then a failure of the services (secrets, database) is the one to report.
+  prepared.catch(() => undefined);
+  const services = await building;
+  await prepared;
 
   const production = createRequestListener({
     streaming: services.streaming,

@@ -11,7 +11,7 @@ export type DevEngine =
   | { kind: "inngest-cli"; binary: string; command: string; reason: string }
   | { kind: "embedded-executor"; command: string; reason: string };
 
-const envSchema = z.object({
+export const devEngineEnvSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   PATH: z.string().default(""),
   /** "embedded" forces the embedded executor even when the CLI is installed. */
@@ -43,7 +43,7 @@ export function findInngestCli(cwd: string, pathVar: string, executable: (file: 
 }
 
 export function chooseDevEngine(env: Record<string, string | undefined>, cwd: string, executable: (file: string) => boolean = isExecutable): DevEngine {
-  const parsed = envSchema.safeParse(env);
+  const parsed = devEngineEnvSchema.safeParse(env);
   if (!parsed.success) throw new Error(`invalid environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   const e = parsed.data;
   const embedded = (reason: string): DevEngine => ({ kind: "embedded-executor", command: "tsx inngest/local/main.ts", reason });

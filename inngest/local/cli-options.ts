@@ -2,7 +2,7 @@ import { z } from "zod";
 
 export const DEFAULT_EXECUTOR_PORT = 8288;
 
-const envSchema = z.object({
+export const executorEnvSchema = z.object({
   GENSTREAM_EXECUTOR: z.enum(["on", "off", "auto"]).optional(),
   GENSTREAM_EXECUTOR_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   GENSTREAM_EXECUTOR_HOST: z.string().min(1).optional(),
@@ -22,7 +22,7 @@ const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
 /** Read the executor's settings from the environment, or say why a real Inngest is in charge. */
 export function resolveCliOptions(env: Record<string, string | undefined>): CliDecision {
-  const parsed = envSchema.safeParse(env);
+  const parsed = executorEnvSchema.safeParse(env);
   if (!parsed.success) {
     throw new Error(`invalid environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   }
