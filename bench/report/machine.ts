@@ -18,7 +18,7 @@ export function describeMachine(loadBefore: number, loadAfter: number): Machine 
 /** How each figure is obtained, stored with the results so a JSON file explains itself. */
 export const METHOD: Record<string, string> = {
   latency:
-    "Receipt wall clock in the load client (performance.timeOrigin + performance.now(), taken when the socket's data arrives) minus the stamp the server put in the event's message just before publish (same clock, same machine). Identical on both servers: each has the same POST /api/test/projects/:id/publish trigger; Genstream's calls getStreamingService().publish().",
+    "Receipt wall clock in the load client (performance.timeOrigin + performance.now(), taken when the socket's data arrives) minus the stamp the server put in the event's message just before publish (same clock, same machine). Identical on both servers: each has the same POST /api/test/projects/:id/publish trigger; Genstream's (bench/server/load-control.ts) calls the streaming service's publish().",
   fanout: "Per broadcast: p50/p99/max over every connection; the table shows the median of those over the measured broadcasts (warm-up broadcasts excluded). Broadcasts alternate between the servers; both hold their connections throughout.",
   steady:
     "Open-loop load paced by the server: each event is stamped with the time it was due, so a server that falls behind shows it as latency. A step is sustained when nothing is missed and the median latency of the events due in its last quarter is within max(3x, +50 ms) of the first quarter's (a server that falls behind queues: its lag grows by step length x overload). Server CPU = utime+stime from /proc/<pid>/stat around the step.",
