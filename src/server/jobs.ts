@@ -1,5 +1,3 @@
-import type { Inngest } from "inngest";
-import { apiCancel, apiIterate } from "../../inngest/events";
 import { errorMessage } from "../lib/errors";
 
 /** The job engine as the API sees it: one narrow seam, so routers never build Inngest payloads. */
@@ -13,25 +11,29 @@ export class JobEngineUnavailableError extends Error {
 }
 
 /**
- * Loaded on first use, not with this module: the services import the queue before they are built, and
- * the client takes its options from the built services (inngest/client.ts).
+ * The Inngest client and event types, loaded on first use, not with this module: the services import
+ * the queue before they are built, the client takes its options from the built services
+ * (inngest/client.ts), and server.ts does not load the Inngest SDK before it listens.
  */
-async function client(): Promise<Inngest> {
-  return (await import("../../inngest/client")).inngest;
+async function engine() {
+  const [{ inngest }, { apiCancel, apiIterate }] = await Promise.all([import("../../inngest/client"), import("../../inngest/events")]);
+  return { inngest, apiCancel, apiIterate };
 }
 
 export const inngestJobQueue: JobQueue = {
   async iterate(data) {
     try {
       // The event id doubles as idempotency key: a re-sent message never starts a second run.
-      await (await client()).send(apiIterate.create(data, { id: `iterate-${data.messageId}` }));
+      const { inngest, apiIterate } = await engine();
+      await inngest.send(apiIterate.create(data, { id: `iterate-${data.messageId}` }));
     } catch (error) {
       throw new JobEngineUnavailableError(`The job engine did not accept the run: ${errorMessage(error)}`, { cause: error });
     }
   },
   async cancel(data) {
     try {
-      await (await client()).send(apiCancel.create(data, { id: `cancel-${data.runId}` }));
+      const { inngest, apiCancel } = await engine();
+      await inngest.send(apiCancel.create(data, { id: `cancel-${data.runId}` }));
     } catch (error) {
       throw new JobEngineUnavailableError(`The job engine did not accept the cancel: ${errorMessage(error)}`, { cause: error });
     }
