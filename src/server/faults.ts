@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { log } from "../lib/logger";
-import { PROJECT_ID_PATTERN } from "../streaming/route";
+import { idSchema } from "../lib/ids";
 import { stepNameSchema, type StepName } from "../streaming/protocol";
 import type { ReportProgress, RunReporter } from "../../inngest/run-reporter";
 
@@ -21,7 +21,7 @@ import type { ReportProgress, RunReporter } from "../../inngest/run-reporter";
  */
 
 export const faultSpecSchema = z.object({
-  projectId: z.string().regex(PROJECT_ID_PATTERN),
+  projectId: idSchema,
   step: stepNameSchema,
   kind: z.enum(["fail-once", "hold"]),
   at: z.number().int().min(0).max(10_000).default(0),
@@ -29,7 +29,7 @@ export const faultSpecSchema = z.object({
 export type FaultSpec = z.infer<typeof faultSpecSchema>;
 
 export const faultReleaseSchema = z.object({
-  projectId: z.string().regex(PROJECT_ID_PATTERN),
+  projectId: idSchema,
   step: stepNameSchema.optional(),
 });
 
