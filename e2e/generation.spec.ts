@@ -40,7 +40,7 @@ test("create a project, send a description, watch every step, read the result", 
   // Everything the server logged reached this page, once, in order.
   const log = await serverLog(page.request, app.baseURL, projectId);
   await expect(page.getByTestId("stream-cursor")).toHaveAttribute("data-received", String(log.length));
-  const received = (await page.getByTestId("stream-log").getAttribute("data-ids"))?.split(" ") ?? [];
+  const received = await projectPage.receivedIds();
   expect(received).toEqual(log.map((e) => e.id));
 });
 
@@ -77,6 +77,7 @@ test("a second tab sees the same run live", async ({ app, home, projectPage, pag
   // The other tab saw the events live, not only from a later refetch.
   const log = await serverLog(page.request, app.baseURL, projectId);
   await expect(other.page.getByTestId("stream-cursor")).toHaveAttribute("data-received", String(log.length));
+  expect(await other.receivedIds()).toEqual(log.map((e) => e.id));
 });
 
 test("a message the generator cannot understand gets a helpful reply", async ({ app, home, projectPage }) => {
@@ -110,7 +111,7 @@ test("the job's first event, published right after the send, reaches the page", 
   const first = log[0];
   expect(first?.event.type).toBe("run.started");
   // run.started was received over the stream (it is the first id the page applied).
-  const received = (await page.getByTestId("stream-log").getAttribute("data-ids"))?.split(" ") ?? [];
+  const received = await projectPage.receivedIds();
   expect(received[0]).toBe(first?.id);
   expect(received).toEqual(log.map((e) => e.id));
 });

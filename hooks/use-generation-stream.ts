@@ -26,7 +26,8 @@ export interface GenerationStream {
   cursor: string | null;
   runs: readonly RunView[];
   lastError: StreamError | null;
-  receivedIds: readonly string[];
+  /** How many progress events this tab applied. */
+  applied: number;
   waitUntilReady: (timeoutMs?: number) => Promise<{ connectionId: string }>;
   retry: () => void;
 }
@@ -82,7 +83,7 @@ export function useGenerationStream({ projectId, initialCursor, initialRuns, onR
     cursor: snapshot.cursor,
     runs: snapshot.runs,
     lastError: snapshot.lastError,
-    receivedIds: snapshot.receivedIds,
+    applied: snapshot.applied,
     waitUntilReady,
     retry,
   };

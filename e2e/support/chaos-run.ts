@@ -115,12 +115,12 @@ export async function runChaos(options: ChaosOptions): Promise<void> {
       expect(logIds.length).toBeGreaterThan(0);
       const last = logIds.at(-1);
       for (const client of clients.filter((c) => c.client.projectId === projectId)) {
-        const snapshot = await client.waitFor((s) => s.status === "ready" && s.cursor === last);
-        const applied = new Set(snapshot.receivedIds);
+        await client.waitFor((s) => s.status === "ready" && s.cursor === last);
+        const applied = new Set(client.appliedIds);
         lost += logIds.filter((id) => !applied.has(id)).length;
-        duplicated += snapshot.receivedIds.length - applied.size;
+        duplicated += client.appliedIds.length - applied.size;
         wireDuplicated += client.wireIds.length - new Set(client.wireIds).size;
-        expect(snapshot.receivedIds, `project ${p + 1}, a client's applied ids`).toEqual(logIds);
+        expect(client.appliedIds, `project ${p + 1}, a client's applied ids`).toEqual(logIds);
         expect(client.resets).toEqual([]);
       }
     }

@@ -2,6 +2,7 @@ import { test as base } from "@playwright/test";
 import { AppServer } from "./app-server";
 import { appServerPorts } from "./ports";
 import { HomePage, ProjectPage } from "./project-page";
+import { recordTabFrames } from "./stream-recorder";
 
 type WorkerFixtures = { app: AppServer };
 type TestFixtures = { home: HomePage; projectPage: ProjectPage };
@@ -17,6 +18,11 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     },
     { scope: "worker", timeout: 120_000 },
   ],
+  // Every tab of the test's context records what its stream client applied (ProjectPage.receivedIds).
+  context: async ({ context }, use) => {
+    await recordTabFrames(context);
+    await use(context);
+  },
   home: async ({ page }, use) => use(new HomePage(page)),
   projectPage: async ({ page }, use) => use(new ProjectPage(page)),
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { expect, type Locator, type Page } from "@playwright/test";
-import { STEP_NAMES, type StepName } from "../../src/streaming/protocol";
+import { STEP_NAMES, type RunStatus, type StepName } from "../../src/streaming/protocol";
+import { appliedIds } from "./stream-recorder";
 
 /** Page object for a project page: everything a test touches goes through test ids. */
 export class ProjectPage {
@@ -38,7 +39,7 @@ export class ProjectPage {
     return this.page.getByTestId(`step-${name}`);
   }
 
-  async expectRunStatus(status: "running" | "completed" | "failed" | "cancelled"): Promise<void> {
+  async expectRunStatus(status: RunStatus): Promise<void> {
     await expect(this.runPanel).toHaveAttribute("data-run-status", status);
   }
 
@@ -50,10 +51,9 @@ export class ProjectPage {
     return this.page.locator('[data-testid="message"][data-role="assistant"]');
   }
 
-  /** The ids of the events this tab applied, in order (the page's hidden stream log). */
-  async receivedIds(): Promise<string[]> {
-    const ids = (await this.page.getByTestId("stream-log").getAttribute("data-ids")) ?? "";
-    return ids === "" ? [] : ids.split(" ");
+  /** The ids of the events this tab applied, in order, as its stream client reported them (e2e/support/stream-recorder.ts). */
+  receivedIds(): Promise<string[]> {
+    return appliedIds(this.page);
   }
 
   /** The run panel's step rows, in display order, as `{ name, state, attempt }`. */

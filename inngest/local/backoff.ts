@@ -1,4 +1,6 @@
-/** Backoff delays (ms). Tests pass tiny ones; local dev defaults start around 100 ms. */
+import { backoffDelay, type BackoffShape } from "../../src/lib/backoff";
+
+/** The executor's delays (ms); the formula is the app's one backoff (src/lib/backoff.ts). Tests pass tiny ones. */
 export interface BackoffPolicy {
   /** Before retry number `attempt + 1` of a failed step or function call. */
   retry(attempt: number): number;
@@ -8,12 +10,13 @@ export interface BackoffPolicy {
   sync(consecutiveFailures: number): number;
 }
 
-function exponential(baseMs: number, capMs: number): (n: number) => number {
-  return (n) => Math.min(capMs, baseMs * 2 ** Math.min(n, 20));
-}
+const jittered =
+  (shape: BackoffShape) =>
+  (n: number): number =>
+    backoffDelay(n, shape);
 
 export const defaultBackoff: BackoffPolicy = {
-  retry: exponential(100, 10_000),
-  unreachable: exponential(100, 2_000),
-  sync: exponential(200, 5_000),
+  retry: jittered({ baseMs: 100, capMs: 10_000 }),
+  unreachable: jittered({ baseMs: 100, capMs: 2_000 }),
+  sync: jittered({ baseMs: 200, capMs: 5_000 }),
 };

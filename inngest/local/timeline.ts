@@ -10,10 +10,6 @@ export class Timeline {
     return [...this.steps.values()].map((s) => ({ ...s }));
   }
 
-  get(id: string): StepView | undefined {
-    return this.steps.get(id);
-  }
-
   /** Record (or update the name/op of) a step the SDK reported. */
   see(id: string, name: string | undefined, op: string, status: StepStatus, startedAt = new Date().toISOString()): StepView {
     let step = this.steps.get(id);

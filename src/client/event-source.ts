@@ -19,8 +19,3 @@ export const browserEventSource: EventSourceFactory = (url) => {
   if (typeof EventSource === "undefined") throw new Error("EventSource is not available in this environment");
   return new EventSource(url);
 };
-
-export function defaultStreamUrl(projectId: string, cursor: string | null): string {
-  const base = `/api/projects/${encodeURIComponent(projectId)}/events`;
-  return cursor === null ? base : `${base}?cursor=${encodeURIComponent(cursor)}`;
-}

@@ -28,10 +28,6 @@ export class ReadyWaiters<T> {
     for (const w of this.drain()) w.reject(error);
   }
 
-  get size(): number {
-    return this.pending.size;
-  }
-
   private drain() {
     const all = [...this.pending];
     this.pending.clear();

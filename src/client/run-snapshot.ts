@@ -1,18 +1,10 @@
 import { z } from "zod";
-import { stepNameSchema } from "../streaming/protocol";
+import { runStatusSchema, stepNameSchema, stepStateSchema } from "../streaming/protocol";
 
 /**
  * The run panel's state as the server reports it from the database (a tRPC query), used on page
  * load and after a `reset`. Times are ms since epoch, the same clock as the events' `at`.
  */
-
-export const RUN_STATUSES = ["running", "completed", "failed", "cancelled"] as const;
-export const runStatusSchema = z.enum(RUN_STATUSES);
-export type RunStatus = z.infer<typeof runStatusSchema>;
-
-export const STEP_STATES = ["pending", "running", "completed", "failed"] as const;
-export const stepStateSchema = z.enum(STEP_STATES);
-export type StepState = z.infer<typeof stepStateSchema>;
 
 const epochMs = z.number().int().nonnegative();
 

@@ -1,5 +1,5 @@
-import { STEP_NAMES, type ProgressEvent, type StepName } from "../streaming/protocol";
-import type { RunSnapshot, RunStatus, StepSnapshot, StepState } from "./run-snapshot";
+import { STEP_NAMES, type ProgressEvent, type RunStatus, type StepName, type StepState } from "../streaming/protocol";
+import type { RunSnapshot, StepSnapshot } from "./run-snapshot";
 
 /**
  * The run panel's state, folded from progress events. Pure and idempotent: the same event applied

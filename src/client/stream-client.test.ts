@@ -4,6 +4,7 @@ import type { ProgressEvent, ResetFrame } from "../streaming/protocol";
 import type { RunSnapshot } from "./run-snapshot";
 import { GenerationStreamClient, type GenerationStreamClientOptions } from "./stream-client";
 import { StreamNotReadyError } from "./stream-errors";
+import { STREAM_OBSERVER_KEY, type ObservedFrame } from "./stream-observer";
 import type { StreamStatus } from "./stream-snapshot";
 import { keyOf, runEvents } from "./testing/events";
 import { fakeEventSources, type FakeEventSource } from "./testing/fake-event-source";
@@ -16,11 +17,18 @@ let clients: GenerationStreamClient[] = [];
 
 function setup(options: Partial<GenerationStreamClientOptions> = {}) {
   const sources = fakeEventSources();
+  /** What the client reported to its observer: every progress frame, and the ids it applied. */
+  const observed: { projectId: string; frame: ObservedFrame }[] = [];
+  const applied: string[] = [];
   const client = new GenerationStreamClient({
     projectId: "p1",
     initialCursor: "e1:0",
     createEventSource: sources.create,
     random: HALF,
+    observer: (projectId, frame) => {
+      observed.push({ projectId, frame });
+      if (frame.applied) applied.push(frame.id);
+    },
     ...options,
   });
   clients.push(client);
@@ -29,7 +37,7 @@ function setup(options: Partial<GenerationStreamClientOptions> = {}) {
     const status = client.getSnapshot().status;
     if (statuses.at(-1) !== status) statuses.push(status);
   });
-  return { client, sources, statuses };
+  return { client, sources, statuses, observed, applied };
 }
 
 /** Sends events with ids e1:<from>, e1:<from+1>, … and returns the ids. */
@@ -115,18 +123,19 @@ describe("GenerationStreamClient: handshake", () => {
 
 describe("GenerationStreamClient: events", () => {
   it("applies events in order and records their ids and cursor", () => {
-    const { client, sources } = setup();
+    const { client, sources, applied } = setup();
     const source = sources.latest();
     const ids = send(source, runEvents("p1", "r1").fullRun());
     source.ready("conn-1", ids.at(-1) as string);
     const snap = client.getSnapshot();
-    expect(snap.receivedIds).toEqual(ids);
+    expect(applied).toEqual(ids);
+    expect(snap.applied).toBe(ids.length);
     expect(snap.cursor).toBe(ids.at(-1));
     expect(snap.runs[0]?.status).toBe("completed");
   });
 
   it("drops duplicate ids, and duplicate keys under a new id while still advancing the cursor", () => {
-    const { client, sources } = setup();
+    const { client, sources, applied, observed } = setup();
     const source = sources.latest();
     source.ready("conn-1", "e1:0");
     const ev = runEvents("p1", "r1");
@@ -138,13 +147,20 @@ describe("GenerationStreamClient: events", () => {
     const retried = ev.stepStarted("plan", 1);
     source.progress("e1:3", keyOf(retried), retried);
     const snap = client.getSnapshot();
-    expect(snap.receivedIds).toEqual(["e1:1", "e1:2"]);
+    expect(applied).toEqual(["e1:1", "e1:2"]);
+    // The observer also sees what the tab dropped: the same id again, and a re-emitted key under a new id.
+    expect(observed.map(({ projectId, frame }) => [projectId, frame.id, frame.type, frame.applied])).toEqual([
+      ["p1", "e1:1", "run.started", true],
+      ["p1", "e1:1", "run.started", false],
+      ["p1", "e1:2", "step.started", true],
+      ["p1", "e1:3", "step.started", false],
+    ]);
     expect(snap.cursor).toBe("e1:3");
     expect(snap.runs[0]?.steps.find((s) => s.name === "plan")?.attempt).toBe(0);
   });
 
   it("drops malformed frames without crashing and records them in lastError", () => {
-    const { client, sources } = setup();
+    const { client, sources, applied } = setup();
     const source = sources.latest();
     source.ready("conn-1", "e1:0");
     const good = runEvents("p1", "r1").started();
@@ -161,11 +177,11 @@ describe("GenerationStreamClient: events", () => {
     expect(after.status).toBe("ready");
     expect(after.connectionId).toBe("conn-1");
     expect(after.runs).toBe(before.runs);
-    expect(after.receivedIds).toEqual([]);
+    expect(applied).toEqual([]);
     expect(after.lastError?.kind).toBe("frame");
     // The stream keeps working afterwards.
     source.progress("e1:1", keyOf(good), good);
-    expect(client.getSnapshot().receivedIds).toEqual(["e1:1"]);
+    expect(applied).toEqual(["e1:1"]);
     expect(sources.all).toHaveLength(1);
   });
 
@@ -203,7 +219,7 @@ describe("GenerationStreamClient: reconnects", () => {
   });
 
   it("goes connecting -> ready -> reconnecting -> catching-up -> ready when replayed events precede ready", () => {
-    const { client, sources, statuses } = setup();
+    const { client, sources, statuses, applied } = setup();
     const ev = runEvents("p1", "r1");
     sources.latest().ready("conn-1", "e1:0");
     send(sources.latest(), [ev.started()]);
@@ -216,7 +232,8 @@ describe("GenerationStreamClient: reconnects", () => {
     expect(client.getSnapshot().status).toBe("catching-up");
     second.ready("conn-2", "e1:3");
     expect(statuses).toEqual(["connecting", "ready", "reconnecting", "catching-up", "ready"]);
-    expect(client.getSnapshot()).toMatchObject({ connectionId: "conn-2", receivedIds: ["e1:1", "e1:2", "e1:3"] });
+    expect(client.getSnapshot()).toMatchObject({ connectionId: "conn-2" });
+    expect(applied).toEqual(["e1:1", "e1:2", "e1:3"]);
   });
 
   it("goes straight from reconnecting to ready when there is no gap", () => {
@@ -281,13 +298,29 @@ describe("GenerationStreamClient: reconnects", () => {
     expect(opened()).toBe(5);
   });
 
+  it("reports to the observer a test installed on globalThis, and to none when nothing is installed", () => {
+    const seen: string[] = [];
+    Reflect.set(globalThis, STREAM_OBSERVER_KEY, (projectId: string, frame: ObservedFrame) => seen.push(`${projectId} ${frame.id}`));
+    try {
+      const { sources } = setup({ observer: undefined });
+      send(sources.latest(), [runEvents("p1", "r1").started()]);
+    } finally {
+      Reflect.deleteProperty(globalThis, STREAM_OBSERVER_KEY);
+    }
+    const { client, sources } = setup({ observer: undefined });
+    send(sources.latest(), [runEvents("p1", "r2").started()]);
+    expect(seen).toEqual(["p1 e1:1"]);
+    expect(client.getSnapshot().applied).toBe(1);
+  });
+
   it("ignores frames from a socket it already closed", () => {
-    const { client, sources } = setup();
+    const { client, sources, applied } = setup();
     const first = sources.latest();
     first.fail();
     first.ready("stale", "e1:0");
     send(first, [runEvents("p1", "r1").started()]);
-    expect(client.getSnapshot()).toMatchObject({ status: "connecting", connectionId: null, receivedIds: [] });
+    expect(client.getSnapshot()).toMatchObject({ status: "connecting", connectionId: null });
+    expect(applied).toEqual([]);
   });
 });
 

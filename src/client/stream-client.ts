@@ -13,14 +13,16 @@ import {
   type ProgressEvent,
   type ResetFrame,
 } from "../streaming/protocol";
-import { Backoff } from "./backoff";
+import { Backoff } from "../lib/backoff";
 import { BoundedSet } from "./bounded-set";
-import { browserEventSource, defaultStreamUrl, type EventSourceFactory, type EventSourceLike, type MessageEventLike } from "./event-source";
+import { streamPath } from "../streaming/route";
+import { browserEventSource, type EventSourceFactory, type EventSourceLike, type MessageEventLike } from "./event-source";
 import { parseFrameData, parseProgressFrame } from "./frames";
 import { ReadyWaiters } from "./ready-waiters";
 import { runSnapshotListSchema, type RunSnapshot } from "./run-snapshot";
 import { applyEvent, fromSnapshot, listRuns, type RunState, type RunView } from "./run-state";
 import { StreamNotReadyError, TERMINAL_ERROR_CODES, type StreamError } from "./stream-errors";
+import { installedStreamObserver, type StreamObserver } from "./stream-observer";
 import type { StreamSnapshot, StreamStatus } from "./stream-snapshot";
 import { errorMessage } from "../lib/errors";
 
@@ -36,13 +38,14 @@ export interface GenerationStreamClientOptions {
   createEventSource?: EventSourceFactory;
   /** The log cannot replay our gap: refetch state. Events arriving meanwhile are re-applied on top. */
   onReset?: (frame: ResetFrame) => ResetOutcome | Promise<ResetOutcome>;
+  /** Sees every progress frame the tab receives and whether it applied it; default: the one a test installed, if any. */
+  observer?: StreamObserver;
   random?: () => number;
   now?: () => number;
 }
 
 /** Dedupe memory: comfortably more than a log's retention (5,000 events). */
 const DEDUPE_CAPACITY = 10_000;
-const RECEIVED_IDS_LIMIT = 10_000;
 
 /**
  * One project's live stream, framework-free. It owns the EventSource and every reconnect: on any
@@ -63,7 +66,8 @@ export class GenerationStreamClient {
   private readonly listeners = new Set<() => void>();
   private readonly seenIds = new BoundedSet<string>(DEDUPE_CAPACITY);
   private readonly seenKeys = new BoundedSet<string>(DEDUPE_CAPACITY);
-  private readonly receivedIds: string[] = [];
+  private readonly observer: StreamObserver | undefined;
+  private applied = 0;
 
   private status: StreamStatus = "connecting";
   private everReady = false;
@@ -87,11 +91,13 @@ export class GenerationStreamClient {
 
   constructor(options: GenerationStreamClientOptions) {
     this.projectId = options.projectId;
-    this.url = options.url ?? defaultStreamUrl;
+    this.url = options.url ?? streamPath;
     this.createEventSource = options.createEventSource ?? browserEventSource;
     this.onReset = options.onReset;
     this.now = options.now ?? Date.now;
-    this.backoff = new Backoff({ random: options.random, now: this.now });
+    const { baseMs, capMs, healthyAfterMs } = reconnectConfig;
+    this.backoff = new Backoff({ baseMs, capMs, healthyAfterMs, random: options.random, now: this.now });
+    this.observer = options.observer ?? installedStreamObserver();
     this.lastId = options.initialCursor;
     this.runState = fromSnapshot(options.initialRuns ?? []);
     this.snapshot = this.buildSnapshot(null);
@@ -187,18 +193,22 @@ export class GenerationStreamClient {
     if (!parsed.ok) return this.recordError("frame", null, parsed.error);
     const { id, key, event } = parsed.value;
     if (event.projectId !== this.projectId) return this.recordError("frame", null, `${type} frame for another project dropped`);
-    if (this.seenIds.has(id)) return;
+    if (this.seenIds.has(id)) {
+      this.observer?.(this.projectId, { id, key, type: event.type, applied: false });
+      return;
+    }
     this.seenIds.add(id);
     this.lastId = id;
     if (this.status === "reconnecting") this.status = "catching-up";
     // Same key under a new id: a re-emitted event. The cursor still moves past it.
-    if (!this.seenKeys.has(key)) {
+    const fresh = !this.seenKeys.has(key);
+    if (fresh) {
       this.seenKeys.add(key);
-      this.receivedIds.push(id);
-      if (this.receivedIds.length > RECEIVED_IDS_LIMIT) this.receivedIds.splice(0, this.receivedIds.length - RECEIVED_IDS_LIMIT);
+      this.applied += 1;
       this.runState = applyEvent(this.runState, event);
       this.resetBuffer?.push(event);
     }
+    this.observer?.(this.projectId, { id, key, type: event.type, applied: fresh });
     this.changed();
   }
 
@@ -331,11 +341,6 @@ export class GenerationStreamClient {
   private buildSnapshot(previous: StreamSnapshot | null): StreamSnapshot {
     const runs: readonly RunView[] =
       previous !== null && previous.runState === this.runState ? previous.runs : Object.freeze(listRuns(this.runState));
-    const ids = this.receivedIds;
-    const receivedIds =
-      previous !== null && previous.receivedIds.length === ids.length && previous.receivedIds.at(-1) === ids.at(-1)
-        ? previous.receivedIds
-        : Object.freeze(ids.slice());
     const next: StreamSnapshot = {
       status: this.status,
       connectionId: this.connectionId,
@@ -343,7 +348,7 @@ export class GenerationStreamClient {
       runState: this.runState,
       runs,
       lastError: this.lastError,
-      receivedIds,
+      applied: this.applied,
     };
     // A notification that changed nothing visible keeps the old object, so React does not re-render.
     if (previous !== null && (Object.keys(next) as (keyof StreamSnapshot)[]).every((k) => previous[k] === next[k])) return previous;

@@ -20,8 +20,8 @@ export interface StreamSnapshot {
   /** Runs in start order. */
   readonly runs: readonly RunView[];
   readonly lastError: StreamError | null;
-  /** Ids of the events applied, in order (bounded to the most recent). */
-  readonly receivedIds: readonly string[];
+  /** How many progress events this client applied (duplicates not counted). */
+  readonly applied: number;
 }
 
 /** What a page shows before its client exists (server render, first client render). */
@@ -34,6 +34,6 @@ export function initialStreamSnapshot(cursor: string | null, runs: readonly RunS
     runState,
     runs: Object.freeze(listRuns(runState)),
     lastError: null,
-    receivedIds: Object.freeze([]),
+    applied: 0,
   });
 }

@@ -1,5 +1,5 @@
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
-import type { StepName } from "../streaming/protocol";
+import type { RunStatus, StepName, StepState } from "../streaming/protocol";
 import { user } from "./auth-schema";
 
 export * from "./auth-schema";
@@ -40,8 +40,6 @@ export const messages = pgTable(
   (t) => [index("messages_project_created_idx").on(t.projectId, t.createdAt)],
 );
 
-export type RunStatus = "running" | "completed" | "failed" | "cancelled";
-export type StepState = "pending" | "running" | "completed" | "failed";
 export interface StoredStep {
   name: StepName;
   state: StepState;

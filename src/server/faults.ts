@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Logger } from "pino";
-import { PROJECT_ID_PATTERN } from "../streaming/route";
+import { idSchema } from "../lib/ids";
 import { stepNameSchema, type StepName } from "../streaming/protocol";
 import type { StepFaults } from "../../inngest/run-reporter";
 
@@ -20,7 +20,7 @@ import type { StepFaults } from "../../inngest/run-reporter";
  */
 
 export const faultSpecSchema = z.object({
-  projectId: z.string().regex(PROJECT_ID_PATTERN),
+  projectId: idSchema,
   step: stepNameSchema,
   kind: z.enum(["fail-once", "hold"]),
   at: z.number().int().min(0).max(10_000).default(0),
@@ -28,7 +28,7 @@ export const faultSpecSchema = z.object({
 export type FaultSpec = z.infer<typeof faultSpecSchema>;
 
 export const faultReleaseSchema = z.object({
-  projectId: z.string().regex(PROJECT_ID_PATTERN),
+  projectId: idSchema,
   step: stepNameSchema.optional(),
 });
 

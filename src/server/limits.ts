@@ -41,8 +41,6 @@ export const limits = {
   authAttemptsPerMinute: 30,
 } as const;
 
-export type Limits = typeof limits;
-
 function kib(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MB` : `${bytes / 1024} KB`;
 }

@@ -30,10 +30,6 @@ export class StreamSlots extends EventEmitter<{ release: [userId: string, held: 
     return true;
   }
 
-  count(userId: string): number {
-    return this.perUser.get(userId) ?? 0;
-  }
-
   private release(req: IncomingMessage): void {
     const userId = this.held.get(req);
     if (userId === undefined) return;

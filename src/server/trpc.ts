@@ -3,6 +3,7 @@ import superjson from "superjson";
 import { z, ZodError } from "zod";
 import type { Context } from "./context";
 import { findProject } from "../db/queries/projects";
+import { idSchema } from "../lib/ids";
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
@@ -39,14 +40,12 @@ const requireUser = t.middleware(({ ctx, next }) => {
  */
 export const protectedProcedure = t.procedure.use(logServerErrors).use(requireUser);
 
-export const projectIdSchema = z.string().regex(/^[a-z0-9]{1,64}$/, "projectId must be 1-64 lower-case letters or digits");
-
 /**
  * Project-scoped procedures: input must carry the projectId of a project the caller owns.
  * NOT_FOUND for an unknown project, FORBIDDEN for another user's; ctx.project is the loaded row.
  */
 export const projectProcedure = protectedProcedure.use(async ({ ctx, path, getRawInput, next }) => {
-  const parsed = z.object({ projectId: projectIdSchema }).safeParse(await getRawInput());
+  const parsed = z.object({ projectId: idSchema }).safeParse(await getRawInput());
   // The ZodError as cause: the error formatter turns it into field errors.
   if (!parsed.success) throw new TRPCError({ code: "BAD_REQUEST", message: z.prettifyError(parsed.error), cause: parsed.error });
   const project = await findProject(ctx.db, parsed.data.projectId);

@@ -1,10 +1,10 @@
 import { setTimeout as sleepFor } from "node:timers/promises";
 import type { Logger } from "pino";
+import { backoffDelay, type RandomSource } from "../lib/backoff";
 import { CircuitBreaker, type CircuitState } from "../lib/circuit-breaker";
 import { silentLogger as defaultLogger } from "../lib/logger";
 import { publishConfig } from "./config";
 import type { Cursor, LoggedEvent, ProgressEvent } from "./protocol";
-import { backoff } from "./redis-client";
 import type { EventLog, ReadResult } from "./types";
 import { errorMessage } from "../lib/errors";
 
@@ -103,6 +103,8 @@ export interface OutageWaitOptions {
   backoffBaseMs?: number;
   backoffCapMs?: number;
   now?: () => number;
+  /** The backoff's jitter source; injectable so tests are deterministic. */
+  random?: RandomSource;
   /** Backoff between attempts; injectable so tests need no waiting. */
   backoffSleep?: (ms: number) => Promise<void>;
 }
@@ -127,7 +129,7 @@ export async function publishThroughOutage<T>(publish: () => Promise<T>, options
     } catch (error) {
       if (!isEventLogOutage(error)) throw error;
       const retryAfter = retryAfterOf(error);
-      const delay = Math.min(capMs, Math.max(backoff(attempt, baseMs, capMs), retryAfter));
+      const delay = Math.min(capMs, Math.max(backoffDelay(attempt - 1, { baseMs, capMs }, options.random), retryAfter));
       if (now() - started + delay > budgetMs) {
         options.logger.error({ ...options.context, attempts: attempt, err: errorMessage(error) }, "event log still unavailable; publish gives up");
         throw error;

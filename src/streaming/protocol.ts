@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { idSchema } from "../lib/ids";
 
 /**
  * The stream's event protocol: one zod schema per event kind, one discriminated union.
@@ -9,8 +10,19 @@ export const STEP_NAMES = ["load-context", "plan", "generate-openapi", "generate
 export const stepNameSchema = z.enum(STEP_NAMES);
 export type StepName = z.infer<typeof stepNameSchema>;
 
+/**
+ * A run's and a step's state: one vocabulary from the database (src/db/schema.ts) through the
+ * tRPC snapshots (src/client/run-snapshot.ts) to the run panel. A step has no "cancelled": a step
+ * a cancel cut short did not complete, so it is "failed".
+ */
+export const runStatusSchema = z.enum(["running", "completed", "failed", "cancelled"]);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+export type FinishedRunStatus = Exclude<RunStatus, "running">;
+export const stepStateSchema = z.enum(["pending", "running", "completed", "failed"]);
+export type StepState = z.infer<typeof stepStateSchema>;
+
 const runRef = {
-  projectId: z.string().min(1),
+  projectId: idSchema,
   runId: z.string().min(1),
   messageId: z.string().min(1),
   /** Publisher's wall clock, ms since epoch. */
@@ -75,7 +87,6 @@ export const progressEventSchema = z.discriminatedUnion("type", [
   runCancelledSchema,
 ]);
 export type ProgressEvent = z.infer<typeof progressEventSchema>;
-export type ProgressEventType = ProgressEvent["type"];
 export const PROGRESS_EVENT_TYPES = progressEventSchema.options.map((o) => o.shape.type.value);
 
 /**

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { backoffDelay, type BackoffShape } from "../lib/backoff";
 import { errorMessage } from "../lib/errors";
 
 /**
@@ -20,14 +21,8 @@ function reason(err: unknown): string {
   return errorMessage(err);
 }
 
-/**
- * Reconnect delay: exponential, capped, with jitter so many instances do not reconnect in step.
- * Half of the delay is fixed so a run of small random draws cannot turn into a tight loop.
- */
-export function backoff(attempt: number, baseMs = 100, capMs = 5_000): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 16));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-}
+/** Reconnect and re-read delays against Redis (src/lib/backoff.ts), so many instances do not return in step. */
+export const REDIS_BACKOFF: BackoffShape = { baseMs: 100, capMs: 5_000 };
 
 export interface RedisConnectionOptions {
   url: string;
@@ -51,7 +46,8 @@ export function createRedisConnection(options: RedisConnectionOptions): Redis {
   const redis = new Redis(url, {
     connectionName: name,
     connectTimeout: Math.max(1_000, commandTimeoutMs),
-    retryStrategy: (attempt) => backoff(attempt),
+    // ioredis counts reconnect attempts from 1.
+    retryStrategy: (attempt) => backoffDelay(attempt - 1, REDIS_BACKOFF),
     // A blocking reader must not time out its XREAD like a normal command. Instead ioredis bounds it
     // by BLOCK + grace, and socketTimeout drops a connection that stays silent (a dead peer).
     ...(blocking

@@ -3,8 +3,9 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { parseCursor, type Cursor, type LoggedEvent } from "./protocol";
-import { backoff, createRedisConnection, dropRedis, projectKeys, quitRedis } from "./redis-client";
+import { REDIS_BACKOFF, createRedisConnection, dropRedis, projectKeys, quitRedis } from "./redis-client";
 import { entryToLogged, seqOfId } from "./redis-entries";
+import { backoffDelay } from "../lib/backoff";
 import { errorMessage } from "../lib/errors";
 
 export type Listener = (event: LoggedEvent) => void;
@@ -130,7 +131,7 @@ export class StreamTail {
       } catch (err) {
         if (listener.floor !== null) return this.settle(project, listener, listener.floor);
         this.options.logger.warn({ err: errorMessage(err), attempt }, "event log subscription start failed; retrying with backoff");
-        await Promise.race([delay(backoff(attempt), undefined, { ref: false }), this.stopped]);
+        await Promise.race([delay(backoffDelay(attempt - 1, REDIS_BACKOFF), undefined, { ref: false }), this.stopped]);
       }
     }
   }
@@ -196,7 +197,7 @@ export class StreamTail {
         if (this.closed) break;
         failures++;
         logger.warn({ err: errorMessage(err), attempt: failures }, "event log reader failed; retrying with backoff");
-        await Promise.race([delay(backoff(failures), undefined, { ref: false }), this.stopped]);
+        await Promise.race([delay(backoffDelay(failures - 1, REDIS_BACKOFF), undefined, { ref: false }), this.stopped]);
         continue;
       } finally {
         this.inflight = false;

@@ -27,5 +27,7 @@ describe("matchStreamPath", () => {
     expect(streamPath("p1")).toBe("/api/projects/p1/events");
     expect(streamPath("p1", "ab:3")).toBe("/api/projects/p1/events?cursor=ab%3A3");
     expect(matchStreamPath(streamPath("p1"))).toEqual({ projectId: "p1" });
+    // The client passes null for "no cursor yet".
+    expect(streamPath("p1", null)).toBe("/api/projects/p1/events");
   });
 });

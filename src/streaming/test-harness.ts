@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
 import { MemoryEventLog } from "./memory-log";
 import { readyFrameSchema, type ProgressEvent } from "./protocol";
-import { matchStreamPath } from "./route";
+import { matchStreamPath, streamPath } from "./route";
 import { StreamingService, type StreamingServiceOptions } from "./service";
 import { SseParser, type SseFrame } from "./sse-parser";
 
@@ -70,8 +70,7 @@ export async function startServer(service: StreamingService): Promise<TestServer
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   return {
-    url: (projectId, cursor) =>
-      `http://127.0.0.1:${port}/api/projects/${projectId}/events${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ""}`,
+    url: (projectId, cursor) => `http://127.0.0.1:${port}${streamPath(projectId, cursor)}`,
     close: async () => {
       server.closeAllConnections();
       server.close();

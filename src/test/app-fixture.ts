@@ -13,6 +13,7 @@ import { StreamSlots } from "../server/stream-limits";
 import { limits } from "../server/limits";
 import { MemoryEventLog, StreamingService } from "../streaming";
 import { readyFrameSchema } from "../streaming/protocol";
+import { streamPath } from "../streaming/route";
 import { StreamClient } from "../streaming/test-harness";
 import { createTestAuth } from "./auth";
 import { SessionRevocations } from "../auth/revocations";
@@ -36,7 +37,7 @@ export interface AppFixture {
   baseUrl: string;
   context(headers: Headers): Promise<Context>;
   caller(headers: Headers): Promise<ReturnType<typeof createCaller>>;
-  streamUrl(projectId: string, query?: string): string;
+  streamUrl(projectId: string, cursor?: string): string;
   /** Opens the project's stream with the cookie and resolves with the connection id of `ready`. */
   connect(projectId: string, cookie: string): Promise<string>;
   /** Row counts of every table, to prove a rejected call changed nothing. */
@@ -70,7 +71,7 @@ export async function openAppFixture(target: DbTarget, options: { maxStreamsPerU
   await once(server, "listening");
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clients: StreamClient[] = [];
-  const streamUrl = (projectId: string, query?: string) => `${baseUrl}/api/projects/${projectId}/events${query ? `?${query}` : ""}`;
+  const streamUrl = (projectId: string, cursor?: string) => `${baseUrl}${streamPath(projectId, cursor)}`;
 
   return {
     handle,

@@ -1,7 +1,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../client";
-import { runs, type Run, type RunStatus, type StoredStep } from "../schema";
-import { STEP_NAMES, type StepName } from "../../streaming/protocol";
+import { runs, type Run, type StoredStep } from "../schema";
+import { STEP_NAMES, type FinishedRunStatus, type StepName } from "../../streaming/protocol";
 
 function pendingSteps(): StoredStep[] {
   return STEP_NAMES.map((name) => ({ name, state: "pending", attempt: 0, startedAt: null, completedAt: null, durationMs: null }));
@@ -32,7 +32,7 @@ export async function updateStep(db: Db, runId: string, name: StepName, patch: P
 }
 
 /** Finishes a running run; false when it had already finished (e.g. cancelled while its last step ran). */
-export async function finishRun(db: Db, runId: string, status: Exclude<RunStatus, "running">, reason: string | null, failedStep?: StepName): Promise<boolean> {
+export async function finishRun(db: Db, runId: string, status: FinishedRunStatus, reason: string | null, failedStep?: StepName): Promise<boolean> {
   const run = await findRun(db, runId);
   if (!run || run.status !== "running") return false;
   const steps = failedStep

@@ -1,8 +1,8 @@
 import { TRPCError } from "@trpc/server";
 import { isEventLogOutage, publishThroughOutage } from "../../streaming/guarded-log";
 import { z } from "zod";
-import { createTRPCRouter, projectIdSchema, projectProcedure } from "../trpc";
-import { rowIdSchema } from "../text-input";
+import { createTRPCRouter, projectProcedure } from "../trpc";
+import { idSchema } from "../../lib/ids";
 import { findArtifact } from "../../db/queries/artifacts";
 import { findRun, finishRun } from "../../db/queries/runs";
 import { JobEngineUnavailableError } from "../jobs";
@@ -11,7 +11,7 @@ import { errorMessage } from "../../lib/errors";
 export const generationRouter = createTRPCRouter({
   /** One stored version of the project's generated API: plan, OpenAPI document and TypeScript files. */
   artifact: projectProcedure
-    .input(z.object({ projectId: projectIdSchema, version: z.number().int().positive().max(2_147_483_647, "version is out of range") }))
+    .input(z.object({ projectId: idSchema, version: z.number().int().positive().max(2_147_483_647, "version is out of range") }))
     .query(async ({ ctx, input }) => {
       const artifact = await findArtifact(ctx.db, ctx.project.id, input.version);
       if (!artifact) throw new TRPCError({ code: "NOT_FOUND", message: `Version ${input.version} does not exist` });
@@ -23,7 +23,7 @@ export const generationRouter = createTRPCRouter({
    * the run is stored as cancelled and every tab receives run.cancelled.
    */
   cancel: projectProcedure
-    .input(z.object({ projectId: projectIdSchema, runId: rowIdSchema }))
+    .input(z.object({ projectId: idSchema, runId: idSchema }))
     .mutation(async ({ ctx, input }) => {
       const run = await findRun(ctx.db, input.runId);
       if (!run || run.projectId !== ctx.project.id) {

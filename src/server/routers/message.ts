@@ -1,13 +1,14 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { createTRPCRouter, projectIdSchema, projectProcedure } from "../trpc";
+import { createTRPCRouter, projectProcedure } from "../trpc";
+import { idSchema } from "../../lib/ids";
 import { findMessage, insertUserMessageWithinRate, listMessages, setDispatch } from "../../db/queries/messages";
 import type { Context } from "../context";
 import type { Message } from "../../db/schema";
 import { JobEngineUnavailableError } from "../jobs";
 import { toMessageView } from "../snapshots";
 import { limitMessages, limits } from "../limits";
-import { hasNoNul, rowIdSchema } from "../text-input";
+import { hasNoNul } from "../text-input";
 import { errorMessage } from "../../lib/errors";
 
 export const messageContentSchema = z
@@ -59,7 +60,7 @@ async function dispatch(ctx: Context, message: Message): Promise<void> {
 }
 
 export const messageRouter = createTRPCRouter({
-  list: projectProcedure.input(z.object({ projectId: projectIdSchema })).query(async ({ ctx }) => {
+  list: projectProcedure.input(z.object({ projectId: idSchema })).query(async ({ ctx }) => {
     const rows = await listMessages(ctx.db, ctx.project.id);
     return rows.map(toMessageView);
   }),
@@ -71,7 +72,7 @@ export const messageRouter = createTRPCRouter({
   send: projectProcedure
     .input(
       z.object({
-        projectId: projectIdSchema,
+        projectId: idSchema,
         content: messageContentSchema,
         connectionId: connectionIdSchema,
       }),
@@ -106,7 +107,7 @@ export const messageRouter = createTRPCRouter({
 
   /** Dispatches again a stored message the job engine did not accept. Idempotent per message. */
   retry: projectProcedure
-    .input(z.object({ projectId: projectIdSchema, messageId: rowIdSchema, connectionId: connectionIdSchema }))
+    .input(z.object({ projectId: idSchema, messageId: idSchema, connectionId: connectionIdSchema }))
     .mutation(async ({ ctx, input }) => {
       const message = await findMessage(ctx.db, input.messageId);
       if (!message || message.projectId !== ctx.project.id || message.role !== "user") {

@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { createTRPCRouter, projectIdSchema, projectProcedure, protectedProcedure } from "../trpc";
+import { createTRPCRouter, projectProcedure, protectedProcedure } from "../trpc";
+import { idSchema } from "../../lib/ids";
 import { createProjectWithinQuota, listProjects } from "../../db/queries/projects";
 import { listRuns } from "../../db/queries/runs";
 import { toRunSnapshot } from "../snapshots";
@@ -32,7 +33,7 @@ export const projectRouter = createTRPCRouter({
    * The project with its runs and the stream cursor. The cursor is read BEFORE the runs, and steps
    * write the database before they publish, so replay after this cursor never leaves a gap.
    */
-  get: projectProcedure.input(z.object({ projectId: projectIdSchema })).query(async ({ ctx }) => {
+  get: projectProcedure.input(z.object({ projectId: idSchema })).query(async ({ ctx }) => {
     const cursor = await ctx.streaming.head(ctx.project.id);
     const runs = await listRuns(ctx.db, ctx.project.id);
     return { project: ctx.project, cursor, runs: runs.map(toRunSnapshot) };

@@ -1,7 +1,7 @@
-import { defaultStreamUrl } from "../../client/event-source";
 import { GenerationStreamClient } from "../../client/stream-client";
 import type { StreamSnapshot } from "../../client/stream-snapshot";
 import { PROGRESS_EVENT_TYPES, type ResetFrame } from "../../streaming/protocol";
+import { streamPath } from "../../streaming/route";
 import type { SseFrame } from "../../streaming/sse-parser";
 import { NodeEventSource } from "./node-event-source";
 import type { Random } from "./seeded-random";
@@ -28,6 +28,8 @@ export class ObservedClient {
   readonly client: GenerationStreamClient;
   /** Ids of the progress frames the sockets delivered, in order, before the client's dedupe. */
   readonly wireIds: string[] = [];
+  /** Ids of the events the client applied, in order (from its observer hook). */
+  readonly appliedIds: string[] = [];
   readonly resets: ResetFrame[] = [];
   /** ms from a drop to the next `ready` (backoff included). */
   readonly dropToReadyMs: number[] = [];
@@ -46,7 +48,10 @@ export class ObservedClient {
     this.client = new GenerationStreamClient({
       projectId: options.projectId,
       initialCursor: options.initialCursor,
-      url: (projectId, cursor) => `${options.baseURL}${defaultStreamUrl(projectId, cursor)}`,
+      url: (projectId, cursor) => `${options.baseURL}${streamPath(projectId, cursor)}`,
+      observer: (_projectId, frame) => {
+        if (frame.applied) this.appliedIds.push(frame.id);
+      },
       createEventSource: (url) => this.open(url, options.headers),
       onReset: (frame) => {
         this.resets.push(frame);
@@ -65,7 +70,7 @@ export class ObservedClient {
     return this.current;
   }
 
-  /** Resolves with the first snapshot (current or future) that matches. */
+  /** Resolves with the first snapshot (current or future) that matches; `appliedIds` is current when `match` runs. */
   waitFor(match: (s: StreamSnapshot) => boolean): Promise<StreamSnapshot> {
     const now = this.client.getSnapshot();
     if (match(now)) return Promise.resolve(now);

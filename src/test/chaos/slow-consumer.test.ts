@@ -50,7 +50,7 @@ describe("slow consumer", () => {
       const logged = await harness.service.publish(P, `k${i}`, progressEvent(P, i, big));
       if (!logged) throw new Error(`k${i} was deduplicated`);
       published.push(logged.id);
-      const arrived = healthy.map((c) => c.waitFor((s) => s.receivedIds.at(-1) === logged.id).then(() => performance.now() - before));
+      const arrived = healthy.map((c) => c.waitFor(() => c.appliedIds.at(-1) === logged.id).then(() => performance.now() - before));
       latencies.push(...(await Promise.all(arrived)));
     }
 
@@ -73,7 +73,7 @@ describe("slow consumer", () => {
     for (const c of clients) await c.waitFor((s) => s.status === "ready" && s.cursor === last);
 
     for (const c of clients) {
-      expect(c.snapshot.receivedIds).toEqual(published);
+      expect(c.appliedIds).toEqual(published);
       expect(new Set(c.wireIds).size).toBe(c.wireIds.length);
     }
     expect(healthy.map((c) => c.sockets)).toEqual([1, 1, 1]);

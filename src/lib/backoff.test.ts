@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { reconnectConfig } from "../streaming/config";
 import { seededRandom as seeded } from "../test/chaos/seeded-random";
-import { Backoff } from "./backoff";
-
+import { Backoff, backoffDelay } from "./backoff";
 
 describe("backoff", () => {
   it("draws each delay uniformly below an exponentially growing ceiling, capped", () => {
     const random = seeded(42);
     const expected = seeded(42);
-    const backoff = new Backoff({ random });
+    const backoff = new Backoff({ ...reconnectConfig, random });
     const { baseMs, capMs } = reconnectConfig;
     for (let attempt = 0; attempt < 12; attempt++) {
       const ceiling = Math.min(capMs, baseMs * 2 ** attempt);
@@ -21,7 +20,7 @@ describe("backoff", () => {
   });
 
   it("grows the ceiling and never exceeds capMs (random at its maximum)", () => {
-    const backoff = new Backoff({ random: () => 0.999_999 });
+    const backoff = new Backoff({ ...reconnectConfig, random: () => 0.999_999 });
     const delays = Array.from({ length: 10 }, () => backoff.nextDelay());
     expect(delays[0]).toBeLessThan(reconnectConfig.baseMs);
     for (let i = 1; i < delays.length; i++) expect(delays[i]).toBeGreaterThanOrEqual(delays[i - 1] as number);
@@ -32,7 +31,7 @@ describe("backoff", () => {
   it("spreads delays (full jitter) rather than using the ceiling", () => {
     const random = seeded(7);
     const samples = Array.from({ length: 200 }, () => {
-      const b = new Backoff({ random });
+      const b = new Backoff({ ...reconnectConfig, random });
       b.nextDelay();
       b.nextDelay();
       return b.nextDelay(); // ceiling 4 * base
@@ -43,7 +42,7 @@ describe("backoff", () => {
 
   it("starts over after a healthy period, but not after a short one", () => {
     let now = 0;
-    const backoff = new Backoff({ random: () => 0.5, now: () => now });
+    const backoff = new Backoff({ ...reconnectConfig, random: () => 0.5, now: () => now });
     for (let i = 0; i < 5; i++) backoff.nextDelay();
     backoff.markConnected();
     now += reconnectConfig.healthyAfterMs - 1;
@@ -56,7 +55,7 @@ describe("backoff", () => {
   });
 
   it("reset() starts over at once", () => {
-    const backoff = new Backoff({ random: () => 0.5 });
+    const backoff = new Backoff({ ...reconnectConfig, random: () => 0.5 });
     for (let i = 0; i < 6; i++) backoff.nextDelay();
     backoff.reset();
     expect(backoff.attempts).toBe(0);
@@ -64,7 +63,24 @@ describe("backoff", () => {
   });
 
   it("clamps a misbehaving random source", () => {
-    expect(new Backoff({ random: () => 5 }).nextDelay()).toBe(reconnectConfig.baseMs);
-    expect(new Backoff({ random: () => -1 }).nextDelay()).toBe(0);
+    expect(new Backoff({ ...reconnectConfig, random: () => 5 }).nextDelay()).toBe(reconnectConfig.baseMs);
+    expect(new Backoff({ ...reconnectConfig, random: () => -1 }).nextDelay()).toBe(0);
+  });
+});
+
+describe("backoffDelay", () => {
+  it("keeps each caller's base and cap: retry 0 waits below base, the ceiling doubles, capMs bounds it", () => {
+    const top = () => 0.999_999;
+    const shape = { baseMs: 100, capMs: 5_000 };
+    expect([0, 1, 2, 5, 6, 40].map((retry) => backoffDelay(retry, shape, top))).toEqual([99, 199, 399, 3_199, 4_999, 4_999]);
+    expect(backoffDelay(3, shape, () => 0)).toBe(0);
+    expect(backoffDelay(-1, shape, top)).toBe(99);
+  });
+
+  it("draws from the random source it is given (full jitter)", () => {
+    const random = seeded(3);
+    const expected = seeded(3);
+    const shape = { baseMs: 200, capMs: 200 };
+    for (let i = 0; i < 20; i++) expect(backoffDelay(4, shape, random)).toBe(Math.floor(expected() * 200));
   });
 });
