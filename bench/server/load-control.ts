@@ -1,7 +1,7 @@
 import { setTimeout as paceUntilDue } from "node:timers/promises";
 import { z } from "zod";
 import type { StreamingService } from "../../src/streaming/service";
-import { json, readJson, type TestControl } from "../../src/server/test-controls";
+import { json, projectControlPath, readJson, type TestControl } from "../../src/server/test-controls";
 
 /**
  * The benchmark's load generator, mounted by server.ts among the test controls (only with
@@ -19,7 +19,7 @@ const publishSchema = z.object({
   ratePerSec: z.number().positive().max(1_000_000).optional(),
 });
 
-const PUBLISH = /^\/api\/test\/projects\/([A-Za-z0-9_-]{1,64})\/publish$/;
+const PUBLISH = projectControlPath("publish");
 
 export function benchLoadControl(streaming: StreamingService): TestControl {
   return async (req, res, url) => {

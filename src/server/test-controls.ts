@@ -5,6 +5,7 @@ import type { StreamingService } from "../streaming/service";
 import { faultReleaseSchema, faultSpecSchema, type FaultRegistry } from "./faults";
 import { applySecurityHeaders, parseRequestUrl } from "./request-guards";
 import { mayUseTestControls, type TestControlsGate } from "./test-controls-gate";
+import { ID_PATTERN } from "../lib/ids";
 
 /**
  * Test-only controls under /api/test/ (fault injection and stream controls for the end-to-end suite,
@@ -41,8 +42,13 @@ async function serveControl(req: IncomingMessage, res: ServerResponse, url: URL,
   json(res, 404, { error: "unknown test control" });
 }
 
-const CLOSE_STREAMS = /^\/api\/test\/projects\/([A-Za-z0-9_-]{1,64})\/close-streams$/;
-const READ_LOG = /^\/api\/test\/projects\/([A-Za-z0-9_-]{1,64})\/log$/;
+/** `/api/test/projects/<projectId>/<action>`, the project id by the one id rule (src/lib/ids.ts). */
+export function projectControlPath(action: string): RegExp {
+  return new RegExp(`^/api/test/projects/(${ID_PATTERN.source.slice(1, -1)})/${action}$`);
+}
+
+const CLOSE_STREAMS = projectControlPath("close-streams");
+const READ_LOG = projectControlPath("log");
 
 /**
  * The end-to-end suite's controls:
