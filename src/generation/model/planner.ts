@@ -160,7 +160,7 @@ async function answerOnce(input: PlanWithModelInput, messages: ModelMessage[], m
 }
 
 function notUnderstood(problem: string, previous: ApiPlan | null): ParseResult {
-  return { ok: false, understood: [], reply: failureReply({ problems: [problem], understood: [], previous }) };
+  return { ok: false, understood: [], reply: failureReply({ problems: [problem], understood: [], previous, modelHint: false }) };
 }
 
 /**
