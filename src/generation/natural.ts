@@ -57,10 +57,21 @@ export function naturalField(phrase: string, resourceName: string): FieldPlan | 
   return { name, type, optional, unique };
 }
 
+/** Drops trailing spaces, punctuation and a dangling "and" without an end-anchored regex (quadratic on long blank runs). */
+function trimTail(text: string): string {
+  let rest = text.trimEnd();
+  for (;;) {
+    if (/[,.;!]$/.test(rest.slice(-1))) rest = rest.slice(0, -1).trimEnd();
+    else if (/(?:^|\s)and$/i.test(rest.slice(-4))) rest = rest.slice(0, -3).trimEnd();
+    else return rest;
+  }
+}
+
 function fieldsOf(tail: string, resourceName: string): FieldPlan[] | undefined {
-  const withClause = /^\s*(?:,\s*)?(?:with|having|that\s+have|which\s+have|each\s+with)\s+(.*)$/is.exec(tail);
-  if (withClause?.[1] === undefined) return /^[\s,]*(?:and)?[\s,]*$/i.test(tail) ? [] : undefined;
-  const list = withClause[1].replace(/[\s,]*(?:and)?[\s,]*$/i, "");
+  const trimmed = trimTail(tail);
+  const withClause = /^\s*(?:,\s*)?(?:with|having|that\s+have|which\s+have|each\s+with)\s+(.*)$/is.exec(trimmed);
+  if (withClause?.[1] === undefined) return trimmed.trim().length === 0 ? [] : undefined;
+  const list = withClause[1];
   const fields: FieldPlan[] = [];
   for (const part of list.split(/\s*,\s*(?:and\s+)?|\s+and\s+/i)) {
     const field = naturalField(part, resourceName);
@@ -74,7 +85,9 @@ function fieldsOf(tail: string, resourceName: string): FieldPlan[] | undefined {
  * Relations in prose ("X have Y [with fields]"). Returns undefined when the prose has no relation
  * or one it cannot read exactly, so nothing half-understood becomes an API.
  */
-export function parseRelations(prose: string): Operation[] | undefined {
+export function parseRelations(text: string): Operation[] | undefined {
+  // One space between words keeps the patterns below linear on pasted blank runs.
+  const prose = text.replace(/\s+/g, " ");
   const matches = [...prose.matchAll(RELATION)];
   if (matches.length === 0) return undefined;
   const ops: Operation[] = [];
@@ -88,7 +101,7 @@ export function parseRelations(prose: string): Operation[] | undefined {
     const end = matches[i + 1]?.index ?? prose.length;
     if (/^an?$/i.test(childWord)) {
       // "each task has a title and a priority": the owner's own fields, no new resource.
-      const phrase = prose.slice(match.index + match[0].length - childWord.length, end).replace(/[.!;]+\s*$/, "");
+      const phrase = trimTail(prose.slice(match.index + match[0].length - childWord.length, end));
       const own = fieldsOf(` with ${phrase}`, owner.name);
       if (own === undefined || own.length === 0 || !RESOURCE_NAME_PATTERN.test(owner.name)) return undefined;
       ops.push({ kind: "relate", resource: { ...owner, fields: own } });
@@ -97,7 +110,7 @@ export function parseRelations(prose: string): Operation[] | undefined {
     if (NOT_NOUNS.has(childWord.toLowerCase())) return undefined;
     const child = resourceNamesFor(childWord);
     if (!RESOURCE_NAME_PATTERN.test(owner.name) || !RESOURCE_NAME_PATTERN.test(child.name) || owner.name === child.name) return undefined;
-    const tail = prose.slice(match.index + match[0].length, end).replace(/[.!;]+\s*$/, "");
+    const tail = prose.slice(match.index + match[0].length, end);
     const fields = fieldsOf(tail, child.name);
     if (fields === undefined) return undefined;
     ops.push({ kind: "relate", owner: owner.name, resource: { ...child, fields } });
