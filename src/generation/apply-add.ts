@@ -5,7 +5,8 @@ import { findField, findResource } from "./lookup";
 import { camelCase, refFieldName } from "./naming";
 import type { FieldPlan, ResourcePlan } from "./plan";
 
-function diffFields(before: readonly FieldPlan[], after: readonly FieldPlan[]): string[] {
+/** "added x; removed y; changed z" between two versions of one resource's fields. */
+export function diffFields(before: readonly FieldPlan[], after: readonly FieldPlan[]): string[] {
   const parts: string[] = [];
   const added = after.filter((f) => !before.some((b) => b.name === f.name));
   const removed = before.filter((b) => !after.some((f) => f.name === b.name));

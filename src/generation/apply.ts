@@ -1,9 +1,11 @@
 import { addChild, addFields, define } from "./apply-add";
 import { remove, removeFields, rename, retitle } from "./apply-edit";
+import { relate } from "./apply-relate";
 import type { Draft } from "./draft";
 import type { Operation } from "./operations";
 
 export { resolveReferences, startDraft } from "./draft";
+export { finishRelations } from "./apply-relate";
 
 /** Apply one parsed operation to the draft; problems go to `draft.errors`, never thrown. */
 export function applyOperation(draft: Draft, op: Operation): void {
@@ -15,5 +17,6 @@ export function applyOperation(draft: Draft, op: Operation): void {
     case "removeFields": return removeFields(draft, op.target, op.names);
     case "remove": return remove(draft, op.names);
     case "rename": return rename(draft, op);
+    case "relate": return relate(draft, op);
   }
 }

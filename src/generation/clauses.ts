@@ -2,6 +2,7 @@ import { parseFieldList } from "./fields";
 import { RESOURCE_NAME_PATTERN, resourceNamesFor } from "./naming";
 import type { Operation } from "./operations";
 import { segments, soleGroup, unmask, withoutGroups } from "./scan";
+import { parseRelations } from "./natural";
 import { extractTitle } from "./title";
 
 export interface ClauseParse {
@@ -69,11 +70,14 @@ function parseDescription(clause: string, groups: readonly string[]): ClausePars
   const ops: Operation[] = [];
   const errors: string[] = [];
   const title = extractTitle(withoutGroups(clause, ";"));
-  if (title !== undefined) ops.push({ kind: "title", title });
-  for (const segment of segments(clause)) {
+  if (title !== undefined) ops.push({ kind: "title", title, fromProse: true });
+  const parts = segments(clause);
+  for (const segment of parts) {
     const op = resourceFromGroup(resourceWordBefore(segment.before), groups[segment.group] ?? "", errors);
     if (op !== undefined) ops.push(op);
   }
+  // No "(…)" field lists: maybe plain relations ("users have lists, each list has tasks with a due date").
+  if (parts.length === 0) ops.push(...(parseRelations(clause) ?? []));
   return { ops, errors };
 }
 

@@ -10,10 +10,12 @@ export interface Draft {
   errors: string[];
   /** Resources described by this message, to catch "books (…)" written twice. */
   described: Set<string>;
+  /** Resources created from prose relations; their "Added" lines are written once all are known. */
+  related: Set<string>;
 }
 
 export function startDraft(title: string | undefined, resources: readonly ResourcePlan[]): Draft {
-  return { title, resources: structuredClone([...resources]), changes: [], errors: [], described: new Set() };
+  return { title, resources: structuredClone([...resources]), changes: [], errors: [], described: new Set(), related: new Set() };
 }
 
 /** Point references at the canonical plural name when the target already exists ("author" -> "authors"). */

@@ -19,7 +19,12 @@ export interface ReplyInput {
   problems: readonly string[];
   understood: readonly string[];
   previous: ApiPlan | null;
+  /** The grammar's replies say that a language model takes free-form descriptions; the model planner's don't. */
+  modelHint?: boolean;
 }
+
+export const MODEL_HINT =
+  "To describe an API in your own words, configure a language model: set LLM_BASE_URL to any OpenAI-compatible endpoint (e.g. Ollama's http://localhost:11434/v1) and LLM_MODEL.";
 
 /** A chat reply stays short even when a pasted message produced hundreds of problems. */
 const MAX_BULLETS = 12;
@@ -40,11 +45,12 @@ function examples(previous: ApiPlan | null): string {
 }
 
 /** The friendly reply for a message that did not produce a plan: what went wrong, what was understood, what works. */
-export function failureReply({ problems, understood, previous }: ReplyInput): string {
+export function failureReply({ problems, understood, previous, modelHint = true }: ReplyInput): string {
   const parts: string[] = [];
   if (problems.length === 1) parts.push(problems[0] ?? "");
   else parts.push(`I couldn't ${previous === null ? "build" : "update"} the API:\n${bullets(problems)}`);
   if (understood.length > 0) parts.push(`What I understood:\n${bullets(understood)}`);
   parts.push(examples(previous));
+  if (modelHint) parts.push(MODEL_HINT);
   return parts.join("\n\n");
 }

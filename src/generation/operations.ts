@@ -7,7 +7,8 @@ import type { FieldPlan, ResourcePlan } from "./plan";
  * authors) and authors (name)") and every problem can be reported at once.
  */
 export type Operation =
-  | { kind: "title"; title: string }
+  /** `fromProse`: read from a description ("a todo app"), not asked for ("call the API …"). */
+  | { kind: "title"; title: string; fromProse?: boolean }
   /** A resource described in prose: new, or a redefinition of an existing one. */
   | { kind: "define"; resource: ResourcePlan }
   /** "add reviews (…) to books": a new resource that belongs to `parent`. */
@@ -16,7 +17,9 @@ export type Operation =
   | { kind: "removeFields"; target: string; names: string[] }
   /** "remove reviews": resources, or a field name that only one resource has. */
   | { kind: "remove"; names: string[] }
-  | { kind: "rename"; from: string; to: string; target?: string };
+  | { kind: "rename"; from: string; to: string; target?: string }
+  /** Prose: "lists have tasks with a due date" (owner lists), or "each task has a title" (no owner). */
+  | { kind: "relate"; resource: ResourcePlan; owner?: string };
 
 /** A line for "what I understood", shown when a message could not be applied. */
 export function describeOperation(op: Operation): string {
@@ -27,6 +30,10 @@ export function describeOperation(op: Operation): string {
     case "addFields": return `add ${op.fields.map(describeField).join(", ")} to ${op.target}`;
     case "removeFields": return `remove ${op.names.join(", ")} from ${op.target}`;
     case "remove": return `remove ${op.names.join(", ")}`;
+    case "relate": {
+      const fields = op.resource.fields.length === 0 ? "" : ` (${describeFields(op.resource.fields)})`;
+      return op.owner === undefined ? `${op.resource.name}${fields}` : `${op.resource.name}${fields} belonging to ${op.owner}`;
+    }
     case "rename": return `rename ${op.from} to ${op.to}${op.target === undefined ? "" : ` in ${op.target}`}`;
   }
 }

@@ -1,4 +1,5 @@
-import { applyOperation, resolveReferences, startDraft } from "./apply";
+import { applyOperation, finishRelations, resolveReferences, startDraft } from "./apply";
+import { findResource } from "./lookup";
 import { parseClause } from "./clauses";
 import { failureReply } from "./help";
 import { titleCase } from "./naming";
@@ -17,6 +18,18 @@ export const MAX_MESSAGE_LENGTH = 20_000;
 
 function failure(problems: readonly string[], understood: readonly string[], previous: ApiPlan | null): ParseResult {
   return { ok: false, understood: [...understood], reply: failureReply({ problems, understood, previous }) };
+}
+
+/** Every resource the message describes is new to the plan: it talks about another API, not this one. */
+function describesOnlyNewResources(ops: readonly Operation[], previous: ApiPlan): boolean {
+  if (ops.length === 0) return false;
+  const names: string[] = [];
+  for (const op of ops) {
+    if (op.kind === "define") names.push(op.resource.name);
+    else if (op.kind === "relate") names.push(op.resource.name, ...(op.owner === undefined ? [] : [op.owner]));
+    else return false;
+  }
+  return names.every((name) => findResource(previous.resources, name) === undefined);
 }
 
 function defaultTitle(plan: Pick<ApiPlan, "resources">): string {
@@ -63,6 +76,20 @@ function parseWith(text: string, previous: ApiPlan | null): ParseResult {
   }
   const understood = ops.map(describeOperation);
   if (errors.length > 0) return failure(errors, understood, previous);
+  // A title read from prose ("a todo app") is only a name for resources the message describes, never a change on its own.
+  const proseTitle = ops.find((op) => op.kind === "title" && op.fromProse === true);
+  const substance = ops.filter((op) => !(op.kind === "title" && op.fromProse === true));
+  if (proseTitle !== undefined && substance.length === 0) {
+    const problem = previous === null ? "I couldn't find any resources in that message." : "I couldn't find a change to the API in that message.";
+    return failure([problem], understood, previous);
+  }
+  if (previous !== null && proseTitle?.kind === "title" && proseTitle.title !== previous.title && describesOnlyNewResources(substance, previous)) {
+    return failure(
+      [`That describes a new API ("${proseTitle.title}"), but this project's API is "${previous.title}". Describe changes to it, or start a new project for the new API.`],
+      understood,
+      previous,
+    );
+  }
   if (ops.length === 0) {
     const what = previous === null ? "an API description" : "a change to the API";
     return failure([`I couldn't find ${what} in "${input.length > 80 ? `${input.slice(0, 80)}…` : input}".`], [], previous);
@@ -70,6 +97,7 @@ function parseWith(text: string, previous: ApiPlan | null): ParseResult {
 
   const draft = startDraft(previous?.title, previous?.resources ?? []);
   for (const op of ops) applyOperation(draft, op);
+  finishRelations(draft);
   resolveReferences(draft);
   if (draft.errors.length > 0) return failure(draft.errors, understood, previous);
   if (draft.resources.length === 0) {

@@ -33,7 +33,7 @@ export interface ApiPlan {
   resources: ResourcePlan[];
 }
 
-const fieldPlanSchema = z.object({
+export const fieldPlanSchema = z.object({
   name: z.string(),
   type: z.enum(FIELD_TYPES),
   optional: z.boolean(),
@@ -44,7 +44,7 @@ const fieldPlanSchema = z.object({
   ref: z.string().optional(),
 });
 
-const resourcePlanSchema = z.object({
+export const resourcePlanSchema = z.object({
   name: z.string(),
   singular: z.string(),
   fields: z.array(fieldPlanSchema),

@@ -7,6 +7,8 @@ const NOT_A_NAME = new Set([
   "of", "and", "that", "which", "simple", "basic", "small", "tiny", "little", "new", "rest",
   "restful", "http", "json", "crud", "web", "some", "this", "it", "is", "be", "can", "could",
   "should", "let", "lets", "let's", "hi", "hello", "hey", "about", "on", "in", "called", "named",
+  // Words that start a clause about the API's contents, never part of its name ("a todo app where users …").
+  "where", "whose", "who", "when", "so", "has", "have", "having", "each", "every",
 ]);
 
 const WORD = /[A-Za-z][A-Za-z0-9'&-]*/g;

@@ -1,0 +1,247 @@
+/**
+ * A local OpenAI-compatible chat-completions server for tests, Playwright and the bench. It speaks
+ * the documented streaming protocol (SSE `data: {chat.completion.chunk}` lines ending with
+ * `data: [DONE]`) and `GET /v1/models`, answers each request from a script, and records every
+ * request with whether the client aborted it.
+ *
+ *   npx tsx src/test/fake-model-server.ts --port 4010 [--token-rate 100]
+ */
+import { EventEmitter, once } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { pathToFileURL } from "node:url";
+
+/** The plan the server streams when nothing else is scripted: the todo app of issue 11. */
+export const CANNED_TODO_PLAN = {
+  title: "Todo API",
+  resources: [
+    { name: "users", singular: "user", fields: [{ name: "name", type: "string", optional: false, unique: false }, { name: "email", type: "string", optional: false, unique: true }] },
+    { name: "lists", singular: "list", fields: [{ name: "name", type: "string", optional: false, unique: false }, { name: "userId", type: "ref", optional: false, unique: false, ref: "users" }] },
+    {
+      name: "tasks",
+      singular: "task",
+      fields: [
+        { name: "title", type: "string", optional: false, unique: false },
+        { name: "dueDate", type: "date", optional: true, unique: false },
+        { name: "done", type: "boolean", optional: false, unique: false },
+        { name: "listId", type: "ref", optional: false, unique: false, ref: "lists" },
+      ],
+    },
+  ],
+};
+
+/** What the server does with one chat-completions request. */
+export type ScriptStep =
+  /** Stream `content` token by token, then finish_reason "stop" and [DONE]. */
+  | { kind: "stream"; content: string }
+  /** Stream the first `afterTokens` tokens of `content`, then destroy the socket (no [DONE]). */
+  | { kind: "cut"; content: string; afterTokens: number }
+  /** Stream the first `afterTokens` tokens, then send nothing more until the client gives up. */
+  | { kind: "stall"; content: string; afterTokens: number }
+  /** Answer with an HTTP error and an OpenAI-style error body. */
+  | { kind: "status"; status: number; message: string; code?: string; type?: string; headers?: Record<string, string> };
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage["headers"];
+  body: unknown;
+  /** The client closed the connection before the response ended. */
+  aborted: boolean;
+  /** The response was written to the end. */
+  completed: boolean;
+}
+
+export interface FakeModelServerOptions {
+  port?: number;
+  host?: string;
+  /** The server's token rate (tokens per second) when streaming; 0 writes every token at once. */
+  tokenRate?: number;
+  /** Characters per streamed token. */
+  tokenSize?: number;
+  /** Answer 400 to any request asking for `response_format: json_schema` (as servers without structured outputs do). */
+  refuseJsonSchema?: boolean;
+  /** Used when the script is empty. */
+  defaultStep?: ScriptStep;
+  /** Model ids listed by GET /v1/models. */
+  models?: string[];
+}
+
+export interface FakeModelServer {
+  /** The OpenAI-compatible base, e.g. http://127.0.0.1:4010/v1 (what LLM_BASE_URL is set to). */
+  baseUrl: string;
+  port: number;
+  requests: RecordedRequest[];
+  /** Steps answered in order, one per chat-completions request; then `defaultStep`. */
+  script(...steps: ScriptStep[]): void;
+  setTokenRate(tokensPerSecond: number): void;
+  setRefuseJsonSchema(refuse: boolean): void;
+  /** Resolves with the next request the client aborts (or one already aborted and not yet awaited). */
+  nextAbort(): Promise<RecordedRequest>;
+  /** Resolves when a chat request has received `tokens` tokens (mid-stream hooks for tests). */
+  events: EventEmitter<{ aborted: [RecordedRequest]; token: [RecordedRequest, number]; request: [RecordedRequest] }>;
+  close(): Promise<void>;
+}
+
+function tokenize(content: string, size: number): string[] {
+  const tokens: string[] = [];
+  for (let i = 0; i < content.length; i += size) tokens.push(content.slice(i, i + size));
+  return tokens;
+}
+
+function chunk(id: string, model: string, delta: Record<string, unknown>, finishReason: string | null): string {
+  const body = { id, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: finishReason }] };
+  return `data: ${JSON.stringify(body)}\n\n`;
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const parts: Buffer[] = [];
+  for await (const part of req) parts.push(part as Buffer);
+  const text = Buffer.concat(parts).toString("utf8");
+  if (text.length === 0) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function wantsJsonSchema(body: unknown): boolean {
+  if (typeof body !== "object" || body === null) return false;
+  const format = (body as { response_format?: { type?: unknown } }).response_format;
+  return format?.type === "json_schema";
+}
+
+export async function startFakeModelServer(options: FakeModelServerOptions = {}): Promise<FakeModelServer> {
+  let tokenRate = options.tokenRate ?? 0;
+  let refuseJsonSchema = options.refuseJsonSchema ?? false;
+  const tokenSize = options.tokenSize ?? 4;
+  const defaultStep = options.defaultStep ?? { kind: "stream", content: JSON.stringify(CANNED_TODO_PLAN, null, 2) };
+  const steps: ScriptStep[] = [];
+  const requests: RecordedRequest[] = [];
+  const unclaimedAborts: RecordedRequest[] = [];
+  const events = new EventEmitter<{ aborted: [RecordedRequest]; token: [RecordedRequest, number]; request: [RecordedRequest] }>();
+  let sequence = 0;
+
+  /** The server's token pacing: one token per 1/tokenRate seconds of the server's output. */
+  const tokenPace = () => (tokenRate > 0 ? new Promise<void>((resolve) => { setTimeout(resolve, 1000 / tokenRate); }) : Promise.resolve());
+
+  async function streamTokens(res: ServerResponse, record: RecordedRequest, model: string, content: string, limit: number): Promise<boolean> {
+    const id = `chatcmpl-${++sequence}`;
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+    res.write(chunk(id, model, { role: "assistant", content: "" }, null));
+    const tokens = tokenize(content, tokenSize).slice(0, limit);
+    for (let i = 0; i < tokens.length; i++) {
+      if (record.aborted) return false;
+      res.write(chunk(id, model, { content: tokens[i] }, null));
+      events.emit("token", record, i + 1);
+      await tokenPace();
+    }
+    return !record.aborted;
+  }
+
+  async function chat(req: IncomingMessage, res: ServerResponse, record: RecordedRequest): Promise<void> {
+    const body = record.body as { model?: unknown } | undefined;
+    const model = typeof body?.model === "string" ? body.model : "fake-model";
+    if (refuseJsonSchema && wantsJsonSchema(record.body)) {
+      sendJson(res, 400, { error: { message: "response_format json_schema is not supported by this server; use json_object", type: "invalid_request_error", param: "response_format", code: null } });
+      return;
+    }
+    const step = steps.shift() ?? defaultStep;
+    switch (step.kind) {
+      case "status":
+        sendJson(res, step.status, { error: { message: step.message, type: step.type ?? "api_error", param: null, code: step.code ?? null } }, step.headers);
+        return;
+      case "stream":
+        if (await streamTokens(res, record, model, step.content, Number.POSITIVE_INFINITY)) {
+          res.write(chunk(`chatcmpl-${sequence}`, model, {}, "stop"));
+          res.end("data: [DONE]\n\n");
+        }
+        return;
+      case "cut":
+        if (await streamTokens(res, record, model, step.content, step.afterTokens)) {
+          // Let the tokens reach the client (an SSE comment line is ignored by parsers), then drop the connection.
+          await new Promise<void>((resolve) => { res.write(": cut\n\n", () => resolve()); });
+          req.socket.destroy();
+        }
+        return;
+      case "stall":
+        await streamTokens(res, record, model, step.content, step.afterTokens);
+        return; // the response stays open until the client closes it (or the server shuts down)
+    }
+  }
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const body = await readBody(req);
+      const record: RecordedRequest = { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body, aborted: false, completed: false };
+      requests.push(record);
+      res.on("finish", () => { record.completed = true; });
+      res.on("close", () => {
+        if (record.completed) return;
+        record.aborted = true;
+        unclaimedAborts.push(record);
+        events.emit("aborted", record);
+      });
+      events.emit("request", record);
+      const path = (req.url ?? "/").split("?")[0];
+      if (req.method === "GET" && path === "/v1/models") {
+        sendJson(res, 200, { object: "list", data: (options.models ?? ["fake-model"]).map((id) => ({ id, object: "model", created: 0, owned_by: "genstream-tests" })) });
+      } else if (req.method === "POST" && path === "/v1/chat/completions") {
+        await chat(req, res, record);
+      } else {
+        sendJson(res, 404, { error: { message: `No route ${req.method ?? ""} ${path ?? ""}`, type: "invalid_request_error" } });
+      }
+    })().catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: { message: String(error), type: "server_error" } });
+      else res.destroy();
+    });
+  });
+
+  server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    baseUrl: `http://${options.host ?? "127.0.0.1"}:${port}/v1`,
+    port,
+    requests,
+    events,
+    script: (...next) => { steps.push(...next); },
+    setTokenRate: (rate) => { tokenRate = rate; },
+    setRefuseJsonSchema: (refuse) => { refuseJsonSchema = refuse; },
+    nextAbort: async () => {
+      const already = unclaimedAborts.shift();
+      if (already !== undefined) return already;
+      const [record] = await once(events, "aborted");
+      unclaimedAborts.splice(unclaimedAborts.indexOf(record as RecordedRequest), 1);
+      return record as RecordedRequest;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function flag(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? undefined : process.argv[at + 1];
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const port = Number(flag("--port") ?? "4010");
+  const tokenRate = Number(flag("--token-rate") ?? "100");
+  void startFakeModelServer({ port, tokenRate }).then((fake) => {
+    process.stdout.write(`fake model server on ${fake.baseUrl} (token rate ${tokenRate}/s); LLM_BASE_URL=${fake.baseUrl} LLM_MODEL=fake-model\n`);
+    const stop = () => { void fake.close().then(() => process.exit(0)); };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
