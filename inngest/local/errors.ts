@@ -18,7 +18,14 @@ export function toSerializedError(value: unknown, fallbackMessage = "Unknown err
 export function isConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   if (err.name === "AbortError" || err.name === "TimeoutError") return false;
-  return err instanceof TypeError || /ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|other side closed/.test(String(err.cause ?? err.message));
+  return err instanceof TypeError || /ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|other side closed/.test(causeText(err));
+}
+
+/** The cause's message when there is one (undici puts the socket error there), else the error's own. */
+function causeText(err: Error): string {
+  const cause: unknown = err.cause;
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  return typeof cause === "string" ? cause : err.message;
 }
 
 export function describe(err: unknown): string {

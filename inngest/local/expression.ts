@@ -170,8 +170,9 @@ function lookup(value: unknown, keys: string[]): unknown {
 function compare(op: "<" | "<=" | ">" | ">=", a: unknown, b: unknown): boolean {
   const sameKind = (typeof a === "number" && typeof b === "number") || (typeof a === "string" && typeof b === "string");
   if (!sameKind) return false;
-  const x = a as number | string;
-  const y = b as number | string;
+  // Narrowed by `sameKind` (TypeScript follows the aliased condition).
+  const x = a;
+  const y = b;
   if (op === "<") return x < y;
   if (op === "<=") return x <= y;
   if (op === ">") return x > y;

@@ -1,6 +1,6 @@
 import type { Inngest } from "inngest";
 import { afterEach, describe, expect, it } from "vitest";
-import { deferred, nextEvent, onlyRun, send, startHarness, type Deferred, type Harness } from "./test-support";
+import { deferred, nextEvent, onlyRun, send, startHarness, type Harness } from "./test-support";
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -19,7 +19,7 @@ function overlapProbe(withConcurrency: boolean) {
     maxActive: 0,
     log: [] as string[],
     firstEntered: deferred(),
-    release: deferred() as Deferred,
+    release: deferred<void>(),
   };
   const enter = async (label: string, body: () => Promise<void> | void): Promise<void> => {
     active++;

@@ -83,21 +83,25 @@ export class AppServer {
   }
 }
 
-export function testClient(executorUrl: string): Inngest {
+export function testClient(executorUrl: string) {
   return new Inngest({ id: "test-app", isDev: true, baseUrl: executorUrl, logger: silent });
 }
 
 /** A client in cloud (production) mode: it verifies every request's signature with `signingKey`. */
-export function cloudTestClient(executorUrl: string, signingKey: string): Inngest {
+/** The client the tests define functions on: the inferred type, so handlers' `step` is typed, not `any`. */
+export type TestInngest = ReturnType<typeof testClient>;
+
+export function cloudTestClient(executorUrl: string, signingKey: string): TestInngest {
   return new Inngest({ id: "test-app", isDev: false, signingKey, eventKey: "test-event-key", baseUrl: executorUrl, logger: silent });
 }
 
-export type DefineFunctions = (inngest: Inngest) => InngestFunction.Any[];
+// `Like`, not `Any`: an `any`-typed return would flow back into each handler and untype its `step`.
+export type DefineFunctions = (inngest: TestInngest) => InngestFunction.Like[];
 
 export interface Harness {
   app: AppServer;
   executor: LocalExecutor;
-  inngest: Inngest;
+  inngest: TestInngest;
   /** Serve a new set of functions from the same app (a hot reload). */
   reload(define: DefineFunctions): void;
   close(): Promise<void>;
@@ -105,7 +109,7 @@ export interface Harness {
 
 export async function startHarness(
   define: DefineFunctions,
-  options: Partial<LocalExecutorOptions> & { app?: AppServer; waitForSync?: boolean; client?: (executorUrl: string) => Inngest } = {},
+  options: Partial<LocalExecutorOptions> & { app?: AppServer; waitForSync?: boolean; client?: (executorUrl: string) => TestInngest } = {},
 ): Promise<Harness> {
   const { app: givenApp, waitForSync, client = testClient, ...executorOptions } = options;
   const app = givenApp ?? (await AppServer.start());
