@@ -126,7 +126,8 @@ export class SseConnection {
       }
     }
     if (event === "ready" && this.settle) {
-      this.connectionId = String((JSON.parse(data) as { connectionId?: unknown }).connectionId ?? "");
+      const { connectionId } = JSON.parse(data) as { connectionId?: unknown };
+      this.connectionId = typeof connectionId === "string" ? connectionId : "";
       this.readyAt = receivedAt;
       this.settle.resolve();
       this.settle = null;

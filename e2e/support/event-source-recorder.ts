@@ -27,7 +27,7 @@ export async function recordEventSources(page: Page): Promise<() => Promise<Reco
         const source = ++sources;
         for (const type of eventTypes) {
           this.addEventListener(type, (event) => {
-            const message = event as MessageEvent;
+            const message = event;
             w.__esFrames.push({ source, type, id: message.lastEventId ?? "", data: typeof message.data === "string" ? message.data : null });
           });
         }

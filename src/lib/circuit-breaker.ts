@@ -77,6 +77,8 @@ export class CircuitBreaker {
         },
         (error: unknown) => {
           clearTimeout(timer);
+          // The call's own rejection, passed through unchanged.
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
           reject(error);
         },
       );

@@ -172,7 +172,7 @@ describe(`fuzzing against ${target.name}`, () => {
     const text = spec.shape === "raw" ? spec.raw : JSON.stringify(spec.shape === "batch" ? { 0: envelope } : envelope);
     const query = spec.type === "query" !== spec.wrongMethod;
     const batch = spec.shape === "batch" ? "batch=1&" : "";
-    const headers = { ...cookieFor(spec.who as Who), "content-type": "application/json" };
+    const headers = { ...cookieFor(spec.who), "content-type": "application/json" };
     const base = `http://127.0.0.1/api/trpc/${spec.path}`;
     return query
       ? new Request(`${base}?${batch}input=${percentEncode(text)}`, { headers })
@@ -255,9 +255,9 @@ describe(`fuzzing against ${target.name}`, () => {
       await fc.assert(
         fc.asyncProperty(requests, cookieArb, async ({ query, headers }, who) => {
           ran++;
-          const outcome = await probeStream(port, head(query, { ...headers, ...cookieFor(who as Who) }), HANG_LIMIT_MS);
+          const outcome = await probeStream(port, head(query, { ...headers, ...cookieFor(who) }), HANG_LIMIT_MS);
           tally(label, outcome.kind === "event" ? outcome.event : outcome.kind === "status" ? String(outcome.status) : outcome.kind);
-          expectConclusive(outcome, who as Who);
+          expectConclusive(outcome, who);
         }),
         { numRuns: RUNS },
       );

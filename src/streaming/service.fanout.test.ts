@@ -2,11 +2,12 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { MemoryEventLog } from "./memory-log";
 import type { LoggedEvent } from "./protocol";
 import { encodeEvent } from "./sse";
+import type * as sse from "./sse";
 import { progressEvent, setup, type Harness, type StreamClient } from "./test-harness";
 
 // Count serialisations: the service must encode each event once per project, not per connection.
 vi.mock("./sse", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("./sse")>();
+  const actual = await importOriginal<typeof sse>();
   return { ...actual, encodeEvent: vi.fn(actual.encodeEvent) };
 });
 

@@ -52,7 +52,7 @@ describe("StreamingService limits", () => {
     await t.capture.waitFor((l) => l.msg === "stream replay waiting for drain");
     client.resume();
     const ready = await client.waitForEvent("ready");
-    expect(JSON.parse(ready.data).cursor).toBe(published[127]?.id);
+    expect((JSON.parse(ready.data) as { cursor: unknown }).cursor).toBe(published[127]?.id);
     expect(client.sequence()).toEqual([...published.map((e) => `step.progress#${e.id}`), "ready"]);
     expect(t.capture.with("stream disconnected")).toHaveLength(0);
   });
@@ -64,7 +64,7 @@ describe("StreamingService limits", () => {
     const pings = client.frames.filter((f) => f.event === "ping");
     for (const ping of pings) {
       expect(ping.id).toBeUndefined();
-      expect(typeof JSON.parse(ping.data).t).toBe("number");
+      expect(typeof (JSON.parse(ping.data) as { t: unknown }).t).toBe("number");
     }
     expect(client.frames[0]?.event).toBe("ready");
   });

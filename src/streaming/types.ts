@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { CircuitState } from "../lib/circuit-breaker";
 import type { Cursor, LoggedEvent, ProgressEvent } from "./protocol";
 
@@ -28,5 +29,5 @@ export interface EventLog {
 /** Decides whether a request may stream a project. The server wires it to the database. */
 export type StreamAuthorizer = (
   projectId: string,
-  req: import("node:http").IncomingMessage,
+  req: IncomingMessage,
 ) => Promise<{ ok: true } | { ok: false; code: "NOT_FOUND" | "FORBIDDEN" | "UNAUTHORIZED"; message: string }>;

@@ -218,8 +218,8 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
     nextAbort: async () => {
       const already = unclaimedAborts.shift();
       if (already !== undefined) return already;
-      const [record] = await once(events, "aborted");
-      unclaimedAborts.splice(unclaimedAborts.indexOf(record as RecordedRequest), 1);
+      const [record] = (await once(events, "aborted")) as [RecordedRequest];
+      unclaimedAborts.splice(unclaimedAborts.indexOf(record), 1);
       return record as RecordedRequest;
     },
     close: () =>

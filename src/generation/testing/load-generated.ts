@@ -22,6 +22,8 @@ export function loadGeneratedHandler(files: readonly GeneratedFile[]): Handler {
     }).outputText;
     const exports: Record<string, unknown> = {};
     modules.set(specifier, exports);
+    // Test-only loader of the generated TypeScript (compiled above): running it is the point.
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const run = new Function("require", "exports", js) as (require: (s: string) => unknown, exports: Record<string, unknown>) => void;
     run(load, exports);
     return exports;
