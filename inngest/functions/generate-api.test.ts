@@ -13,6 +13,7 @@ import { findRun } from "../../src/db/queries/runs";
 import { latestArtifact } from "../../src/db/queries/artifacts";
 import { insertTestUser } from "../../src/test/users";
 import { MemoryEventLog, StreamingService } from "../../src/streaming";
+import { CONVERSATION } from "../../src/generation/testing/fixtures";
 import { STEP_NAMES, type ProgressEvent } from "../../src/streaming/protocol";
 
 /**
@@ -27,6 +28,8 @@ describe("generate-api function", () => {
   let executor: LocalExecutor;
   const faults = new Map<string, number>();
   const published: { key: string; event: ProgressEvent; stored: boolean }[] = [];
+  /** Content-Length of every call the executor made to the app. */
+  const requestBytes: number[] = [];
 
   beforeAll(async () => {
     db = await openDb({ kind: "pglite", dir: null });
@@ -49,7 +52,11 @@ describe("generate-api function", () => {
       },
     };
     app = await AppServer.start();
-    app.setHandler(serve({ client: inngest, functions: [createGenerateApi(async () => deps)] }));
+    const handler = serve({ client: inngest, functions: [createGenerateApi(async () => deps)] });
+    app.setHandler((req, res) => {
+      if (req.method === "POST") requestBytes.push(Number(req.headers["content-length"] ?? Number.NaN));
+      void handler(req, res);
+    });
     executor = new LocalExecutor({ appUrl: app.url, port: 0, backoff: fastBackoff });
     await executor.start();
     await executor.waitForSync();
@@ -174,5 +181,17 @@ describe("generate-api function", () => {
     expect(artifact?.version).toBe(2);
     expect(artifact?.openapi).toContain("/reviews");
     expect(artifact?.openapi).toContain("/authors");
+  });
+
+  it("MEASURE", async () => {
+    const project = await createProject(db.db, (await insertTestUser(db.db)).id, "Conversation");
+    requestBytes.length = 0;
+    for (const content of CONVERSATION) {
+      const message = await insertUserMessage(db.db, project.id, content);
+      const finished = nextFinishedRun(executor, "genstream-generate-api");
+      executor.ingest([{ name: "api/iterate", data: { projectId: project.id, messageId: message.id } }]);
+      expect((await finished).status).toBe("Completed");
+    }
+    console.log("MAXBYTES", Math.max(...requestBytes), requestBytes.length);
   });
 });
