@@ -19,6 +19,9 @@ import { assistantReply } from "./replies";
 
 export const GENERATE_API_RETRIES = 2;
 
+/** A step found its run already ended (cancelled while it ran): it stores nothing, and the run keeps its end. */
+const RUN_ENDED = "The run had already ended";
+
 /**
  * Generates (or iterates on) a project's API from one user message, step by step, publishing
  * progress to the project's stream. One run per project at a time; one run per message.
@@ -81,14 +84,14 @@ export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = default
         const paths = Object.keys(doc.paths ?? {});
         for (const [i, p] of paths.entries()) await report(`path ${p}`, { fraction: (i + 1) / paths.length });
         await report("document ready", { partial: text.slice(0, 4_000), fraction: 1 });
-        await saveRunOutput(deps.db, runId, { openapi: text });
+        if (!(await saveRunOutput(deps.db, runId, { openapi: text }))) throw new NonRetriableError(RUN_ENDED);
         return { value: { paths: paths.length }, summary: `${paths.length} paths` };
       });
 
       await steps.run("generate-code", async (report) => {
         const files = generateCode(plan);
         for (const [i, f] of files.entries()) await report(f.path, { partial: f.content.slice(0, 4_000), fraction: (i + 1) / files.length });
-        await saveRunOutput(deps.db, runId, { files });
+        if (!(await saveRunOutput(deps.db, runId, { files }))) throw new NonRetriableError(RUN_ENDED);
         return { value: { files: files.length }, summary: `${files.length} files` };
       });
 
@@ -106,6 +109,7 @@ export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = default
 
       const saved = await steps.run("save", async () => {
         const artifact = await saveRunArtifact(deps.db, { projectId, runId, messageId, plan });
+        if (!artifact) throw new NonRetriableError(RUN_ENDED);
         return { value: { version: artifact.version }, summary: `version ${artifact.version}` };
       });
 

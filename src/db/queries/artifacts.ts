@@ -1,6 +1,6 @@
 import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../client";
-import { artifacts, runOutputs, type Artifact, type RunOutput } from "../schema";
+import { artifacts, runOutputs, runs, type Artifact, type RunOutput } from "../schema";
 import type { GeneratedFile } from "../../generation/codegen";
 import { newId } from "../../lib/ids";
 
@@ -51,12 +51,25 @@ export function saveArtifact(db: Db, input: ArtifactInput): Promise<Artifact> {
   return insertArtifactOnce(db, input);
 }
 
-/** Writes one large output of a running generation; a retried step overwrites its own earlier write. */
-export async function saveRunOutput(db: Db, runId: string, output: { openapi: string } | { files: GeneratedFile[] }): Promise<void> {
-  await db
-    .insert(runOutputs)
-    .values({ runId, ...output })
-    .onConflictDoUpdate({ target: runOutputs.runId, set: { ...output, updatedAt: new Date() } });
+/** Locks the run's row for the transaction; false when the run is missing or has finished. */
+async function lockRunningRun(tx: Db, runId: string): Promise<boolean> {
+  const [run] = await tx.select({ status: runs.status }).from(runs).where(eq(runs.id, runId)).limit(1).for("update");
+  return run?.status === "running";
+}
+
+/**
+ * Writes one large output of a running generation; a retried step overwrites its own earlier write.
+ * False (nothing written) once the run has finished, e.g. cancelled while the step ran.
+ */
+export function saveRunOutput(db: Db, runId: string, output: { openapi: string } | { files: GeneratedFile[] }): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    if (!(await lockRunningRun(tx, runId))) return false;
+    await tx
+      .insert(runOutputs)
+      .values({ runId, ...output })
+      .onConflictDoUpdate({ target: runOutputs.runId, set: { ...output, updatedAt: new Date() } });
+    return true;
+  });
 }
 
 export async function findRunOutput(db: Db, runId: string): Promise<RunOutput | null> {
@@ -67,12 +80,13 @@ export async function findRunOutput(db: Db, runId: string): Promise<RunOutput | 
 /**
  * Turns the run's outputs into the project's next version, in one transaction: the version
  * becomes visible and the outputs row goes. Idempotent per run, like saveArtifact: a retried save
- * finds the version it already stored (its outputs are gone by then).
+ * finds the version it already stored. Null when the run finished (cancelled) before it saved.
  */
-export function saveRunArtifact(db: Db, input: { projectId: string; runId: string; messageId: string; plan: unknown }): Promise<Artifact> {
+export function saveRunArtifact(db: Db, input: { projectId: string; runId: string; messageId: string; plan: unknown }): Promise<Artifact | null> {
   return db.transaction(async (tx) => {
     const [existing] = await tx.select().from(artifacts).where(eq(artifacts.runId, input.runId)).limit(1);
     if (existing) return existing;
+    if (!(await lockRunningRun(tx, input.runId))) return null;
     const [output] = await tx.select().from(runOutputs).where(eq(runOutputs.runId, input.runId)).limit(1);
     if (!output?.openapi || !output.files) throw new Error(`run ${input.runId} has no generated outputs to save`);
     const artifact = await insertArtifactOnce(tx, { ...input, openapi: output.openapi, files: output.files });
