@@ -11,6 +11,7 @@ import { findRunOutput, latestArtifact, saveRunArtifact, saveRunOutput } from ".
 import { insertTestUser } from "../src/test/users";
 import { MemoryEventLog, StreamingService } from "../src/streaming";
 import type { StepName } from "../src/streaming/protocol";
+import { getMetrics } from "../src/lib/metrics";
 
 /** A run's lifecycle against each database: the single finish path, the step helper, run outputs. */
 describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target }) => {
@@ -47,6 +48,12 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
     return (await streaming.retained(ref.projectId)).map((e) => e.event).filter((e) => e.type.startsWith("run.") && e.type !== "run.started");
   }
 
+  /** How many runs the duration histogram observed with this outcome. */
+  async function observedRuns(outcome: string): Promise<number> {
+    const metric = await getMetrics().runDuration.get();
+    return metric.values.find((v) => v.metricName === "genstream_run_duration_seconds_count" && v.labels.outcome === outcome)?.value ?? 0;
+  }
+
   async function assistantMessages(ref: RunRef) {
     return (await listMessages(handle.db, ref.projectId)).filter((m) => m.role === "assistant");
   }
@@ -74,12 +81,15 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
     it("a repeated completion (a retried step) writes nothing new and the log keeps one run.completed", async () => {
       const ref = await startedRun();
       const reporter = new RunReporter(deps, ref);
+      const observed = await observedRuns("completed");
       await reporter.finish({ status: "completed", reply: "first", artifactVersion: null });
       const finishedAt = (await findRun(handle.db, ref.runId))?.finishedAt;
       await expect(reporter.finish({ status: "completed", reply: "second", artifactVersion: null })).resolves.toEqual({ finishedNow: false, status: "completed" });
       expect((await findRun(handle.db, ref.runId))?.finishedAt).toEqual(finishedAt);
       expect((await assistantMessages(ref)).map((m) => m.content)).toEqual(["first"]);
       expect((await terminalEvents(ref)).map((e) => e.type)).toEqual(["run.completed"]);
+      // The run's duration is observed once, when it was stored.
+      expect(await observedRuns("completed")).toBe(observed + 1);
     });
 
     it("failure stores the run as failed at the running step, with the failure reply and one run.failed", async () => {
@@ -97,6 +107,7 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
     it("cancel stores the run as cancelled, with the cancel reply and one run.cancelled; what follows cannot finish it again", async () => {
       const ref = await startedRun();
       const reporter = new RunReporter(deps, ref);
+      const observed = { cancelled: await observedRuns("cancelled"), completed: await observedRuns("completed"), failed: await observedRuns("failed") };
       await expect(reporter.finish({ status: "cancelled", reason: "Cancelled by the user" }, { whenLogDown: "defer" })).resolves.toEqual({
         finishedNow: true,
         status: "cancelled",
@@ -107,6 +118,10 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
       expect(await findRun(handle.db, ref.runId)).toMatchObject({ status: "cancelled", reason: "Cancelled by the user" });
       expect((await assistantMessages(ref)).map((m) => m.content)).toEqual([cancelledReply("Cancelled by the user")]);
       expect(await terminalEvents(ref)).toEqual([expect.objectContaining({ type: "run.cancelled", reason: "Cancelled by the user" })]);
+      expect({ cancelled: await observedRuns("cancelled"), completed: await observedRuns("completed"), failed: await observedRuns("failed") }).toEqual({
+        ...observed,
+        cancelled: observed.cancelled + 1,
+      });
     });
 
     it("never publishes run.failed for a run that had already completed", async () => {

@@ -15,5 +15,5 @@ export function failureReply(reason: string, step: StepName | undefined): string
 }
 
 export function cancelledReply(reason: string): string {
-  return `The generation was cancelled: ${reason}.\nSend the message again to start over.`;
+  return `The generation was cancelled (${reason}).\nSend the message again to start over.`;
 }
