@@ -1,9 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
 import pino from "pino";
 import { serve } from "inngest/node";
-import { createGenerateApi } from "./generate-api";
+import { GENERATE_API_RETRIES, createGenerateApi } from "./generate-api";
+import { cancelledReply } from "./replies";
 import { inngest } from "../client";
-import type { ReporterDeps } from "../run-reporter";
+import { RunReporter, type ReporterDeps, type StepFaults } from "../run-reporter";
 import { createMetrics } from "../../src/lib/metrics";
 import { AppServer, fastBackoff, nextFinishedRun } from "../local/test-support";
 import { LocalExecutor } from "../local/executor";
@@ -11,15 +13,19 @@ import { openDb, type DbHandle } from "../../src/db/client";
 import { createProject } from "../../src/db/queries/projects";
 import { insertUserMessage, listMessages } from "../../src/db/queries/messages";
 import { findRun } from "../../src/db/queries/runs";
-import { latestArtifact } from "../../src/db/queries/artifacts";
+import { findRunOutput, latestArtifact } from "../../src/db/queries/artifacts";
+import { artifacts } from "../../src/db/schema";
+import { limits } from "../../src/server/limits";
 import { insertTestUser } from "../../src/test/users";
 import { MemoryEventLog, StreamingService } from "../../src/streaming";
+import { CONVERSATION } from "../../src/generation/testing/fixtures";
 import { STEP_NAMES, type ProgressEvent } from "../../src/streaming/protocol";
 
 /**
  * The generation function, run for real: the stock client's `serve` handler on node:http, driven by
  * the embedded executor, writing to an in-memory PGlite and publishing into a real streaming service.
- * `faults` lets a test make a publish throw, the way a failing dependency would inside a step.
+ * `faults` lets a test make a publish throw, the way a failing dependency would inside a step;
+ * `pointHook` is what the job's fault points (after step.started and each step.progress) do.
  */
 describe("generate-api function", () => {
   let db: DbHandle;
@@ -27,15 +33,21 @@ describe("generate-api function", () => {
   let app: AppServer;
   let executor: LocalExecutor;
   const faults = new Map<string, number>();
+  /** What the job's fault points do in the current test (none by default). */
+  let pointHook: StepFaults["point"] | undefined;
+  let deps: ReporterDeps;
   const published: { key: string; event: ProgressEvent; stored: boolean }[] = [];
+  /** Content-Length of every call the executor made to the app. */
+  const requestBytes: number[] = [];
 
   beforeAll(async () => {
     db = await openDb({ kind: "pglite", dir: null });
     streaming = new StreamingService({ log: new MemoryEventLog(), logger: pino({ level: "silent" }) });
-    const deps: ReporterDeps = {
+    deps = {
       db: db.db,
       log: pino({ level: "silent" }),
       metrics: createMetrics(),
+      faults: { point: (...args) => pointHook?.(...args) ?? Promise.resolve() },
       streaming: {
         async publish(projectId, key, event) {
           const suffix = key.slice(key.indexOf(":") + 1);
@@ -51,10 +63,19 @@ describe("generate-api function", () => {
       },
     };
     app = await AppServer.start();
-    app.setHandler(serve({ client: inngest, functions: [createGenerateApi(async () => deps)] }));
+    const handler = serve({ client: inngest, functions: [createGenerateApi(async () => deps)] });
+    app.setHandler((req, res) => {
+      if (req.method === "POST") requestBytes.push(Number(req.headers["content-length"] ?? Number.NaN));
+      void handler(req, res);
+    });
     executor = new LocalExecutor({ appUrl: app.url, port: 0, backoff: fastBackoff });
     await executor.start();
     await executor.waitForSync();
+  });
+
+  afterEach(() => {
+    pointHook = undefined;
+    faults.clear();
   });
 
   afterAll(async () => {
@@ -176,5 +197,113 @@ describe("generate-api function", () => {
     expect(artifact?.version).toBe(2);
     expect(artifact?.openapi).toContain("/reviews");
     expect(artifact?.openapi).toContain("/authors");
+  });
+
+  it("sends the engine no generated output: every call is smaller than the OpenAPI text alone, and far under the body limit", async () => {
+    const project = await createProject(db.db, (await insertTestUser(db.db)).id, "Conversation");
+    requestBytes.length = 0;
+    let lastRun = "";
+    for (const content of CONVERSATION) {
+      const message = await insertUserMessage(db.db, project.id, content);
+      const finished = nextFinishedRun(executor, "genstream-generate-api");
+      executor.ingest([{ name: "api/iterate", data: { projectId: project.id, messageId: message.id } }]);
+      const view = await finished;
+      expect(view.status).toBe("Completed");
+      lastRun = view.runId;
+    }
+    const artifact = await latestArtifact(db.db, project.id);
+    expect(artifact?.version).toBe(CONVERSATION.length);
+    expect(requestBytes.every((n) => Number.isFinite(n) && n > 0)).toBe(true);
+    const largest = Math.max(...requestBytes);
+    // The largest plan of the tests: its last run's calls carry the plan and summaries, not the outputs.
+    expect(largest).toBeLessThan(artifact?.openapi.length ?? 0);
+    expect(largest * 64).toBeLessThan(limits.inngestRequestBodyMaxBytes);
+    // The outputs became the version, and their working copy is gone.
+    expect(await findRunOutput(db.db, lastRun)).toBeNull();
+  });
+
+  it("saves each large output once per run although the steps that made them were retried", async () => {
+    faults.set("generate-openapi:completed", 1);
+    faults.set("save:completed", 1);
+    let beforeSave: { artifact: unknown; openapi: boolean; files: boolean } | undefined;
+    pointHook = async (ref, step, _attempt, at) => {
+      if (step !== "validate" || at !== 0) return;
+      const output = await findRunOutput(db.db, ref.runId);
+      beforeSave = { artifact: await latestArtifact(db.db, ref.projectId), openapi: Boolean(output?.openapi), files: Boolean(output?.files?.length) };
+    };
+    const { project, view, events } = await run("A shop API with items (name, price:number) and orders (item -> items, quantity:int 1..)", "Retried saves");
+    expect(view.status).toBe("Completed");
+    expect(view.timeline.find((s) => s.name === "generate-openapi")?.attempts).toBe(2);
+    expect(view.timeline.find((s) => s.name === "save")?.attempts).toBe(2);
+    // While the run validates, its outputs are stored and no version is visible yet.
+    expect(beforeSave).toEqual({ artifact: null, openapi: true, files: true });
+    const versions = await db.db.select().from(artifacts).where(eq(artifacts.projectId, project.id));
+    expect(versions.map((a) => a.version)).toEqual([1]);
+    expect(versions[0]?.openapi).toContain("/orders");
+    expect(await findRunOutput(db.db, view.runId)).toBeNull();
+    const done = events[events.length - 1]?.event;
+    expect(done?.type === "run.completed" ? done.artifactVersion : null).toBe(1);
+  });
+
+  it("threads each invocation's attempt into the steps and reaches a fault point after step.started and after each step.progress", async () => {
+    const points: [string, number, number][] = [];
+    pointHook = async (_ref, step, attempt, at) => {
+      points.push([step, attempt, at]);
+      if (step === "generate-code" && attempt === 0 && at === 2) throw new Error("injected fault at generate-code:2");
+    };
+    const { view, events } = await run("A shop API with items (name, price:number)", "Fault points");
+    expect(view.status).toBe("Completed");
+    for (const name of STEP_NAMES) {
+      const progress = events.filter((e) => e.event.type === "step.progress" && e.event.step === name).length;
+      const attempts = name === "generate-code" ? [0, 1] : [0];
+      const expected = attempts.flatMap((attempt) =>
+        Array.from({ length: (attempt === 0 && name === "generate-code" ? 2 : progress) + 1 }, (_, at) => [name, attempt, at]),
+      );
+      expect(points.filter(([step]) => step === name), name).toEqual(expected);
+    }
+    const starts = events.filter((e) => e.event.type === "step.started" && e.event.step === "generate-code");
+    expect(starts.map((e) => (e.event.type === "step.started" ? e.event.attempt : -1))).toEqual([0, 1]);
+    expect((await findRun(db.db, view.runId))?.steps.find((s) => s.name === "generate-code")).toMatchObject({ state: "completed", attempt: 1 });
+  });
+
+  it("never publishes run.failed for a run that had already completed, even when its last step then exhausts its retries", async () => {
+    // The run is stored as completed on the first try of the last step; only its event cannot be published.
+    faults.set("run.completed", GENERATE_API_RETRIES + 1);
+    const project = await createProject(db.db, (await insertTestUser(db.db)).id, "Completed, then failed");
+    const message = await insertUserMessage(db.db, project.id, "A shop API with items (name)");
+    const failure = nextFinishedRun(executor, "genstream-generate-api-failure");
+    executor.ingest([{ name: "api/iterate", data: { projectId: project.id, messageId: message.id } }]);
+    await failure;
+    const events = await streaming.retained(project.id);
+    expect(events.some((e) => e.event.type === "run.failed")).toBe(false);
+    const runId = events[0]?.event.runId ?? "";
+    expect(await findRun(db.db, runId)).toMatchObject({ status: "completed", reason: null });
+    const replies = (await listMessages(db.db, project.id)).filter((m) => m.role === "assistant");
+    expect(replies.map((m) => m.artifactVersion)).toEqual([1]);
+    expect(replies[0]?.content).toContain("Generated");
+  });
+
+  it("a run cancelled while it saves stays cancelled: no version, and neither run.completed nor run.failed follows run.cancelled", async () => {
+    pointHook = async (ref, step, _attempt, at) => {
+      if (step !== "save" || at !== 0) return;
+      // What generation.cancel does, landing while the save step runs (no api/cancel reaches the engine here).
+      const run = await findRun(db.db, ref.runId);
+      if (!run) throw new Error("run missing");
+      await new RunReporter(deps, { projectId: run.projectId, messageId: run.messageId, runId: run.id }).finish({ status: "cancelled", reason: "Cancelled by the user" });
+    };
+    const project = await createProject(db.db, (await insertTestUser(db.db)).id, "Cancelled while saving");
+    const message = await insertUserMessage(db.db, project.id, "A shop API with items (name)");
+    const failure = nextFinishedRun(executor, "genstream-generate-api-failure");
+    executor.ingest([{ name: "api/iterate", data: { projectId: project.id, messageId: message.id } }]);
+    await failure;
+    const events = await streaming.retained(project.id);
+    const terminal = events.map((e) => e.event.type).filter((t) => t === "run.completed" || t === "run.failed" || t === "run.cancelled");
+    expect(terminal).toEqual(["run.cancelled"]);
+    const runId = events[0]?.event.runId ?? "";
+    expect(await findRun(db.db, runId)).toMatchObject({ status: "cancelled", reason: "Cancelled by the user" });
+    expect(await latestArtifact(db.db, project.id)).toBeNull();
+    expect(await findRunOutput(db.db, runId)).toBeNull();
+    const replies = (await listMessages(db.db, project.id)).filter((m) => m.role === "assistant");
+    expect(replies.map((m) => m.content)).toEqual([cancelledReply("Cancelled by the user")]);
   });
 });

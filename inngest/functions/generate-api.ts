@@ -3,9 +3,8 @@ import { inngest } from "../client";
 import { apiCancel, apiIterate } from "../events";
 import { defaultDeps } from "../deps";
 import { RunReporter, type ReporterDeps } from "../run-reporter";
-import { findMessage, upsertAssistantMessage } from "../../src/db/queries/messages";
-import { latestArtifact, saveArtifact } from "../../src/db/queries/artifacts";
-import { finishRun, findRun } from "../../src/db/queries/runs";
+import { findMessage } from "../../src/db/queries/messages";
+import { findArtifact, findRunOutput, latestArtifact, saveRunArtifact, saveRunOutput } from "../../src/db/queries/artifacts";
 import {
   apiPlanSchema,
   describePlan,
@@ -14,16 +13,22 @@ import {
   parseRequest,
   validateOpenApi,
   validateTypeScript,
-  type ApiPlan,
   type ParseResult,
 } from "../../src/generation";
-import { assistantReply, failureReply } from "./replies";
+import { assistantReply } from "./replies";
 
 export const GENERATE_API_RETRIES = 2;
+
+/** A step found its run already ended (cancelled while it ran): it stores nothing, and the run keeps its end. */
+const RUN_ENDED = "The run had already ended";
 
 /**
  * Generates (or iterates on) a project's API from one user message, step by step, publishing
  * progress to the project's stream. One run per project at a time; one run per message.
+ *
+ * The large outputs (the OpenAPI text, the generated files) are written to the run's outputs by the
+ * step that makes them; what the engine memoizes, and sends back with every call, are small
+ * summaries, the message and the plan.
  */
 export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = defaultDeps) {
   return inngest.createFunction(
@@ -36,118 +41,80 @@ export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = default
       cancelOn: [{ event: apiCancel, match: "data.messageId" }],
       retries: GENERATE_API_RETRIES,
       onFailure: async ({ event, error }) => {
-        const deps = await getDeps();
         const original = apiIterate.schema.parse(event.data.event.data);
-        const runId = event.data.run_id;
-        const run = await findRun(deps.db, runId);
-        const failedStep = run?.steps.find((s) => s.state === "running")?.name;
-        const reason = error.message || "The generation failed";
-        const reporter = new RunReporter(deps, { ...original, runId });
-        const finished = await finishRun(deps.db, runId, "failed", reason, failedStep);
-        if (run && finished) {
-          await upsertAssistantMessage(deps.db, {
-            id: `a${runId.toLowerCase()}`,
-            projectId: original.projectId,
-            runId,
-            content: failureReply(reason, failedStep),
-            artifactVersion: null,
-          });
-        }
-        await reporter.failed(reason, failedStep, run ? Date.now() - run.startedAt.getTime() : null);
-        deps.log.warn({ projectId: original.projectId, runId, step: failedStep, reason }, "run failed");
+        const reporter = new RunReporter(await getDeps(), { ...original, runId: event.data.run_id });
+        await reporter.finish({ status: "failed", reason: error.message || "The generation failed" });
       },
     },
     async ({ event, step, runId, attempt }) => {
       const deps = await getDeps();
       const { projectId, messageId } = event.data;
       const reporter = new RunReporter(deps, { projectId, messageId, runId });
+      const steps = reporter.steps(step, attempt);
 
-      const context = await step.run("load-context", async () => {
-        // Memoized with the step, so every later invocation of this handler sees the run's real start.
-        const startedAt = Date.now();
-        await reporter.start();
-        return reporter.step("load-context", attempt, async (report) => {
-          const message = await findMessage(deps.db, messageId);
-          if (!message || message.projectId !== projectId) throw new NonRetriableError(`Message ${messageId} does not exist`);
-          const previous = await latestArtifact(deps.db, projectId);
-          const previousPlan = previous ? apiPlanSchema.parse(previous.plan) : null;
-          await report(previous ? `iterating on version ${previous.version}` : "new API");
-          return { value: { content: message.content, previousPlan, startedAt }, summary: previous ? `version ${previous.version}` : "first version" };
-        });
+      const context = await steps.run("load-context", async (report) => {
+        const message = await findMessage(deps.db, messageId);
+        if (!message || message.projectId !== projectId) throw new NonRetriableError(`Message ${messageId} does not exist`);
+        const previous = await latestArtifact(deps.db, projectId);
+        await report(previous ? `iterating on version ${previous.version}` : "new API");
+        return { value: { content: message.content, previousVersion: previous?.version ?? null }, summary: previous ? `version ${previous.version}` : "first version" };
       });
 
-      const planned = await step.run("plan", () =>
-        reporter.step<ParseResult>("plan", attempt, async (report) => {
-          const result = parseRequest(context.content, context.previousPlan as ApiPlan | null);
-          if (!result.ok) return { value: result, summary: "not understood" };
-          const lines = describePlan(result.plan);
-          for (const [i, line] of lines.entries()) await report(line, { fraction: (i + 1) / lines.length });
-          return { value: result, summary: `${result.plan.resources.length} resources` };
-        }),
-      );
+      const planned = await steps.run<ParseResult>("plan", async (report) => {
+        const previous = context.previousVersion === null ? null : await findArtifact(deps.db, projectId, context.previousVersion);
+        if (context.previousVersion !== null && !previous) throw new NonRetriableError(`Version ${context.previousVersion} does not exist`);
+        const result = parseRequest(context.content, previous ? apiPlanSchema.parse(previous.plan) : null);
+        if (!result.ok) return { value: result, summary: "not understood" };
+        const lines = describePlan(result.plan);
+        for (const [i, line] of lines.entries()) await report(line, { fraction: (i + 1) / lines.length });
+        return { value: result, summary: `${result.plan.resources.length} resources` };
+      });
 
       if (!planned.ok) {
-        // Nothing to generate: answer with what was understood and an example, and end the run.
-        const reply = await step.run("save", () =>
-          reporter.step("save", attempt, async () => {
-            const saved = await upsertAssistantMessage(deps.db, { id: `a${runId.toLowerCase()}`, projectId, runId, content: planned.reply, artifactVersion: null });
-            await finishRun(deps.db, runId, "completed", null);
-            return { value: saved.id, summary: "reply saved" };
-          }),
-        );
-        await step.run("complete", () => reporter.completed({ durationMs: Date.now() - context.startedAt, assistantMessageId: reply, artifactVersion: null }));
+        // Nothing to generate: the run's answer is what was understood and an example.
+        await steps.run("save", async () => ({ value: null, summary: "no API to save" }));
+        await step.run("complete", () => reporter.finish({ status: "completed", reply: planned.reply, artifactVersion: null }));
         return { status: "not-understood" as const };
       }
       const plan = planned.plan;
 
-      const openapi = await step.run("generate-openapi", () =>
-        reporter.step("generate-openapi", attempt, async (report) => {
-          const doc = generateOpenApi(plan);
-          const text = JSON.stringify(doc, null, 2);
-          const paths = Object.keys(doc.paths ?? {});
-          for (const [i, p] of paths.entries()) await report(`path ${p}`, { fraction: (i + 1) / paths.length });
-          await report("document ready", { partial: text.slice(0, 4_000), fraction: 1 });
-          return { value: text, summary: `${paths.length} paths` };
-        }),
-      );
+      await steps.run("generate-openapi", async (report) => {
+        const doc = generateOpenApi(plan);
+        const text = JSON.stringify(doc, null, 2);
+        const paths = Object.keys(doc.paths ?? {});
+        for (const [i, p] of paths.entries()) await report(`path ${p}`, { fraction: (i + 1) / paths.length });
+        await report("document ready", { partial: text.slice(0, 4_000), fraction: 1 });
+        if (!(await saveRunOutput(deps.db, runId, { openapi: text }))) throw new NonRetriableError(RUN_ENDED);
+        return { value: { paths: paths.length }, summary: `${paths.length} paths` };
+      });
 
-      const files = await step.run("generate-code", () =>
-        reporter.step("generate-code", attempt, async (report) => {
-          const out = generateCode(plan);
-          for (const [i, f] of out.entries()) await report(f.path, { partial: f.content.slice(0, 4_000), fraction: (i + 1) / out.length });
-          return { value: out, summary: `${out.length} files` };
-        }),
-      );
+      await steps.run("generate-code", async (report) => {
+        const files = generateCode(plan);
+        for (const [i, f] of files.entries()) await report(f.path, { partial: f.content.slice(0, 4_000), fraction: (i + 1) / files.length });
+        if (!(await saveRunOutput(deps.db, runId, { files }))) throw new NonRetriableError(RUN_ENDED);
+        return { value: { files: files.length }, summary: `${files.length} files` };
+      });
 
-      await step.run("validate", () =>
-        reporter.step("validate", attempt, async (report) => {
-          const doc = await validateOpenApi(JSON.parse(openapi));
-          if (!doc.ok) throw new NonRetriableError(`The OpenAPI document is invalid: ${doc.errors.slice(0, 5).join("; ")}`);
-          await report("OpenAPI 3.1 document is valid", { fraction: 0.5 });
-          const ts = validateTypeScript(files);
-          if (!ts.ok) throw new NonRetriableError(`The generated TypeScript does not compile: ${ts.errors.slice(0, 5).join("; ")}`);
-          await report("TypeScript compiles with no errors", { fraction: 1 });
-          return { value: null, summary: "valid" };
-        }),
-      );
+      await steps.run("validate", async (report) => {
+        const output = await findRunOutput(deps.db, runId);
+        if (!output?.openapi || !output.files) throw new NonRetriableError("The run's generated outputs are missing");
+        const doc = await validateOpenApi(JSON.parse(output.openapi));
+        if (!doc.ok) throw new NonRetriableError(`The OpenAPI document is invalid: ${doc.errors.slice(0, 5).join("; ")}`);
+        await report("OpenAPI 3.1 document is valid", { fraction: 0.5 });
+        const ts = validateTypeScript(output.files);
+        if (!ts.ok) throw new NonRetriableError(`The generated TypeScript does not compile: ${ts.errors.slice(0, 5).join("; ")}`);
+        await report("TypeScript compiles with no errors", { fraction: 1 });
+        return { value: null, summary: "valid" };
+      });
 
-      const saved = await step.run("save", () =>
-        reporter.step("save", attempt, async () => {
-          const artifact = await saveArtifact(deps.db, { projectId, runId, messageId, plan, openapi, files });
-          const message = await upsertAssistantMessage(deps.db, {
-            id: `a${runId.toLowerCase()}`,
-            projectId,
-            runId,
-            content: assistantReply(plan, planned.changes, artifact.version),
-            artifactVersion: artifact.version,
-          });
-          await finishRun(deps.db, runId, "completed", null);
-          return { value: { version: artifact.version, assistantMessageId: message.id }, summary: `version ${artifact.version}` };
-        }),
-      );
+      const saved = await steps.run("save", async () => {
+        const artifact = await saveRunArtifact(deps.db, { projectId, runId, messageId, plan });
+        if (!artifact) throw new NonRetriableError(RUN_ENDED);
+        return { value: { version: artifact.version }, summary: `version ${artifact.version}` };
+      });
 
       await step.run("complete", () =>
-        reporter.completed({ durationMs: Date.now() - context.startedAt, assistantMessageId: saved.assistantMessageId, artifactVersion: saved.version }),
+        reporter.finish({ status: "completed", reply: assistantReply(plan, planned.changes, saved.version), artifactVersion: saved.version }),
       );
       return { status: "completed" as const, version: saved.version };
     },

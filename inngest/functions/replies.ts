@@ -13,3 +13,7 @@ export function assistantReply(plan: ApiPlan, changes: string[], version: number
 export function failureReply(reason: string, step: StepName | undefined): string {
   return `The generation failed${step ? ` at step ${step}` : ""}: ${reason}\nSend the message again, or rephrase it.`;
 }
+
+export function cancelledReply(reason: string): string {
+  return `The generation was cancelled (${reason}).\nSend the message again to start over.`;
+}

@@ -1,5 +1,6 @@
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import type { RunStatus, StepName, StepState } from "../streaming/protocol";
+import type { GeneratedFile } from "../generation/codegen";
 import { user } from "./auth-schema";
 
 export * from "./auth-schema";
@@ -81,13 +82,28 @@ export const artifacts = pgTable(
     /** The generator's plan (validated by apiPlanSchema when read back). */
     plan: jsonb("plan").$type<unknown>().notNull(),
     openapi: text("openapi").notNull(),
-    files: jsonb("files").$type<{ path: string; content: string }[]>().notNull(),
+    files: jsonb("files").$type<GeneratedFile[]>().notNull(),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex("artifacts_project_version_idx").on(t.projectId, t.version)],
 );
 
+/**
+ * The large outputs of a running generation (OpenAPI text, generated files), written by the step
+ * that makes them, so the job engine memoizes only small summaries. One row per run, overwritten by
+ * a retried step; it becomes the artifact when the run saves, and is dropped when the run finishes.
+ */
+export const runOutputs = pgTable("run_outputs", {
+  runId: text("run_id")
+    .primaryKey()
+    .references(() => runs.id, { onDelete: "cascade" }),
+  openapi: text("openapi"),
+  files: jsonb("files").$type<GeneratedFile[]>(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});
+
 export type Project = typeof projects.$inferSelect;
 export type Message = typeof messages.$inferSelect;
 export type Run = typeof runs.$inferSelect;
 export type Artifact = typeof artifacts.$inferSelect;
+export type RunOutput = typeof runOutputs.$inferSelect;

@@ -26,6 +26,8 @@ const HANG_LIMIT_MS = 5_000;
 const ADDS: Record<string, Partial<Record<string, number>>> = {
   "project.create": { projects: 1 },
   "message.send": { messages: 1 },
+  // A cancel finishes the run, which writes the assistant's reply.
+  "generation.cancel": { messages: 1 },
 };
 
 const procedures = Object.entries(appRouter._def.procedures).map(([path, procedure]) => ({

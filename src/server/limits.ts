@@ -35,8 +35,15 @@ export const limits = {
   concurrentStreamsPerUser: streamOverride() ?? 20,
   /** Request body of any /api/* call (tRPC, auth), checked before it is read. */
   requestBodyMaxBytes: 256 * 1024,
-  /** Request body of the Inngest endpoint, which carries the job's memoized step outputs. */
-  inngestRequestBodyMaxBytes: 16 * 1024 * 1024,
+  /**
+   * Request body of the Inngest endpoint. A call carries the event and the job's memoized step
+   * results: the message (at most messageMaxChars), the plan and small summaries; the generated
+   * OpenAPI text and files stay in the database. Measured (inngest/functions/generate-api.test.ts):
+   * the largest call of the tests' largest plan is 2.8 KB (48.7 KB when the outputs were memoized);
+   * a plan at the generator's caps (50 resources × 100 fields) makes a ~0.46 MB plan step result.
+   * 1 MB holds that with room to spare.
+   */
+  inngestRequestBodyMaxBytes: 1024 * 1024,
   /** Sign-in and sign-up attempts per client IP per minute (Better Auth's rate limiter). */
   authAttemptsPerMinute: 30,
 } as const;

@@ -101,7 +101,7 @@ export async function openAppFixture(target: DbTarget, options: { maxStreamsPerU
   };
 }
 
-const TABLES = ["user", "session", "account", "verification", "projects", "messages", "runs", "artifacts"] as const;
+const TABLES = ["user", "session", "account", "verification", "projects", "messages", "runs", "artifacts", "run_outputs"] as const;
 
 async function tableCounts(handle: DbHandle): Promise<Record<string, number>> {
   const selects = TABLES.map((t) => `(select count(*)::int from "${t}") as "${t}"`).join(", ");

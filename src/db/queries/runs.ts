@@ -1,6 +1,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../client";
-import { runs, type Run, type StoredStep } from "../schema";
+import { runOutputs, runs, type Run, type StoredStep } from "../schema";
+import { upsertAssistantMessage } from "./messages";
 import { STEP_NAMES, type FinishedRunStatus, type StepName } from "../../streaming/protocol";
 
 function pendingSteps(): StoredStep[] {
@@ -31,19 +32,37 @@ export async function updateStep(db: Db, runId: string, name: StepName, patch: P
   await db.update(runs).set({ steps }).where(eq(runs.id, runId));
 }
 
-/** Finishes a running run; false when it had already finished (e.g. cancelled while its last step ran). */
-export async function finishRun(db: Db, runId: string, status: FinishedRunStatus, reason: string | null, failedStep?: StepName): Promise<boolean> {
-  const run = await findRun(db, runId);
-  if (!run || run.status !== "running") return false;
-  const steps = failedStep
-    ? run.steps.map((s) => (s.name === failedStep ? { ...s, state: "failed" as const } : s))
-    : run.steps;
-  const updated = await db
-    .update(runs)
-    .set({ status, reason, steps, finishedAt: new Date() })
-    .where(and(eq(runs.id, runId), eq(runs.status, "running")))
-    .returning({ id: runs.id });
-  return updated.length > 0;
+export interface FinishRunInput {
+  runId: string;
+  status: FinishedRunStatus;
+  reason: string | null;
+  /** Stored as failed (the step that was running when the run failed). */
+  failedStep?: StepName;
+  /** The assistant's answer to the run's message. */
+  reply: { id: string; projectId: string; content: string; artifactVersion: number | null };
+}
+
+/**
+ * Finishes a running run in one transaction: its final state, the assistant's reply, and its
+ * leftover outputs dropped. `finishedNow` is false when the run had already finished (its `status`
+ * then says how; nothing was written); null when there is no such run.
+ */
+export function finishRun(db: Db, input: FinishRunInput): Promise<{ run: Run; finishedNow: boolean } | null> {
+  return db.transaction(async (tx) => {
+    const [run] = await tx.select().from(runs).where(eq(runs.id, input.runId)).limit(1).for("update");
+    if (!run) return null;
+    if (run.status !== "running") return { run, finishedNow: false };
+    const steps = input.failedStep ? run.steps.map((s) => (s.name === input.failedStep ? { ...s, state: "failed" as const } : s)) : run.steps;
+    const [updated] = await tx
+      .update(runs)
+      .set({ status: input.status, reason: input.reason, steps, finishedAt: new Date() })
+      .where(and(eq(runs.id, input.runId), eq(runs.status, "running")))
+      .returning();
+    if (!updated) throw new Error(`run ${input.runId} changed while locked`);
+    await upsertAssistantMessage(tx, { ...input.reply, runId: input.runId });
+    await tx.delete(runOutputs).where(eq(runOutputs.runId, input.runId));
+    return { run: updated, finishedNow: true };
+  });
 }
 
 export async function listRuns(db: Db, projectId: string, limit = 20): Promise<Run[]> {

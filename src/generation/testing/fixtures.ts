@@ -22,18 +22,21 @@ export function planFrom(message: string, previous?: ApiPlan): ApiPlan {
   return result.plan;
 }
 
+/** A conversation that builds the largest plan of the tests, message by message. */
+export const CONVERSATION = [
+  BOOKSTORE,
+  "add reviews (rating:int 1..5, body 1..2000, verified:boolean?) to books",
+  "add pages:int 1.., subtitle? to books",
+  "also publishers (name unique, country?)",
+  "add publisher -> publishers? to books",
+  "remove bio from authors",
+  "rename subtitle to tagline in books",
+] as const;
+
 /** Plans built by a conversation, so follow-up results are covered by the generator checks too. */
 export function conversationPlan(): ApiPlan {
-  let plan = planFrom(BOOKSTORE);
-  for (const message of [
-    "add reviews (rating:int 1..5, body 1..2000, verified:boolean?) to books",
-    "add pages:int 1.., subtitle? to books",
-    "also publishers (name unique, country?)",
-    "add publisher -> publishers? to books",
-    "remove bio from authors",
-    "rename subtitle to tagline in books",
-  ]) {
-    plan = planFrom(message, plan);
-  }
+  const [first, ...rest] = CONVERSATION;
+  let plan = planFrom(first);
+  for (const message of rest) plan = planFrom(message, plan);
   return plan;
 }

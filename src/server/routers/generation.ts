@@ -1,12 +1,11 @@
 import { TRPCError } from "@trpc/server";
-import { isEventLogOutage, publishThroughOutage } from "../../streaming/guarded-log";
 import { z } from "zod";
 import { createTRPCRouter, projectProcedure } from "../trpc";
 import { idSchema } from "../../lib/ids";
 import { findArtifact } from "../../db/queries/artifacts";
-import { findRun, finishRun } from "../../db/queries/runs";
+import { findRun } from "../../db/queries/runs";
 import { JobEngineUnavailableError } from "../jobs";
-import { errorMessage } from "../../lib/errors";
+import { RunReporter } from "../../../inngest/run-reporter";
 
 export const generationRouter = createTRPCRouter({
   /** One stored version of the project's generated API: plan, OpenAPI document and TypeScript files. */
@@ -20,7 +19,7 @@ export const generationRouter = createTRPCRouter({
 
   /**
    * Cancels a running generation. The job engine stops it at its next step boundary (cancelOn);
-   * the run is stored as cancelled and every tab receives run.cancelled.
+   * the run is stored as cancelled (with the assistant's reply) and every tab receives run.cancelled.
    */
   cancel: projectProcedure
     .input(z.object({ projectId: idSchema, runId: idSchema }))
@@ -41,31 +40,10 @@ export const generationRouter = createTRPCRouter({
           cause: error,
         });
       }
-      const reason = "Cancelled by the user";
-      const finished = await finishRun(ctx.db, run.id, "cancelled", reason);
-      if (!finished) throw new TRPCError({ code: "CONFLICT", message: "Run finished before it could be cancelled" });
-      const publishCancelled = () =>
-        ctx.streaming.publish(run.projectId, `${run.id}:run.cancelled`, {
-          type: "run.cancelled",
-          projectId: run.projectId,
-          runId: run.id,
-          messageId: run.messageId,
-          at: Date.now(),
-          reason,
-        });
-      try {
-        await publishCancelled();
-      } catch (error) {
-        if (!isEventLogOutage(error)) throw error;
-        // The cancel is done and stored; the event follows once the log is back (idempotent by key).
-        const context = { projectId: run.projectId, runId: run.id };
-        ctx.log.warn({ ...context, err: errorMessage(error) }, "run cancelled; run.cancelled deferred until the event log is back");
-        void publishThroughOutage(publishCancelled, { logger: ctx.log, context }).catch((err: unknown) =>
-          ctx.log.error({ ...context, err: errorMessage(err) }, "run.cancelled could not be published"),
-        );
-      }
-      ctx.metrics.runDuration.observe({ outcome: "cancelled" }, (Date.now() - run.startedAt.getTime()) / 1000);
-      ctx.log.info({ projectId: run.projectId, runId: run.id }, "run cancelled");
+      // Stored at once; during an event log outage run.cancelled follows in the background.
+      const reporter = new RunReporter({ db: ctx.db, streaming: ctx.streaming, log: ctx.log, metrics: ctx.metrics }, { projectId: run.projectId, messageId: run.messageId, runId: run.id });
+      const finished = await reporter.finish({ status: "cancelled", reason: "Cancelled by the user" }, { whenLogDown: "defer" });
+      if (!finished.finishedNow) throw new TRPCError({ code: "CONFLICT", message: "Run finished before it could be cancelled" });
       return { runId: run.id, status: "cancelled" as const };
     }),
 });
