@@ -4,6 +4,7 @@ import type { RunStatus } from "../src/streaming/protocol";
 import { ensureRun, findRun, finishRun, updateStep } from "../src/db/queries/runs";
 import type { LoggedEvent, ProgressEvent, StepName } from "../src/streaming/protocol";
 import type { Metrics } from "../src/lib/metrics";
+import type { ModelConfig } from "../src/generation/model";
 import { errorMessage } from "../src/lib/errors";
 import { STEP_NAMES } from "../src/streaming/protocol";
 import { isEventLogOutage, publishThroughOutage } from "../src/streaming/guarded-log";
@@ -26,6 +27,8 @@ export interface ReporterDeps {
   metrics: Pick<Metrics, "runDuration">;
   /** Test-only fault points (src/server/faults.ts); absent unless the server runs with test controls. */
   faults?: StepFaults;
+  /** The planner's language model (LLM_BASE_URL); absent: the embedded grammar plans. */
+  model?: ModelConfig | null;
 }
 
 export interface RunRef {
@@ -36,8 +39,15 @@ export interface RunRef {
 
 export type ReportProgress = (message: string, extra?: { partial?: string; fraction?: number }) => Promise<void>;
 
+/**
+ * Text that differs from one attempt to the next (a model's output): `partial` is the whole text so
+ * far. Keyed by attempt, so a retry's text replaces the failed attempt's on every tab instead of
+ * being dropped as a duplicate of it.
+ */
+export type ReportAttemptText = (message: string, partial: string) => Promise<void>;
+
 /** A step's work: its result (memoized by the engine, so keep it to ids and small summaries) and a one-line summary. */
-export type StepBody<T> = (report: ReportProgress) => Promise<{ value: T; summary?: string }>;
+export type StepBody<T> = (report: ReportProgress, attemptText: ReportAttemptText) => Promise<{ value: T; summary?: string }>;
 
 /** The engine's step tool, as far as a run's steps use it (Inngest's `step`). */
 export interface StepTools {
@@ -128,7 +138,11 @@ export class RunReporter {
       await this.publish(`${name}:progress:${seq++}`, { type: "step.progress", ...this.base(), step: name, message, ...extra });
       await faults?.point(point, name, attempt, seq);
     };
-    const { value, summary } = await body(report);
+    let textSeq = 0;
+    const attemptText: ReportAttemptText = async (message, partial) => {
+      await this.publish(`${name}:text:${attempt}:${textSeq++}`, { type: "step.progress", ...this.base(), step: name, message, partial });
+    };
+    const { value, summary } = await body(report, attemptText);
     const completedAt = Date.now();
     const durationMs = completedAt - startedAt;
     await updateStep(this.deps.db, this.ref.runId, name, { state: "completed", completedAt, durationMs });

@@ -20,6 +20,8 @@ import { insertTestUser } from "../../src/test/users";
 import { MemoryEventLog, StreamingService } from "../../src/streaming";
 import { CONVERSATION } from "../../src/generation/testing/fixtures";
 import { STEP_NAMES, type ProgressEvent } from "../../src/streaming/protocol";
+import { CANNED_TODO_PLAN, startFakeModelServer } from "../../src/test/fake-model-server";
+import { modelConfigFromEnv } from "../../src/generation/model";
 
 /**
  * The generation function, run for real: the stock client's `serve` handler on node:http, driven by
@@ -305,5 +307,77 @@ describe("generate-api function", () => {
     expect(await findRunOutput(db.db, runId)).toBeNull();
     const replies = (await listMessages(db.db, project.id)).filter((m) => m.role === "assistant");
     expect(replies.map((m) => m.content)).toEqual([cancelledReply("Cancelled by the user")]);
+  });
+
+  describe("with a language model configured (LLM_BASE_URL)", () => {
+    const TODO = "I need a REST API for a todo app where users have lists and each list has tasks with a due date and a done flag";
+    const canned = JSON.stringify(CANNED_TODO_PLAN);
+
+    async function withModel<T>(body: (server: Awaited<ReturnType<typeof startFakeModelServer>>) => Promise<T>): Promise<T> {
+      const server = await startFakeModelServer({ tokenRate: 0 });
+      deps.model = modelConfigFromEnv({ LLM_BASE_URL: server.baseUrl, LLM_API_KEY: undefined, LLM_MODEL: "fake-model", LLM_TIMEOUT_MS: 5_000 });
+      try {
+        return await body(server);
+      } finally {
+        deps.model = undefined;
+        await server.close();
+      }
+    }
+
+    /** The plan step's text events of one run, per attempt (key `<runId>:plan:text:<attempt>:<seq>`). */
+    function planTexts(runId: string): Map<number, string[]> {
+      const byAttempt = new Map<number, string[]>();
+      for (const { key, event, stored } of published) {
+        const match = new RegExp(`^${runId}:plan:text:(\\d+):\\d+$`).exec(key);
+        if (!match || !stored || event.type !== "step.progress") continue;
+        const attempt = Number(match[1]);
+        byAttempt.set(attempt, [...(byAttempt.get(attempt) ?? []), event.partial ?? ""]);
+      }
+      return byAttempt;
+    }
+
+    it("plans a free-form description with the model, its text reaching the log as it grows, and builds that API", async () => {
+      await withModel(async (server) => {
+        const { project, view } = await run(TODO, "Todo");
+        expect(view.status).toBe("Completed");
+        expect(server.requests.filter((r) => r.path.endsWith("/chat/completions"))).toHaveLength(1);
+        const artifact = await latestArtifact(db.db, project.id);
+        expect(artifact?.plan).toMatchObject({ title: CANNED_TODO_PLAN.title, version: 1 });
+        const texts = planTexts(view.runId).get(0) ?? [];
+        expect(texts.length).toBeGreaterThan(0);
+        // Each event carries the whole text so far: it only grows, and the last one is the model's answer.
+        for (let i = 1; i < texts.length; i++) expect(texts[i]?.startsWith(texts[i - 1] ?? "")).toBe(true);
+        expect(JSON.parse(texts[texts.length - 1] ?? "")).toEqual(CANNED_TODO_PLAN);
+      });
+    });
+
+    it("a stream cut mid-way is retried: the second attempt's text is published under its own keys and is the whole answer", async () => {
+      await withModel(async (server) => {
+        server.script({ kind: "cut", content: canned, afterTokens: 30 }, { kind: "stream", content: canned });
+        const { view } = await run(TODO, "Todo retried");
+        expect(view.status).toBe("Completed");
+        const texts = planTexts(view.runId);
+        expect([...texts.keys()]).toEqual([0, 1]);
+        expect(canned.startsWith(texts.get(0)?.at(-1) ?? "x")).toBe(true);
+        expect(texts.get(0)?.at(-1)).not.toBe(canned);
+        expect(texts.get(1)?.at(-1)).toBe(canned);
+      });
+    });
+
+    it("a rejected API key fails the run at once with a reason naming LLM_API_KEY", async () => {
+      await withModel(async (server) => {
+        server.script({ kind: "status", status: 401, message: "Incorrect API key provided" });
+        const project = await createProject(db.db, (await insertTestUser(db.db)).id, "Bad key");
+        const message = await insertUserMessage(db.db, project.id, TODO);
+        const failure = nextFinishedRun(executor, "genstream-generate-api-failure");
+        executor.ingest([{ name: "api/iterate", data: { projectId: project.id, messageId: message.id } }]);
+        await failure;
+        const events = await streaming.retained(project.id);
+        const failed = events.map((e) => e.event).find((e) => e.type === "run.failed");
+        expect(failed?.type === "run.failed" ? failed.reason : "").toContain("LLM_API_KEY");
+        // Non-retriable: the model was asked once.
+        expect(server.requests.filter((r) => r.path.endsWith("/chat/completions"))).toHaveLength(1);
+      });
+    });
   });
 });

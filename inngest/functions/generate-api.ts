@@ -16,6 +16,7 @@ import {
   type ParseResult,
 } from "../../src/generation";
 import { assistantReply } from "./replies";
+import { planByModel } from "../plan-by-model";
 
 export const GENERATE_API_RETRIES = 2;
 
@@ -60,10 +61,14 @@ export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = default
         return { value: { content: message.content, previousVersion: previous?.version ?? null }, summary: previous ? `version ${previous.version}` : "first version" };
       });
 
-      const planned = await steps.run<ParseResult>("plan", async (report) => {
+      const planned = await steps.run<ParseResult>("plan", async (report, attemptText) => {
         const previous = context.previousVersion === null ? null : await findArtifact(deps.db, projectId, context.previousVersion);
         if (context.previousVersion !== null && !previous) throw new NonRetriableError(`Version ${context.previousVersion} does not exist`);
-        const result = parseRequest(context.content, previous ? apiPlanSchema.parse(previous.plan) : null);
+        const previousPlan = previous ? apiPlanSchema.parse(previous.plan) : null;
+        // A configured model writes the plan from free-form text; without one, the grammar does.
+        const result = deps.model
+          ? await planByModel(deps.model, context.content, previousPlan, attemptText)
+          : parseRequest(context.content, previousPlan);
         if (!result.ok) return { value: result, summary: "not understood" };
         const lines = describePlan(result.plan);
         for (const [i, line] of lines.entries()) await report(line, { fraction: (i + 1) / lines.length });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { loadEnvFiles } from "./env-files";
+import { modelEnvSchema, modelEnvShape } from "../generation/model/config";
 
 /**
  * The app server's environment. It is parsed once, by `loadServerEnv` (after the `.env` files are
@@ -57,6 +58,12 @@ export const serverSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   /** json: one JSON object per line (production); pretty: one coloured line per event. Unset: pretty in development on a terminal, else json. */
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+  /** The planner's language model (src/generation/model/config.ts); unset: the embedded grammar. */
+  ...modelEnvShape,
+}).superRefine((env, ctx) => {
+  // The model's own cross-field rule (LLM_MODEL with LLM_BASE_URL), reported the same way.
+  const model = modelEnvSchema.safeParse(env);
+  if (!model.success) for (const issue of model.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
 });
 
 export type ServerEnv = z.infer<typeof serverSchema>;

@@ -1,0 +1,37 @@
+import type { ApiPlan, ParseResult } from "../src/generation";
+import { ModelError, createTextCoalescer, planWithModel, toStepError, type ModelConfig } from "../src/generation/model";
+import type { ReportAttemptText } from "./run-reporter";
+
+/** The run panel shows the end of a long text; the whole plan is in the result. */
+const PARTIAL_MAX_CHARS = 4_000;
+
+/**
+ * The plan step's model path: the model writes the plan while its text reaches every tab, coalesced
+ * (src/generation/model/tuning.ts) and keyed by attempt (a retry's text replaces the failed one's).
+ * Model failures leave as the job engine's errors: non-retriable, retry-after, or plain (retried).
+ */
+export async function planByModel(model: ModelConfig, message: string, previous: ApiPlan | null, attemptText: ReportAttemptText): Promise<ParseResult> {
+  let text = "";
+  const coalescer = createTextCoalescer({
+    flush: (batch) => {
+      text += batch;
+      return attemptText("the model is writing the plan", text.slice(-PARTIAL_MAX_CHARS));
+    },
+  });
+  try {
+    const result = await planWithModel({
+      config: model,
+      message,
+      previousPlan: previous,
+      onText: (delta) => coalescer.push(delta),
+      // The repair round writes the plan again: its text follows a visible marker, not the invalid one.
+      onRepair: () => coalescer.push("\n\n[the plan was invalid; the model is asked again]\n\n"),
+    });
+    await coalescer.end();
+    return result;
+  } catch (error) {
+    // What the failed attempt wrote stays visible until the retry's text replaces it.
+    await coalescer.end().catch(() => undefined);
+    throw error instanceof ModelError ? toStepError(error) : error;
+  }
+}
