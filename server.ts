@@ -10,7 +10,6 @@ import { limits } from "./src/server/limits";
 import { createRequestListener } from "./src/server/request-listener";
 import { createStreamAuthorizer } from "./src/server/stream-authorizer";
 import { StreamSlots } from "./src/server/stream-limits";
-import { validateTypeScript } from "./src/generation";
 
 /**
  * The app server: Next handles pages, tRPC and the Inngest endpoint; the project streams are served
@@ -48,13 +47,6 @@ async function main(): Promise<void> {
     { port: env.PORT, dev, database: db.kind, eventLog: streaming.logKind, testControls: controls.enabled, startupMs: Math.round(performance.now() - started) },
     "server listening",
   );
-
-  // The first TypeScript check parses the standard library (~1 s); do it now, not in a user's run.
-  setImmediate(() => {
-    const started = performance.now();
-    validateTypeScript([{ path: "warm-up.ts", content: "export {};\n" }]);
-    log.debug({ ms: Math.round(performance.now() - started) }, "typescript checker warmed up");
-  });
 
   let stopping = false;
   const stop = (signal: string) => {

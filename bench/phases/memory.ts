@@ -3,7 +3,7 @@ import { measureE2e } from "../client/e2e";
 import { signUp } from "../lib/accounts";
 import { sampleProcess } from "../lib/proc";
 import type { ServerProcess } from "../lib/child";
-import { appEnv, collectGarbage, freePort, startApp, startExecutor } from "../servers";
+import { appEnv, collectGarbage, freePort, startCompiledApp, startExecutor } from "../servers";
 import { E2E_MESSAGE } from "./e2e";
 
 const MB = 2 ** 20;
@@ -58,7 +58,7 @@ async function idleRss(proc: ServerProcess, baseUrl: string): Promise<number> {
 
 /**
  * The app process's memory as a 512 MB container sees it: the app started exactly as `npm start`
- * does (production, own database), idle, then during real generations through the embedded
+ * does (migrations first, then node dist/server.mjs; production, own database), idle, then during real generations through the embedded
  * executor (message.send over tRPC, the run followed on the project's stream).
  */
 async function measureColumn(database: MemoryDatabase, postgresUrl: string, runs: number, deadlineMs: number): Promise<MemoryColumn> {
@@ -76,7 +76,7 @@ async function measureColumn(database: MemoryDatabase, postgresUrl: string, runs
 
   const started: ServerProcess[] = [];
   try {
-    const app = await startApp(env, undefined, `memory-${database}`);
+    const app = await startCompiledApp(env, `memory-${database}`);
     started.push(app);
     const baseUrl = `http://127.0.0.1:${port}`;
     const idleRssBytes = await idleRss(app, baseUrl);
@@ -120,7 +120,7 @@ export function formatMemory(m: MemoryResult): string {
     ["app process RSS (MB)", "PostgreSQL", "PGlite", "target"],
     ["idle (after start, full GC)", mb(m.postgres, (c) => c.idleRssBytes), mb(m.pglite, (c) => c.idleRssBytes), `PostgreSQL <= ${t.postgresIdleMb}, PGlite <= ${t.pgliteIdleMb}`],
     ["peak during a generation", mb(m.postgres, (c) => c.peakRssBytes), mb(m.pglite, (c) => c.peakRssBytes), `PostgreSQL <= ${t.postgresPeakMb}`],
-    ["idle after the generations (full GC)", mb(m.postgres, (c) => c.afterRunsRssBytes), mb(m.pglite, (c) => c.afterRunsRssBytes), ""],
+    ["idle after the generations (full GC; checker worker still up)", mb(m.postgres, (c) => c.afterRunsRssBytes), mb(m.pglite, (c) => c.afterRunsRssBytes), ""],
   ];
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows.map((r) => r.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join("  ")).join("\n");

@@ -13,7 +13,7 @@ import {
   generateOpenApi,
   parseRequest,
   validateOpenApi,
-  validateTypeScript,
+  checkTypeScript,
   type ApiPlan,
   type ParseResult,
 } from "../../src/generation";
@@ -128,7 +128,7 @@ export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = default
           const doc = await validateOpenApi(JSON.parse(openapi));
           if (!doc.ok) throw new NonRetriableError(`The OpenAPI document is invalid: ${doc.errors.slice(0, 5).join("; ")}`);
           await report("OpenAPI 3.1 document is valid", { fraction: 0.5 });
-          const ts = validateTypeScript(files);
+          const ts = await checkTypeScript(files);
           if (!ts.ok) throw new NonRetriableError(`The generated TypeScript does not compile: ${ts.errors.slice(0, 5).join("; ")}`);
           await report("TypeScript compiles with no errors", { fraction: 1 });
           return { value: null, summary: "valid" };
