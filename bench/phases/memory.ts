@@ -18,6 +18,8 @@ export type MemoryColumn =
       database: MemoryDatabase;
       /** After start-up, one health request and a full GC: what the process holds doing nothing. */
       idleRssBytes: number;
+      /** After the executor's sync, a sign-up and a first stream (every route a generation uses loaded), full GC. */
+      warmRssBytes: number;
       /** Largest RSS sampled from message.send to the run's terminal event, over `runs` runs. */
       peakRssBytes: number;
       /** Idle again after the runs and a full GC (the TypeScript worker may still be alive). */
@@ -82,6 +84,7 @@ async function measureColumn(database: MemoryDatabase, postgresUrl: string, runs
     const idleRssBytes = await idleRss(app, baseUrl);
     started.push(await startExecutor(env));
     const account = await signUp(baseUrl, `bench-memory-${database}`);
+    const warmRssBytes = await idleRss(app, baseUrl);
     let peakRssBytes = sampleProcess(app.pid).rssBytes;
     const sampler = setInterval(() => {
       peakRssBytes = Math.max(peakRssBytes, sampleProcess(app.pid).rssBytes);
@@ -94,7 +97,7 @@ async function measureColumn(database: MemoryDatabase, postgresUrl: string, runs
     }
     if (result.failures.length > 0) return { ran: false, database, reason: `generation failed: ${result.failures.join("; ")}` };
     const afterRunsRssBytes = await idleRss(app, baseUrl);
-    return { ran: true, database, idleRssBytes, peakRssBytes, afterRunsRssBytes, runs, terminal: result.terminal };
+    return { ran: true, database, idleRssBytes, warmRssBytes, peakRssBytes, afterRunsRssBytes, runs, terminal: result.terminal };
   } finally {
     for (const p of started.reverse()) await p.stop();
     cleanup();
@@ -107,7 +110,7 @@ export async function measureMemory(runs: number, deadlineMs: number, log: (line
   const postgres = await measureColumn("postgres", postgresUrl, runs, deadlineMs);
   const pglite = await measureColumn("pglite", postgresUrl, runs, deadlineMs);
   for (const c of [postgres, pglite]) {
-    log(c.ran ? `  ${c.database}: idle ${(c.idleRssBytes / MB).toFixed(0)} MB, peak during ${c.runs} generation(s) ${(c.peakRssBytes / MB).toFixed(0)} MB, after ${(c.afterRunsRssBytes / MB).toFixed(0)} MB ${JSON.stringify(c.terminal)}` : `  ${c.database}: not measured — ${c.reason}`);
+    log(c.ran ? `  ${c.database}: idle ${(c.idleRssBytes / MB).toFixed(0)} MB, warm ${(c.warmRssBytes / MB).toFixed(0)} MB, peak during ${c.runs} generation(s) ${(c.peakRssBytes / MB).toFixed(0)} MB, after ${(c.afterRunsRssBytes / MB).toFixed(0)} MB ${JSON.stringify(c.terminal)}` : `  ${c.database}: not measured — ${c.reason}`);
   }
   return { postgres, pglite };
 }
@@ -119,6 +122,7 @@ export function formatMemory(m: MemoryResult): string {
   const rows = [
     ["app process RSS (MB)", "PostgreSQL", "PGlite", "target"],
     ["idle (after start, full GC)", mb(m.postgres, (c) => c.idleRssBytes), mb(m.pglite, (c) => c.idleRssBytes), `PostgreSQL <= ${t.postgresIdleMb}, PGlite <= ${t.pgliteIdleMb}`],
+    ["after sign-up and the job engine's sync (full GC)", mb(m.postgres, (c) => c.warmRssBytes), mb(m.pglite, (c) => c.warmRssBytes), ""],
     ["peak during a generation", mb(m.postgres, (c) => c.peakRssBytes), mb(m.pglite, (c) => c.peakRssBytes), `PostgreSQL <= ${t.postgresPeakMb}`],
     ["idle after the generations (full GC; checker worker still up)", mb(m.postgres, (c) => c.afterRunsRssBytes), mb(m.pglite, (c) => c.afterRunsRssBytes), ""],
   ];
