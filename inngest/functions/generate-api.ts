@@ -14,6 +14,7 @@ import {
   parseRequest,
   validateOpenApi,
   checkTypeScript,
+  warmTypeScriptChecker,
   type ApiPlan,
   type ParseResult,
 } from "../../src/generation";
@@ -69,6 +70,8 @@ export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = default
       const context = await step.run("load-context", async () => {
         // Memoized with the step, so every later invocation of this handler sees the run's real start.
         const startedAt = Date.now();
+        // The checker's worker starts now (it was ended when idle), so it is warm by the validate step.
+        warmTypeScriptChecker();
         await reporter.start();
         return reporter.step("load-context", attempt, async (report) => {
           const message = await findMessage(deps.db, messageId);

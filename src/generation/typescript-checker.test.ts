@@ -46,3 +46,15 @@ describe("checkTypeScript (worker thread)", () => {
     expect(await waiting).toEqual({ ok: false, errors: ["The TypeScript check itself failed: the checker was stopped"] });
   });
 });
+
+describe("warmTypeScriptChecker", () => {
+  it("starts the worker before any check, and the next check uses it", async () => {
+    const checker = new TypeScriptChecker({ idleMs: 60_000 });
+    checker.warm(process.cwd());
+    expect(checker.running).toBe(true);
+    checker.warm(process.cwd());
+    expect(await checker.check(broken, process.cwd())).toEqual(validateTypeScript(broken));
+    await checker.stop();
+    expect(checker.running).toBe(false);
+  });
+});
