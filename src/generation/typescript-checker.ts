@@ -1,6 +1,6 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { z } from "zod";
 import type { GeneratedFile } from "./codegen";
@@ -39,15 +39,25 @@ interface Pending {
 /**
  * Where the worker's code is. Built (`npm run build` compiles server.ts and this worker into dist/,
  * and `npm start` runs dist/server.mjs): the compiled worker beside the running entry. From source
- * (`npm run dev`, tests, `tsx server.ts`): the TypeScript file, through tsx's loader in that thread.
+ * (`npm run dev`, tests, `tsx server.ts`): the TypeScript file compiled once per process with esbuild
+ * (a dev dependency, present wherever the source runs) into node_modules/.cache, so its imports
+ * resolve as from the project; a TypeScript loader inside the worker would cost seconds and ~30 MB.
  */
-function workerSource(): { code: string; eval: boolean } {
+let compiledFromSource: string | null = null;
+
+function workerFile(): string {
   const entry = process.argv[1];
   const built = entry !== undefined && path.basename(path.dirname(entry)) === "dist" ? path.join(path.dirname(entry), "typescript-worker.mjs") : null;
-  if (built !== null && existsSync(built)) return { code: built, eval: false };
-  const source = pathToFileURL(path.join(process.cwd(), "src", "generation", "typescript-worker.ts")).href;
-  // tsx's CommonJS entry of this API is broken (it imports a file it does not ship); its ESM one works.
-  return { code: `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`, eval: true };
+  if (built !== null && existsSync(built)) return built;
+  if (compiledFromSource !== null) return compiledFromSource;
+  const root = process.cwd();
+  const outfile = path.join(root, "node_modules", ".cache", "genstream", `typescript-worker-${process.pid}.mjs`);
+  // Required at run time, not imported: Next's bundler must not pull esbuild into the server bundle.
+  const esbuild = createRequire(path.join(root, "package.json"))("esbuild") as typeof import("esbuild");
+  mkdirSync(path.dirname(outfile), { recursive: true });
+  esbuild.buildSync({ entryPoints: [path.join(root, "src", "generation", "typescript-worker.ts")], outfile, bundle: true, packages: "external", platform: "node", format: "esm", target: "node20", logLevel: "warning" });
+  compiledFromSource = outfile;
+  return outfile;
 }
 
 export interface TypeScriptCheckerOptions {
@@ -96,8 +106,7 @@ export class TypeScriptChecker {
   }
 
   private start(): Worker {
-    const source = workerSource();
-    const worker = new Worker(source.code, { eval: source.eval, resourceLimits: WORKER_LIMITS });
+    const worker = new Worker(workerFile(), { resourceLimits: WORKER_LIMITS });
     // An idle checker must never keep a stopping process alive.
     worker.unref();
     worker.on("message", (message: unknown) => this.onMessage(message));
