@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { z } from "zod";
 import type { GeneratedFile } from "./codegen";
@@ -39,25 +39,19 @@ interface Pending {
 /**
  * Where the worker's code is. Built (`npm run build` compiles server.ts and this worker into dist/,
  * and `npm start` runs dist/server.mjs): the compiled worker beside the running entry. From source
- * (`npm run dev`, tests, `tsx server.ts`): the TypeScript file compiled once per process with esbuild
- * (a dev dependency, present wherever the source runs) into node_modules/.cache, so its imports
- * resolve as from the project; a TypeScript loader inside the worker would cost seconds and ~30 MB.
+ * (`npm run dev`, tests, `tsx server.ts`): the new thread first compiles the TypeScript file with
+ * esbuild (a dev dependency, present wherever the source runs) into node_modules/.cache, so its
+ * imports resolve as from the project, then runs it. A TypeScript loader inside the worker would cost
+ * seconds and ~30 MB; and the compile step is code the thread runs, so Next's bundler never sees esbuild.
  */
-let compiledFromSource: string | null = null;
-
-function workerFile(): string {
+function workerSource(): { code: string; eval: boolean } {
   const entry = process.argv[1];
   const built = entry !== undefined && path.basename(path.dirname(entry)) === "dist" ? path.join(path.dirname(entry), "typescript-worker.mjs") : null;
-  if (built !== null && existsSync(built)) return built;
-  if (compiledFromSource !== null) return compiledFromSource;
+  if (built !== null && existsSync(built)) return { code: built, eval: false };
   const root = process.cwd();
   const outfile = path.join(root, "node_modules", ".cache", "genstream", `typescript-worker-${process.pid}.mjs`);
-  // Required at run time, not imported: Next's bundler must not pull esbuild into the server bundle.
-  const esbuild = createRequire(path.join(root, "package.json"))("esbuild") as typeof import("esbuild");
-  mkdirSync(path.dirname(outfile), { recursive: true });
-  esbuild.buildSync({ entryPoints: [path.join(root, "src", "generation", "typescript-worker.ts")], outfile, bundle: true, packages: "external", platform: "node", format: "esm", target: "node20", logLevel: "warning" });
-  compiledFromSource = outfile;
-  return outfile;
+  const options = { entryPoints: [path.join(root, "src", "generation", "typescript-worker.ts")], outfile, bundle: true, packages: "external", platform: "node", format: "esm", target: "node20", logLevel: "warning" };
+  return { code: `require("esbuild").buildSync(${JSON.stringify(options)}); import(${JSON.stringify(pathToFileURL(outfile).href)});`, eval: true };
 }
 
 export interface TypeScriptCheckerOptions {
@@ -106,7 +100,8 @@ export class TypeScriptChecker {
   }
 
   private start(): Worker {
-    const worker = new Worker(workerFile(), { resourceLimits: WORKER_LIMITS });
+    const source = workerSource();
+    const worker = new Worker(source.code, { eval: source.eval, resourceLimits: WORKER_LIMITS });
     // An idle checker must never keep a stopping process alive.
     worker.unref();
     worker.on("message", (message: unknown) => this.onMessage(message));
