@@ -6,6 +6,8 @@ const staticHeaders = Object.entries(securityHeaders).map(([key, value]) => ({ k
 const nextConfig: NextConfig = {
   serverExternalPackages: ["@electric-sql/pglite", "pino", "typescript", "@readme/openapi-parser", "ioredis", "pg"],
   poweredByHeader: false,
+  // The build type-checks what ships; tests, e2e and bench are `npm run typecheck`'s (tsconfig.json).
+  typescript: { tsconfigPath: "tsconfig.build.json" },
   // `npm run dev` is opened as localhost or 127.0.0.1; Next blocks dev assets for unlisted origins.
   allowedDevOrigins: ["127.0.0.1", "localhost"],
   // server.ts sets these on every response too; here they also hold when Next answers alone. Pages

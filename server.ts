@@ -9,7 +9,6 @@ import type { FaultRegistry } from "./src/server/faults";
 import { buildServices, publishServices, type AppServices } from "./src/services";
 import { resolveTestControls, type TestControlsGate } from "./src/server/test-controls-gate";
 import { createRequestListener } from "./src/server/request-listener";
-import { validateTypeScript } from "./src/generation";
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -77,13 +76,6 @@ async function serve(config: ServerEnv, log: Logger): Promise<void> {
     { port: config.PORT, dev, database: services.db.kind, eventLog: services.streaming.logKind, testControls: controls.enabled, startupMs: Math.round(performance.now() - started) },
     "server listening",
   );
-
-  // The first TypeScript check parses the standard library (~1 s); do it now, not in a user's run.
-  setImmediate(() => {
-    const started = performance.now();
-    validateTypeScript([{ path: "warm-up.ts", content: "export {};\n" }]);
-    log.debug({ ms: Math.round(performance.now() - started) }, "typescript checker warmed up");
-  });
 
   let stopping = false;
   const stop = (signal: string) => {

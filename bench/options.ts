@@ -1,4 +1,4 @@
-/** Command line and the sizes of each phase: `npm run bench [-- --quick] [--profile] [--build] [--no-redis]`. */
+/** Command line and the sizes of each phase: `npm run bench [-- --quick] [--profile] [--build] [--no-redis] [--memory]`. */
 export interface BenchSizes {
   mode: "quick" | "full";
   /** Projects the steady-state connections (and the capacity ramp's extra ones) are spread over. */
@@ -12,6 +12,8 @@ export interface BenchSizes {
   /** Held connections at which RSS is read; the last one is capped by the open-files limit. */
   capacity: { steps: number[] };
   e2e: { sends: number; deadlineMs: number };
+  /** Generations run while the app's RSS is sampled for its peak. */
+  memory: { runs: number };
 }
 
 export interface BenchOptions {
@@ -22,6 +24,8 @@ export interface BenchOptions {
   build: boolean;
   /** Redis for the third column (Genstream with REDIS_URL, fan-out phase); null with --no-redis. */
   redisUrl: string | null;
+  /** Only the memory phase (idle and peak RSS with PostgreSQL and PGlite), for a quick look. */
+  memoryOnly: boolean;
 }
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -35,6 +39,7 @@ const FULL: BenchSizes = {
   steady: { perProject: 50, rates: [250, 500, 750, 1_000, 1_250, 1_500, 2_000, 2_500, 3_000, 4_000, 5_000], stepMs: 3_000 },
   capacity: { steps: [1_000, 5_000, 10_000, 20_000] },
   e2e: { sends: 30, deadlineMs: 60_000 },
+  memory: { runs: 3 },
 };
 
 const QUICK: BenchSizes = {
@@ -46,10 +51,11 @@ const QUICK: BenchSizes = {
   steady: { perProject: 5, rates: [40, 80], stepMs: 500 },
   capacity: { steps: [200] },
   e2e: { sends: 3, deadlineMs: 30_000 },
+  memory: { runs: 1 },
 };
 
 export function parseOptions(argv: string[]): BenchOptions {
-  const known = new Set(["--quick", "--profile", "--build", "--no-redis"]);
+  const known = new Set(["--quick", "--profile", "--build", "--no-redis", "--memory"]);
   const unknown = argv.filter((a) => !known.has(a));
   if (unknown.length > 0) throw new Error(`unknown option(s): ${unknown.join(" ")} (known: ${[...known].join(" ")})`);
   return {
@@ -57,5 +63,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     profile: argv.includes("--profile"),
     build: argv.includes("--build"),
     redisUrl: argv.includes("--no-redis") ? null : (process.env.REDIS_URL || DEFAULT_REDIS_URL),
+    memoryOnly: argv.includes("--memory"),
   };
 }

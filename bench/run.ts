@@ -7,6 +7,8 @@ import { parseOptions } from "./options";
 import { measureRamp } from "./phases/ramp";
 import { Problems, type BenchServer, type PhaseContext } from "./phases/context";
 import { measureE2e } from "./phases/e2e";
+import { formatMemory, measureMemory } from "./phases/memory";
+import { judgeMemory } from "./report/targets";
 import { measureFanout } from "./phases/fanout";
 import { createProjects } from "./phases/projects";
 import { measureSteady } from "./phases/steady";
@@ -20,7 +22,7 @@ import { FD_MARGIN } from "./phases/ramp";
 import { appEnv, checkRedis, ensureBuild, freePort, startApp, startBaseline } from "./servers";
 
 /**
- * `npm run bench [-- --quick] [--profile] [--build]`: the bare node:http baseline and Genstream's own
+ * `npm run bench [-- --quick] [--profile] [--build] [--memory]`: the bare node:http baseline and Genstream's own
  * stream path (production server entry), measured side by side by a separate load-client process.
  * Prints one table, writes bench/results/<timestamp>.json. Exit 1 when the harness broke or any
  * delivery was missed; targets are reported, not asserted.
@@ -35,6 +37,12 @@ async function main(): Promise<number> {
   const log = (line: string): void => console.log(line);
 
   await ensureBuild(options.build);
+  if (options.memoryOnly) {
+    log(`Memory (app process RSS; load average ${loadavg()[0]?.toFixed(2)} on ${cpus().length} cores)`);
+    const memory = await measureMemory(sizes.memory.runs, sizes.e2e.deadlineMs, log);
+    log(`\n${formatMemory(memory)}\n\nTargets:\n${judgeMemory(memory).map((t) => `  [${t.status}] ${t.target}: ${t.detail}`).join("\n")}`);
+    return memory.postgres.ran && memory.pglite.ran ? 0 : 1;
+  }
   if (options.redisUrl) await checkRedis(options.redisUrl);
   const fdNote = fileLimitNote(sizes.capacity.steps.at(-1) ?? 0, FD_MARGIN + 64);
   if (fdNote) log(`Warning: ${fdNote}`);
@@ -45,6 +53,9 @@ async function main(): Promise<number> {
   if (loadBefore > cpus().length / 2) {
     log(`Warning: load average ${loadBefore.toFixed(2)} on ${cpus().length} cores before the run — other processes compete for the CPU; figures will be noisy.`);
   }
+  // First, while no other server of the run is up: the app's own memory, PostgreSQL and PGlite.
+  log("Memory (app process RSS, idle and during generations)");
+  const memory = await measureMemory(sizes.memory.runs, sizes.e2e.deadlineMs, log);
   const started: Array<ServerProcess | LoadClient> = [];
   try {
     const variants = redisApp ? `, app with REDIS_URL=${options.redisUrl}` : "";
@@ -96,7 +107,7 @@ async function main(): Promise<number> {
     log("End to end (message.send -> run.started)");
     const e2e = await measureE2e(ctx, env);
 
-    const measurements: Measurements = { capacity, setup, fanout, steady, e2e };
+    const measurements: Measurements = { capacity, setup, fanout, steady, e2e, memory };
     const report: BenchReport = {
       startedAt: startedAt.toISOString(),
       mode: sizes.mode,

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { buildSync } from "esbuild";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -51,8 +52,14 @@ export async function startBaseline(port: number, profileDir: string | undefined
   return proc;
 }
 
-/** `next build` when there is no production build (or when asked to); the stream path itself runs from source via tsx. */
+/**
+ * `next build` when there is no production build (or when asked to); the stream phases run the
+ * server from source via tsx. dist/ (what `npm start` runs, scripts/build-server.ts) is rebuilt
+ * every run: it takes a second, and the memory phase must never measure a stale one.
+ */
 export async function ensureBuild(force: boolean): Promise<void> {
+  const server = await new Promise<number | null>((resolve) => spawn("npx", ["tsx", "scripts/build-server.ts"], { stdio: "inherit" }).once("exit", resolve));
+  if (server !== 0) throw new Error(`scripts/build-server.ts failed (exit ${server})`);
   if (!force && existsSync(".next/BUILD_ID")) return;
   console.log(force ? "Rebuilding: npx next build" : "No production build (.next/BUILD_ID missing): running npx next build first");
   // The build renders pages that reach the auth setup, which production refuses without a secret.
@@ -106,6 +113,30 @@ export function appEnv(port: number, executorPort: number, redisUrl: string | nu
 /** The app exactly as `npm start` runs it (`tsx server.ts`, NODE_ENV=production), handshake on its log line. */
 export async function startApp(env: NodeJS.ProcessEnv, profileDir: string | undefined, name = "app"): Promise<ServerProcess> {
   const proc = new ServerProcess(name, nodeArgs(name, "server.ts", profileDir), env);
+  await proc.waitFor(listening);
+  return proc;
+}
+
+let gcHook: string | null = null;
+
+/** gc-on-signal.ts compiled to plain JS once per run, so a compiled server is measured without tsx's loader. */
+function compiledGcHook(): string {
+  if (gcHook !== null) return gcHook;
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "genstream-bench-gc-")), "gc-on-signal.mjs");
+  buildSync({ entryPoints: ["bench/lib/gc-on-signal.ts"], outfile: file, format: "esm", platform: "node", logLevel: "warning" });
+  gcHook = file;
+  return file;
+}
+
+/**
+ * The app exactly as `npm start` runs it: `node dist/migrate.mjs` to completion (a fresh PGlite's
+ * initdb happens there, not in the app), then `node dist/server.mjs` — no TypeScript loader — plus
+ * the inert SIGUSR2 -> full-GC hook.
+ */
+export async function startCompiledApp(env: NodeJS.ProcessEnv, name: string): Promise<ServerProcess> {
+  const migrate = await new Promise<number | null>((resolve) => spawn(process.execPath, ["dist/migrate.mjs"], { env, stdio: "ignore" }).once("exit", resolve));
+  if (migrate !== 0) throw new Error(`${name}: node dist/migrate.mjs failed (exit ${migrate})`);
+  const proc = new ServerProcess(name, ["--expose-gc", "--import", compiledGcHook(), "dist/server.mjs"], env);
   await proc.waitFor(listening);
   return proc;
 }

@@ -17,6 +17,8 @@ export function describeMachine(loadBefore: number, loadAfter: number): Machine 
 
 /** How each figure is obtained, stored with the results so a JSON file explains itself. */
 export const METHOD: Record<string, string> = {
+  memory:
+    "The app started as npm start does (production, its own database: DATABASE_URL's PostgreSQL, then a fresh PGlite directory), before any other server of the run. Idle: VmRSS after one /api/health answer and a full GC. Peak: the largest VmRSS sampled every 20 ms from message.send to the run's terminal event on the project's stream, over the embedded executor. After: idle again after the runs.",
   latency:
     "Receipt wall clock in the load client (performance.timeOrigin + performance.now(), taken when the socket's data arrives) minus the stamp the server put in the event's message just before publish (same clock, same machine). Identical on both servers: each has the same POST /api/test/projects/:id/publish trigger; Genstream's (bench/server/load-control.ts) calls the streaming service's publish().",
   fanout: "Per broadcast: p50/p99/max over every connection; the table shows the median of those over the measured broadcasts (warm-up broadcasts excluded). Broadcasts alternate between the servers; both hold their connections throughout.",

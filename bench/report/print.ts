@@ -1,3 +1,4 @@
+import { formatMemory } from "../phases/memory";
 import type { BenchReport, Row } from "./types";
 
 function num(value: number | null, unit: string): string {
@@ -33,6 +34,8 @@ export function formatReport(report: BenchReport): string {
     line(header),
     line(widths.map((w) => "-".repeat(w))),
     ...body.map(line),
+    "",
+    formatMemory(report.measurements.memory),
     "",
     "Targets:",
     ...report.targets.map((t) => `  [${t.status}] ${t.target}: ${t.detail}`),

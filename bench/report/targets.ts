@@ -1,3 +1,4 @@
+import { MEMORY_TARGETS, type MemoryResult } from "../phases/memory";
 import type { Measurements, TargetVerdict } from "./types";
 
 const TARGET_CONNECTIONS = 20_000;
@@ -36,5 +37,19 @@ export function judgeTargets(m: Measurements): TargetVerdict[] {
   }
   const e = m.e2e;
   out.push(e.ran ? verdict("send -> run.started p50 <= 100 ms", e.runStartedMs.p50 <= 100, `p50 ${e.runStartedMs.p50.toFixed(1)} ms, p95 ${e.runStartedMs.p95.toFixed(1)} ms over ${e.runStartedMs.n} sends`) : verdict("send -> run.started p50 <= 100 ms", null, e.reason));
+  out.push(...judgeMemory(m.memory));
   return out;
+}
+
+/** The 512 MB container's targets: idle and peak RSS with PostgreSQL, idle with PGlite. */
+export function judgeMemory(m: MemoryResult): TargetVerdict[] {
+  const MB = 2 ** 20;
+  const t = MEMORY_TARGETS;
+  const check = (target: string, column: MemoryResult["postgres"], pick: "idleRssBytes" | "peakRssBytes", limitMb: number): TargetVerdict =>
+    column.ran ? verdict(target, column[pick] / MB <= limitMb, `${(column[pick] / MB).toFixed(0)} MB`) : verdict(target, null, column.reason);
+  return [
+    check(`PostgreSQL: idle RSS <= ${t.postgresIdleMb} MB`, m.postgres, "idleRssBytes", t.postgresIdleMb),
+    check(`PostgreSQL: peak RSS during a generation <= ${t.postgresPeakMb} MB`, m.postgres, "peakRssBytes", t.postgresPeakMb),
+    check(`PGlite: idle RSS <= ${t.pgliteIdleMb} MB`, m.pglite, "idleRssBytes", t.pgliteIdleMb),
+  ];
 }

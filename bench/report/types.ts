@@ -1,6 +1,7 @@
 import type { OpenResult } from "../client/pool";
 import type { E2ePhaseResult } from "../phases/e2e";
 import type { FanoutResult } from "../phases/fanout";
+import type { MemoryResult } from "../phases/memory";
 import type { CapacityResult } from "../phases/ramp";
 import type { SteadyPhaseResult } from "../phases/steady";
 
@@ -40,6 +41,7 @@ export interface Measurements {
   fanout: FanoutResult[];
   steady: SteadyPhaseResult;
   e2e: E2ePhaseResult;
+  memory: MemoryResult;
 }
 
 export interface BenchReport {

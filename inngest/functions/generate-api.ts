@@ -12,7 +12,8 @@ import {
   generateOpenApi,
   parseRequest,
   validateOpenApi,
-  validateTypeScript,
+  checkTypeScript,
+  warmTypeScriptChecker,
   type ParseResult,
 } from "../../src/generation";
 import { assistantReply } from "./replies";
@@ -54,6 +55,8 @@ export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = default
       const steps = reporter.steps(step, attempt);
 
       const context = await steps.run("load-context", async (report) => {
+        // The checker's worker starts now (it was ended when idle), so it is warm by the validate step.
+        warmTypeScriptChecker();
         const message = await findMessage(deps.db, messageId);
         if (!message || message.projectId !== projectId) throw new NonRetriableError(`Message ${messageId} does not exist`);
         const previous = await latestArtifact(deps.db, projectId);
@@ -106,7 +109,7 @@ export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = default
         const doc = await validateOpenApi(JSON.parse(output.openapi));
         if (!doc.ok) throw new NonRetriableError(`The OpenAPI document is invalid: ${doc.errors.slice(0, 5).join("; ")}`);
         await report("OpenAPI 3.1 document is valid", { fraction: 0.5 });
-        const ts = validateTypeScript(output.files);
+        const ts = await checkTypeScript(output.files);
         if (!ts.ok) throw new NonRetriableError(`The generated TypeScript does not compile: ${ts.errors.slice(0, 5).join("; ")}`);
         await report("TypeScript compiles with no errors", { fraction: 1 });
         return { value: null, summary: "valid" };

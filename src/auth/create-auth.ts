@@ -2,7 +2,7 @@ import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import type { Logger } from "pino";
 import type { Db } from "../db/client";
-import { account, session, user, verification } from "../db/schema";
+import { account, rateLimit, session, user, verification } from "../db/schema";
 import { limits } from "../server/limits";
 import type { AuthOrigins } from "./origins";
 import type { SessionRevocations } from "./revocations";
@@ -32,10 +32,12 @@ export function createAuth(options: CreateAuthOptions) {
     secret: options.secret,
     baseURL: options.baseURL,
     trustedOrigins: options.trustedOrigins,
-    database: drizzleAdapter(options.db, { provider: "pg", schema: { user, session, account, verification } }),
+    database: drizzleAdapter(options.db, { provider: "pg", schema: { user, session, account, verification, rateLimit } }),
     emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128, autoSignIn: true },
     rateLimit: {
       enabled: options.rateLimit ?? true,
+      // In the database, not per process: N instances allow the limit in total, and a restart keeps it.
+      storage: "database",
       customRules: { "/sign-in/*": perMinute, "/sign-up/*": perMinute },
     },
     advanced: { useSecureCookies: options.secureCookies },

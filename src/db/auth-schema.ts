@@ -1,4 +1,4 @@
-import { boolean, index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
 /**
  * Better Auth's tables, as its Drizzle schema generator (better-auth 1.7, email + password) emits
@@ -81,3 +81,15 @@ export const verification = pgTable(
 );
 
 export type User = typeof user.$inferSelect;
+
+/**
+ * Better Auth's rate-limit counters (`rateLimit.storage: "database"`): one row per client IP and
+ * path, shared by every app instance on this database and kept across restarts.
+ */
+export const rateLimit = pgTable("rate_limit", {
+  id: text("id").primaryKey(),
+  key: text("key").notNull().unique(),
+  count: integer("count").notNull(),
+  /** Milliseconds since the epoch, as the library writes it. */
+  lastRequest: bigint("last_request", { mode: "number" }).notNull(),
+});

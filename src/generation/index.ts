@@ -7,4 +7,5 @@ export type { OpenApiDocument, JsonSchema } from "./openapi-types";
 export { generateCode, type GeneratedFile } from "./codegen";
 export { validateOpenApi, type OpenApiValidation } from "./validate-openapi";
 export { validateTypeScript, type TypeScriptValidation } from "./validate-typescript";
+export { checkTypeScript, warmTypeScriptChecker } from "./typescript-checker";
 export { FIRST_EXAMPLE, FOLLOW_UP_EXAMPLES } from "./help";
