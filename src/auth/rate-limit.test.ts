@@ -18,7 +18,7 @@ function startInstance(): Promise<{ port: number; child: ChildProcess }> {
   children.push(child);
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`auth instance exited (${code}) before listening`)));
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on("line", (line) => {
       const port = (JSON.parse(line) as { port?: unknown }).port;
       if (typeof port === "number") resolve({ port, child });

@@ -12,7 +12,8 @@ const url = process.argv[2];
 if (!url) throw new Error("usage: auth-process.ts <postgres url>");
 const handle = await openDb({ kind: "postgres", url });
 const auth = createTestAuth(handle.db, { rateLimit: true });
-const server = createServer(toNodeHandler(auth));
+const handler = toNodeHandler(auth);
+const server = createServer((req, res) => void handler(req, res));
 server.listen(0, "127.0.0.1", () => {
   const address = server.address();
   process.stdout.write(`${JSON.stringify({ port: typeof address === "object" && address !== null ? address.port : 0 })}\n`);

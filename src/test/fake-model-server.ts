@@ -220,7 +220,7 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
       if (already !== undefined) return already;
       const [record] = (await once(events, "aborted")) as [RecordedRequest];
       unclaimedAborts.splice(unclaimedAborts.indexOf(record), 1);
-      return record as RecordedRequest;
+      return record;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
