@@ -11,4 +11,10 @@ const url = process.env.DATABASE_URL;
 
 export default url
   ? defineConfig({ dialect: "postgresql", schema, out, dbCredentials: { url } })
-  : defineConfig({ dialect: "postgresql", driver: "pglite", schema, out, dbCredentials: { url: process.env.PGLITE_DIR ?? ".data/pglite" } });
+  : defineConfig({
+      dialect: "postgresql",
+      driver: "pglite",
+      schema,
+      out,
+      dbCredentials: { url: process.env.PGLITE_DIR ?? ".data/pglite" },
+    });

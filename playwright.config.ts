@@ -9,11 +9,13 @@ export default defineConfig({
   testDir: "./e2e",
   fullyParallel: false,
   workers: 1,
+  // No retries, on CI too: a flaky test must show as a failure, not pass on a second try.
   retries: 0,
   forbidOnly: !!process.env.CI,
   timeout: 60_000,
   expect: { timeout: 15_000 },
-  reporter: process.env.CI ? [["list"]] : [["list"]],
+  // CI keeps an HTML report (with the traces of failures) beside the log; locally the list is enough.
+  reporter: process.env.CI ? [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]] : [["list"]],
   use: {
     trace: "retain-on-failure",
     screenshot: "only-on-failure",

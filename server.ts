@@ -73,7 +73,14 @@ async function serve(config: ServerEnv, log: Logger): Promise<void> {
 
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOSTNAME, resolve));
   log.info(
-    { port: config.PORT, dev, database: services.db.kind, eventLog: services.streaming.logKind, testControls: controls.enabled, startupMs: Math.round(performance.now() - started) },
+    {
+      port: config.PORT,
+      dev,
+      database: services.db.kind,
+      eventLog: services.streaming.logKind,
+      testControls: controls.enabled,
+      startupMs: Math.round(performance.now() - started),
+    },
     "server listening",
   );
 
@@ -95,13 +102,22 @@ async function serve(config: ServerEnv, log: Logger): Promise<void> {
  * listener, with the end-to-end suite's controls and the benchmark's load generator. Loaded only
  * then, so a deployment never even imports them.
  */
-async function mountTestControls(production: Listener, gate: TestControlsGate, services: AppServices, faults: FaultRegistry): Promise<Listener> {
+async function mountTestControls(
+  production: Listener,
+  gate: TestControlsGate,
+  services: AppServices,
+  faults: FaultRegistry,
+): Promise<Listener> {
   const [{ withTestControls, streamTestControls }, { benchLoadControl }] = await Promise.all([
     import("./src/server/test-controls"),
     import("./bench/server/load-control"),
   ]);
   const { streaming, logger: log } = services;
-  return withTestControls(production, { gate, log, controls: [streamTestControls({ streaming, faults, log }), benchLoadControl(streaming)] });
+  return withTestControls(production, {
+    gate,
+    log,
+    controls: [streamTestControls({ streaming, faults, log }), benchLoadControl(streaming)],
+  });
 }
 
 void main();

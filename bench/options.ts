@@ -62,7 +62,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     sizes: argv.includes("--quick") ? QUICK : FULL,
     profile: argv.includes("--profile"),
     build: argv.includes("--build"),
-    redisUrl: argv.includes("--no-redis") ? null : (process.env.REDIS_URL || DEFAULT_REDIS_URL),
+    redisUrl: argv.includes("--no-redis") ? null : process.env.REDIS_URL || DEFAULT_REDIS_URL,
     memoryOnly: argv.includes("--memory"),
   };
 }

@@ -22,13 +22,22 @@ interface Profile {
 
 function area(url: string): string {
   if (url === "") return "(native/vm)";
-  if (url.startsWith("node:")) return url.replace(/^node:(internal\/)?/, "node:").split("/").slice(0, 2).join("/");
+  if (url.startsWith("node:"))
+    return url
+      .replace(/^node:(internal\/)?/, "node:")
+      .split("/")
+      .slice(0, 2)
+      .join("/");
   const nm = url.lastIndexOf("node_modules/");
   if (nm !== -1) {
     const rest = url.slice(nm + "node_modules/".length).split("/");
     return rest[0]?.startsWith("@") ? `${rest[0]}/${rest[1]}` : (rest[0] ?? url);
   }
-  return path.relative(process.cwd(), url.replace(/^file:\/\//, "")).split("/").slice(0, 2).join("/");
+  return path
+    .relative(process.cwd(), url.replace(/^file:\/\//, ""))
+    .split("/")
+    .slice(0, 2)
+    .join("/");
 }
 
 function flag(args: string[], name: string, fallback: number): number {
@@ -50,7 +59,8 @@ function main(): void {
   const inclusive = args.includes("--inclusive") ? new Map<string, number>() : null;
   const byArea = new Map<string, number>();
   const byFn = new Map<string, number>();
-  const label = (n: ProfileNode): string => `${n.callFrame.functionName || "(anonymous)"}  ${area(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+  const label = (n: ProfileNode): string =>
+    `${n.callFrame.functionName || "(anonymous)"}  ${area(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
   let total = 0;
   let t = profile.startTime;
   profile.samples.forEach((id, i) => {

@@ -40,7 +40,11 @@ async function main(): Promise<number> {
   if (options.memoryOnly) {
     log(`Memory (app process RSS; load average ${loadavg()[0]?.toFixed(2)} on ${cpus().length} cores)`);
     const memory = await measureMemory(sizes.memory.runs, sizes.e2e.deadlineMs, log);
-    log(`\n${formatMemory(memory)}\n\nTargets:\n${judgeMemory(memory).map((t) => `  [${t.status}] ${t.target}: ${t.detail}`).join("\n")}`);
+    log(
+      `\n${formatMemory(memory)}\n\nTargets:\n${judgeMemory(memory)
+        .map((t) => `  [${t.status}] ${t.target}: ${t.detail}`)
+        .join("\n")}`,
+    );
     return memory.postgres.ran && memory.pglite.ran ? 0 : 1;
   }
   if (options.redisUrl) await checkRedis(options.redisUrl);
@@ -51,7 +55,9 @@ async function main(): Promise<number> {
   const redisApp = options.redisUrl ? appEnv(redisPort, execPort, options.redisUrl) : null;
   const loadBefore = loadavg()[0] ?? 0;
   if (loadBefore > cpus().length / 2) {
-    log(`Warning: load average ${loadBefore.toFixed(2)} on ${cpus().length} cores before the run — other processes compete for the CPU; figures will be noisy.`);
+    log(
+      `Warning: load average ${loadBefore.toFixed(2)} on ${cpus().length} cores before the run — other processes compete for the CPU; figures will be noisy.`,
+    );
   }
   // First, while no other server of the run is up: the app's own memory, PostgreSQL and PGlite.
   log("Memory (app process RSS, idle and during generations)");
@@ -59,7 +65,9 @@ async function main(): Promise<number> {
   const started: Array<ServerProcess | LoadClient> = [];
   try {
     const variants = redisApp ? `, app with REDIS_URL=${options.redisUrl}` : "";
-    log(`Starting baseline, app (production, in-memory log)${variants} and a load client each${profileDir ? ` — CPU profiles in ${profileDir}` : ""}`);
+    log(
+      `Starting baseline, app (production, in-memory log)${variants} and a load client each${profileDir ? ` — CPU profiles in ${profileDir}` : ""}`,
+    );
     const boot = await Promise.allSettled([
       startBaseline(basePort, profileDir),
       startApp(env, profileDir),
@@ -84,7 +92,13 @@ async function main(): Promise<number> {
     if (appRedis && redisClient) {
       // Its own database: its own accounts and projects, as many as the in-memory app's.
       const own = await createProjects(`http://127.0.0.1:${redisPort}`, fanoutCount + sizes.projects, "bench-redis");
-      redis = { name: "redis", projects: { fanout: own.slice(0, fanoutCount), spread: own.slice(fanoutCount) }, target: { host: "127.0.0.1", port: redisPort }, proc: appRedis, client: redisClient };
+      redis = {
+        name: "redis",
+        projects: { fanout: own.slice(0, fanoutCount), spread: own.slice(fanoutCount) },
+        target: { host: "127.0.0.1", port: redisPort },
+        proc: appRedis,
+        client: redisClient,
+      };
     }
     const ctx: PhaseContext = { servers, redis, sizes, problems: new Problems(), log };
 
@@ -92,7 +106,9 @@ async function main(): Promise<number> {
     const ramps = { baseline: await measureRamp(ctx, servers[0]), genstream: await measureRamp(ctx, servers[1]) };
     if (redis) {
       const r = await measureRamp(ctx, redis, "phases");
-      log(`  setup genstream+redis: ${r.setup.perSecond.toFixed(0)} conn/s, ready p50 ${r.setup.readyMs.p50.toFixed(1)} ms p99 ${r.setup.readyMs.p99.toFixed(1)} ms`);
+      log(
+        `  setup genstream+redis: ${r.setup.perSecond.toFixed(0)} conn/s, ready p50 ${r.setup.readyMs.p50.toFixed(1)} ms p99 ${r.setup.readyMs.p99.toFixed(1)} ms`,
+      );
     }
     const capacity = { baseline: ramps.baseline.capacity, genstream: ramps.genstream.capacity };
     const setup = { baseline: ramps.baseline.setup, genstream: ramps.genstream.setup };
@@ -113,7 +129,11 @@ async function main(): Promise<number> {
       mode: sizes.mode,
       durationMs: performance.now() - t0,
       machine: describeMachine(loadBefore, loadavg()[0] ?? 0),
-      config: { redisUrl: options.redisUrl, database: env.DATABASE_URL ? "postgres (DATABASE_URL)" : "pglite (fresh directory)", fileLimitNote: fdNote },
+      config: {
+        redisUrl: options.redisUrl,
+        database: env.DATABASE_URL ? "postgres (DATABASE_URL)" : "pglite (fresh directory)",
+        fileLimitNote: fdNote,
+      },
       method: METHOD,
       table: buildRows(measurements),
       targets: judgeTargets(measurements),
@@ -125,11 +145,15 @@ async function main(): Promise<number> {
     const file = path.join("bench/results", `${runId}.json`);
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     log(`\nWrote ${file}`);
-    if (profileDir) log(`CPU profiles (written when the servers exit): ${profileDir}/{baseline,app,app-redis,client-*}/ — summarise with: npx tsx bench/profile-summary.ts <file.cpuprofile>`);
+    if (profileDir)
+      log(
+        `CPU profiles (written when the servers exit): ${profileDir}/{baseline,app,app-redis,client-*}/ — summarise with: npx tsx bench/profile-summary.ts <file.cpuprofile>`,
+      );
     return ctx.problems.failed ? 1 : 0;
   } catch (err) {
     for (const p of started) {
-      if (p instanceof ServerProcess) console.error(`--- ${p.name} (${p.running ? "running" : "exited"}), last log lines ---\n${p.tail(15)}`);
+      if (p instanceof ServerProcess)
+        console.error(`--- ${p.name} (${p.running ? "running" : "exited"}), last log lines ---\n${p.tail(15)}`);
     }
     throw err;
   } finally {

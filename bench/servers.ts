@@ -41,13 +41,21 @@ export async function collectGarbage(proc: ServerProcess): Promise<HeapSample> {
   proc.child.kill("SIGUSR2");
   const line = await done;
   if (line.collected !== true) throw new Error(`${proc.name}: gc() is not exposed`);
-  return { heapUsedBytes: Number(line.heapUsed), heapTotalBytes: Number(line.heapTotal), externalBytes: Number(line.external), arrayBuffersBytes: Number(line.arrayBuffers) };
+  return {
+    heapUsedBytes: Number(line.heapUsed),
+    heapTotalBytes: Number(line.heapTotal),
+    externalBytes: Number(line.external),
+    arrayBuffersBytes: Number(line.arrayBuffers),
+  };
 }
 
 const listening = (l: Record<string, unknown>): boolean => l.msg === "server listening";
 
 export async function startBaseline(port: number, profileDir: string | undefined): Promise<ServerProcess> {
-  const proc = new ServerProcess("baseline", nodeArgs("baseline", "bench/baseline/server.ts", profileDir), { ...process.env, PORT: String(port) });
+  const proc = new ServerProcess("baseline", nodeArgs("baseline", "bench/baseline/server.ts", profileDir), {
+    ...process.env,
+    PORT: String(port),
+  });
   await proc.waitFor(listening);
   return proc;
 }
@@ -58,13 +66,17 @@ export async function startBaseline(port: number, profileDir: string | undefined
  * every run: it takes a second, and the memory phase must never measure a stale one.
  */
 export async function ensureBuild(force: boolean): Promise<void> {
-  const server = await new Promise<number | null>((resolve) => spawn("npx", ["tsx", "scripts/build-server.ts"], { stdio: "inherit" }).once("exit", resolve));
+  const server = await new Promise<number | null>((resolve) =>
+    spawn("npx", ["tsx", "scripts/build-server.ts"], { stdio: "inherit" }).once("exit", resolve),
+  );
   if (server !== 0) throw new Error(`scripts/build-server.ts failed (exit ${server})`);
   if (!force && existsSync(".next/BUILD_ID")) return;
   console.log(force ? "Rebuilding: npx next build" : "No production build (.next/BUILD_ID missing): running npx next build first");
   // The build renders pages that reach the auth setup, which production refuses without a secret.
   const env = { ...process.env, BETTER_AUTH_SECRET: process.env.BETTER_AUTH_SECRET ?? randomBytes(33).toString("base64url") };
-  const code = await new Promise<number | null>((resolve) => spawn("npx", ["next", "build"], { stdio: "inherit", env }).once("exit", resolve));
+  const code = await new Promise<number | null>((resolve) =>
+    spawn("npx", ["next", "build"], { stdio: "inherit", env }).once("exit", resolve),
+  );
   if (code !== 0) throw new Error(`next build failed (exit ${code}); the benchmark needs a production build`);
 }
 
@@ -82,7 +94,11 @@ export function benchTestControlsToken(): string {
  * The event log is chosen explicitly: in-memory unless `redisUrl` (an inherited REDIS_URL, as CI
  * sets it, must not turn the in-memory column into a second Redis one).
  */
-export function appEnv(port: number, executorPort: number, redisUrl: string | null = null): { env: NodeJS.ProcessEnv; cleanup: () => void } {
+export function appEnv(
+  port: number,
+  executorPort: number,
+  redisUrl: string | null = null,
+): { env: NodeJS.ProcessEnv; cleanup: () => void } {
   const dir = process.env.DATABASE_URL ? null : mkdtempSync(path.join(tmpdir(), "genstream-bench-"));
   const database: Record<string, string> = dir === null ? { DATABASE_URL: process.env.DATABASE_URL ?? "" } : { PGLITE_DIR: dir };
   const inherited = { ...process.env };
@@ -134,7 +150,9 @@ function compiledGcHook(): string {
  * the inert SIGUSR2 -> full-GC hook.
  */
 export async function startCompiledApp(env: NodeJS.ProcessEnv, name: string): Promise<ServerProcess> {
-  const migrate = await new Promise<number | null>((resolve) => spawn(process.execPath, ["dist/migrate.mjs"], { env, stdio: "ignore" }).once("exit", resolve));
+  const migrate = await new Promise<number | null>((resolve) =>
+    spawn(process.execPath, ["dist/migrate.mjs"], { env, stdio: "ignore" }).once("exit", resolve),
+  );
   if (migrate !== 0) throw new Error(`${name}: node dist/migrate.mjs failed (exit ${migrate})`);
   const proc = new ServerProcess(name, ["--expose-gc", "--import", compiledGcHook(), "dist/server.mjs"], env);
   await proc.waitFor(listening);
@@ -144,7 +162,9 @@ export async function startCompiledApp(env: NodeJS.ProcessEnv, name: string): Pr
 /** The embedded Inngest executor; resolves once it has synced the app's functions. */
 export async function startExecutor(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
   const proc = new ServerProcess("executor", ["--import", "tsx", "inngest/local/main.ts"], env);
-  const synced = proc.waitFor((l) => l.msg === "sync succeeded" || l.msg === "sync refused functions" || l.msg === "local executor not started");
+  const synced = proc.waitFor(
+    (l) => l.msg === "sync succeeded" || l.msg === "sync refused functions" || l.msg === "local executor not started",
+  );
   const line = await synced;
   if (line.msg !== "sync succeeded") throw new Error(`executor: ${String(line.msg)}\n${proc.tail()}`);
   return proc;
@@ -159,6 +179,8 @@ export async function checkRedis(url: string): Promise<void> {
       socket.destroy();
       resolve();
     });
-    socket.once("error", (err) => reject(new Error(`Redis at ${url} is not reachable (${err.message}); start it, set REDIS_URL, or run with --no-redis`)));
+    socket.once("error", (err) =>
+      reject(new Error(`Redis at ${url} is not reachable (${err.message}); start it, set REDIS_URL, or run with --no-redis`)),
+    );
   });
 }

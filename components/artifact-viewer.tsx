@@ -18,7 +18,12 @@ export function ArtifactViewer({ projectId, version }: { projectId: string; vers
   const artifact = api.generation.artifact.useQuery({ projectId, version }, { staleTime: Infinity });
   const [tab, setTab] = useState("openapi.json");
   if (artifact.isPending) return <p className="muted">Loading version {version}…</p>;
-  if (artifact.error) return <p className="error">Could not load version {version}: {artifact.error.message}</p>;
+  if (artifact.error)
+    return (
+      <p className="error">
+        Could not load version {version}: {artifact.error.message}
+      </p>
+    );
   const files = [{ path: "openapi.json", content: artifact.data.openapi }, ...artifact.data.files];
   const current = files.find((f) => f.path === tab) ?? files[0];
   if (!current) return null;
@@ -42,7 +47,13 @@ export function ArtifactViewer({ projectId, version }: { projectId: string; vers
         <button
           type="button"
           data-testid="download-artifact"
-          onClick={() => download(`v${version}-${current.path}`, current.content, current.path.endsWith(".json") ? "application/json" : "text/typescript")}
+          onClick={() =>
+            download(
+              `v${version}-${current.path}`,
+              current.content,
+              current.path.endsWith(".json") ? "application/json" : "text/typescript",
+            )
+          }
         >
           Download {current.path}
         </button>

@@ -50,7 +50,14 @@ export function AuthForm({ mode, next }: { mode: Mode; next: string }) {
         )}
         <label className="stack-tight">
           <span>Email</span>
-          <input data-testid="email-input" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+          <input
+            data-testid="email-input"
+            type="email"
+            autoComplete="email"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+          />
         </label>
         <label className="stack-tight">
           <span>Password{signUp ? " (at least 8 characters)" : ""}</span>

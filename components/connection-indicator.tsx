@@ -26,7 +26,11 @@ export function ConnectionIndicator({ status, error, onRetry }: { status: Stream
       {label(status)}
       {status === "error" && (
         <>
-          {error && <span className="error" data-testid="connection-error">{error}</span>}
+          {error && (
+            <span className="error" data-testid="connection-error">
+              {error}
+            </span>
+          )}
           <button type="button" data-testid="retry-connection" onClick={onRetry}>
             Retry
           </button>

@@ -26,9 +26,12 @@ export function HealthBanner() {
   if (!health.data || health.data.status === "ok") return null;
   const problems: string[] = [];
   if (!health.data.database.ok) problems.push("the database is unreachable");
-  if (!health.data.jobEngine.ok) problems.push(`the job engine (${health.data.jobEngine.kind}) is unreachable — messages you send are kept and can be retried`);
+  if (!health.data.jobEngine.ok)
+    problems.push(`the job engine (${health.data.jobEngine.kind}) is unreachable — messages you send are kept and can be retried`);
   if (health.data.eventLog && !health.data.eventLog.ok) {
-    problems.push("live progress is degraded (event log unreachable) — messages you send are kept and can be retried; progress resumes when it is back");
+    problems.push(
+      "live progress is degraded (event log unreachable) — messages you send are kept and can be retried; progress resumes when it is back",
+    );
   }
   return (
     <div className="banner" role="alert" data-testid="health-banner" style={{ marginBottom: 16 }}>

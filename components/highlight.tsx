@@ -4,7 +4,8 @@ import type { ReactNode } from "react";
  * A tiny tokenizer for JSON and TypeScript: strings, numbers, keywords, comments. Output is React
  * text nodes (never HTML), so generated content cannot inject markup.
  */
-const TOKEN = /("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`)|(\/\/[^\n]*)|\b(\d+(?:\.\d+)?)\b|\b(import|export|from|const|let|return|async|await|function|type|interface|if|else|new|true|false|null|undefined|for|of)\b/g;
+const TOKEN =
+  /("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`)|(\/\/[^\n]*)|\b(\d+(?:\.\d+)?)\b|\b(import|export|from|const|let|return|async|await|function|type|interface|if|else|new|true|false|null|undefined|for|of)\b/g;
 
 export function highlight(code: string): ReactNode[] {
   const out: ReactNode[] = [];

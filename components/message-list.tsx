@@ -26,15 +26,22 @@ export function MessageList({
   if (messages.length === 0) {
     return (
       <p className="muted" data-testid="no-messages">
-        Describe an API, for example: “A bookstore API with books (title, author -&gt; authors, isbn unique, price:number,
-        published:date) and authors (name, bio?)”.
+        Describe an API, for example: “A bookstore API with books (title, author -&gt; authors, isbn unique, price:number, published:date)
+        and authors (name, bio?)”.
       </p>
     );
   }
   return (
     <div className="messages" data-testid="messages">
       {messages.map((m) => (
-        <article key={m.id} className={`message ${m.role}`} data-testid="message" data-role={m.role} data-message-id={m.id} data-optimistic={m.optimistic ? "true" : undefined}>
+        <article
+          key={m.id}
+          className={`message ${m.role}`}
+          data-testid="message"
+          data-role={m.role}
+          data-message-id={m.id}
+          data-optimistic={m.optimistic ? "true" : undefined}
+        >
           <div className="meta">
             {m.role === "user" ? "You" : "Genstream"} · {m.createdAt.toLocaleTimeString()}
             {m.optimistic && " · sending…"}

@@ -43,7 +43,8 @@ export function ProjectView({
   const cancel = api.generation.cancel.useMutation();
   const queryClient = useQueryClient();
   const retryMessage = api.message.retry.useMutation({
-    onSettled: () => Promise.all([utils.message.list.invalidate({ projectId: project.id }), queryClient.invalidateQueries({ queryKey: ["health"] })]),
+    onSettled: () =>
+      Promise.all([utils.message.list.invalidate({ projectId: project.id }), queryClient.invalidateQueries({ queryKey: ["health"] })]),
   });
   const onRetryMessage = useCallback(
     async (messageId: string) => {
@@ -84,7 +85,12 @@ export function ProjectView({
       </div>
       <div className="project-layout">
         <section className="card stack">
-          <MessageList projectId={project.id} messages={allMessages} onRetry={(id) => void onRetryMessage(id).catch(() => undefined)} retrying={retryMessage.isPending} />
+          <MessageList
+            projectId={project.id}
+            messages={allMessages}
+            onRetry={(id) => void onRetryMessage(id).catch(() => undefined)}
+            retrying={retryMessage.isPending}
+          />
           {retryMessage.error && (
             <p className="error" role="alert" data-testid="message-retry-error">
               {retryMessage.error.message}
@@ -104,7 +110,13 @@ export function ProjectView({
               {cancel.error.message}
             </p>
           )}
-          <p className="muted" style={{ fontSize: 12 }} data-testid="stream-cursor" data-cursor={stream.cursor ?? ""} data-received={stream.applied}>
+          <p
+            className="muted"
+            style={{ fontSize: 12 }}
+            data-testid="stream-cursor"
+            data-cursor={stream.cursor ?? ""}
+            data-received={stream.applied}
+          >
             {stream.applied} live events received
           </p>
         </div>

@@ -41,7 +41,17 @@ function runLabel(run: RunView): string {
 }
 
 /** The latest run: each step with its state and elapsed time, and an overall progress bar. */
-export function RunPanel({ run, now, onCancel, cancelling }: { run: RunView | undefined; now: number; onCancel: (runId: string) => void; cancelling: boolean }) {
+export function RunPanel({
+  run,
+  now,
+  onCancel,
+  cancelling,
+}: {
+  run: RunView | undefined;
+  now: number;
+  onCancel: (runId: string) => void;
+  cancelling: boolean;
+}) {
   if (!run) {
     return (
       <section className="card" data-testid="run-panel" data-run-status="none">
@@ -60,7 +70,15 @@ export function RunPanel({ run, now, onCancel, cancelling }: { run: RunView | un
           </button>
         )}
       </div>
-      <div className="progress" data-testid="progress-bar" data-progress={run.progress.toFixed(2)} role="progressbar" aria-valuenow={Math.round(run.progress * 100)} aria-valuemin={0} aria-valuemax={100}>
+      <div
+        className="progress"
+        data-testid="progress-bar"
+        data-progress={run.progress.toFixed(2)}
+        role="progressbar"
+        aria-valuenow={Math.round(run.progress * 100)}
+        aria-valuemin={0}
+        aria-valuemax={100}
+      >
         <div style={{ width: `${Math.round(run.progress * 100)}%` }} />
       </div>
       {run.reason && run.status !== "completed" && (
@@ -70,7 +88,8 @@ export function RunPanel({ run, now, onCancel, cancelling }: { run: RunView | un
       )}
       <ol className="steps">
         {run.steps.map((step) => {
-          const elapsed = step.durationMs ?? (step.state === "running" && step.startedAt !== null ? Math.max(0, now - step.startedAt) : null);
+          const elapsed =
+            step.durationMs ?? (step.state === "running" && step.startedAt !== null ? Math.max(0, now - step.startedAt) : null);
           return (
             <li key={step.name} className="step" data-testid={`step-${step.name}`} data-state={step.state} data-attempt={step.attempt}>
               <span className="icon" aria-hidden>
@@ -84,7 +103,9 @@ export function RunPanel({ run, now, onCancel, cancelling }: { run: RunView | un
               <span className="muted" data-testid={`step-${step.name}-elapsed`}>
                 {seconds(elapsed)}
               </span>
-              {(step.summary ?? step.message) && <span className="detail">{step.state === "completed" ? step.summary ?? step.message : step.message}</span>}
+              {(step.summary ?? step.message) && (
+                <span className="detail">{step.state === "completed" ? (step.summary ?? step.message) : step.message}</span>
+              )}
             </li>
           );
         })}

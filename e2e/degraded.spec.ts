@@ -1,6 +1,11 @@
 import { test, expect } from "./support/fixtures";
 
-test("job engine down: the message is kept, the banner says so, and a retry delivers it once the engine is back", async ({ app, home, projectPage, page }) => {
+test("job engine down: the message is kept, the banner says so, and a retry delivers it once the engine is back", async ({
+  app,
+  home,
+  projectPage,
+  page,
+}) => {
   await home.createProject(app.baseURL, "Outage");
   await projectPage.expectReady();
   await app.stopExecutor();

@@ -19,7 +19,13 @@ const BOOKSTORE =
  * at a known point of the run instead of racing it.
  */
 
-test("browser offline mid-run: the page catches up with every step once, in order, ids equal the server log", async ({ app, home, projectPage, page, context }) => {
+test("browser offline mid-run: the page catches up with every step once, in order, ids equal the server log", async ({
+  app,
+  home,
+  projectPage,
+  page,
+  context,
+}) => {
   const frames = await recordEventSources(page);
   const projectId = await home.createProject(app.baseURL, "Offline");
   await projectPage.expectReady();
@@ -88,7 +94,13 @@ test("reload mid-run: completed steps are server-rendered at once, the rest arri
   await expectPageMatchesDatabase(projectPage, app, projectId);
 });
 
-test("the server closes every stream of the project mid-run: both tabs resume with no gap and no duplicate", async ({ app, home, projectPage, page, context }) => {
+test("the server closes every stream of the project mid-run: both tabs resume with no gap and no duplicate", async ({
+  app,
+  home,
+  projectPage,
+  page,
+  context,
+}) => {
   const projectId = await home.createProject(app.baseURL, "Close streams");
   const other = new ProjectPage(await context.newPage());
   await other.goto(app.baseURL, projectId);
@@ -132,7 +144,9 @@ test("a step that fails once and succeeds on retry: no duplicate event reaches t
   const received = await expectReceivedEqualsLog(projectPage, app, projectId);
   expect(new Set(received).size).toBe(received.length);
   const log = await serverLog(page.request, app.baseURL, projectId);
-  const openapi = log.filter((e) => e.event.type !== "run.started" && e.event.type !== "run.completed" && "step" in e.event && e.event.step === "generate-openapi");
+  const openapi = log.filter(
+    (e) => e.event.type !== "run.started" && e.event.type !== "run.completed" && "step" in e.event && e.event.step === "generate-openapi",
+  );
   // The retry's step.started is a distinct event by design (attempt 1); progress and completed are logged once.
   expect(openapi.filter((e) => e.event.type === "step.started").map((e) => e.key)).toEqual([
     expect.stringMatching(/:generate-openapi:started:0$/),
@@ -212,7 +226,11 @@ function dedicatedServer(options: Omit<AppServerOptions, "port" | "executorPort"
 test.describe("a log that retains only 4 events", () => {
   const small = dedicatedServer({ env: { GENSTREAM_RETENTION_EVENTS: "4" } });
 
-  test("a client away longer than retention gets reset, rebuilds from the database and ends consistent", async ({ home, projectPage, page }) => {
+  test("a client away longer than retention gets reset, rebuilds from the database and ends consistent", async ({
+    home,
+    projectPage,
+    page,
+  }) => {
     const app = small();
     const frames = await recordEventSources(page);
     const projectId = await home.createProject(app.baseURL, "Retention");
@@ -282,7 +300,12 @@ async function restartMidRun(app: AppServer, home: HomePage, projectPage: Projec
 test.describe("the in-memory log", () => {
   const memory = dedicatedServer({ eventLog: "memory" });
 
-  test("app restarted mid-run: clients get reset (new epoch), rebuild from the database and follow the run to the end", async ({ home, projectPage, page, context }) => {
+  test("app restarted mid-run: clients get reset (new epoch), rebuild from the database and follow the run to the end", async ({
+    home,
+    projectPage,
+    page,
+    context,
+  }) => {
     const app = memory();
     expect(app.eventLogKind).toBe("memory");
     const { projectId, resets, epochBefore } = await restartMidRun(app, home, projectPage, context);

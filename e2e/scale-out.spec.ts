@@ -69,12 +69,20 @@ test.describe("two instances sharing PostgreSQL and Redis", () => {
       event,
       events: [event],
       steps: {},
-      ctx: { run_id: "01FORGEDRUN", attempt: 0, max_attempts: 1, disable_immediate_execution: true, use_api: false, stack: { stack: [], current: 0 } },
+      ctx: {
+        run_id: "01FORGEDRUN",
+        attempt: 0,
+        max_attempts: 1,
+        disable_immediate_execution: true,
+        use_api: false,
+        stack: { stack: [], current: 0 },
+      },
       version: 2,
     });
     for (const server of [a, b]) {
       const url = `${server.baseURL}/api/inngest?fnId=genstream-generate-api&stepId=step`;
-      const post = (headers: Record<string, string>) => fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+      const post = (headers: Record<string, string>) =>
+        fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
       const missing = await post({});
       expect(missing.status).toBe(401);
       const wrong = await post({ "x-inngest-signature": signRequest(body, signingKey()) });
@@ -82,7 +90,11 @@ test.describe("two instances sharing PostgreSQL and Redis", () => {
       const malformed = await post({ "x-inngest-signature": "t=1&s=00" });
       expect(malformed.status).toBe(401);
       // An unsigned sync (what a dev-mode engine would do) is refused as well.
-      const sync = await fetch(`${server.baseURL}/api/inngest`, { method: "PUT", headers: { "x-inngest-sync-kind": "in_band", "content-type": "application/json" }, body: "{}" });
+      const sync = await fetch(`${server.baseURL}/api/inngest`, {
+        method: "PUT",
+        headers: { "x-inngest-sync-kind": "in_band", "content-type": "application/json" },
+        body: "{}",
+      });
       expect(sync.status).toBe(401);
       // Control: the same call signed with the app's key passes verification (a discovery answer, no step run).
       const signed = await post({ "x-inngest-signature": signRequest(body, key) });
@@ -90,7 +102,11 @@ test.describe("two instances sharing PostgreSQL and Redis", () => {
     }
   });
 
-  test("instance A killed mid-run: the client reconnects to B through the balancer, no gap, no duplicate", async ({ home, projectPage, page }) => {
+  test("instance A killed mid-run: the client reconnects to B through the balancer, no gap, no duplicate", async ({
+    home,
+    projectPage,
+    page,
+  }) => {
     const cluster = get();
     const { a, b, lb } = cluster;
     cluster.routeAllTo(a);
@@ -149,7 +165,11 @@ test.describe("Redis stopped mid-run and restarted", () => {
     await redis?.dispose();
   });
 
-  test("health goes degraded and back, the run's events end complete, and a message sent meanwhile is kept and retried", async ({ home, projectPage, page }) => {
+  test("health goes degraded and back, the run's events end complete, and a message sent meanwhile is kept and retried", async ({
+    home,
+    projectPage,
+    page,
+  }) => {
     test.setTimeout(90_000);
     if (!cluster || !redis) throw new Error("not started");
     const { a, b, lb } = cluster;

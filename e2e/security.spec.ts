@@ -56,7 +56,12 @@ async function signUp(page: Page, baseURL: string, label: string): Promise<strin
   return email;
 }
 
-test("markup in a message and a project name renders as text, runs nothing, and the app works under its CSP", async ({ app, home, projectPage, page }) => {
+test("markup in a message and a project name renders as text, runs nothing, and the app works under its CSP", async ({
+  app,
+  home,
+  projectPage,
+  page,
+}) => {
   const seen = watch(page);
   await recordCspViolations(page);
   await signUp(page, app.baseURL, "xss");
@@ -95,7 +100,9 @@ test("markup in a message and a project name renders as text, runs nothing, and 
   await projectPage.goto(app.baseURL, projectId);
   await projectPage.expectReady();
   await expect(page.getByTestId("message-content").first()).toHaveText(hostile);
-  await expect(page.locator('[data-testid="messages"] img, [data-testid="messages"] script, [data-testid="project-title"] *')).toHaveCount(0);
+  await expect(page.locator('[data-testid="messages"] img, [data-testid="messages"] script, [data-testid="project-title"] *')).toHaveCount(
+    0,
+  );
   const code = page.getByTestId("artifact-code");
   await expect(code).toHaveCount(1);
   await page.getByTestId("artifact-tab-schemas.ts").click();
@@ -108,7 +115,12 @@ test("markup in a message and a project name renders as text, runs nothing, and 
   expect(seen.problems).toEqual([]);
 });
 
-test("a project is private: another account gets a no-access page and a refused stream; signing out ends the session", async ({ app, home, page, browser }) => {
+test("a project is private: another account gets a no-access page and a refused stream; signing out ends the session", async ({
+  app,
+  home,
+  page,
+  browser,
+}) => {
   await signUp(page, app.baseURL, "owner");
   // The production session cookie: Secure (with its __Secure- prefix), HttpOnly, SameSite=Lax.
   const session = (await page.context().cookies()).find((c) => c.name.endsWith("better-auth.session_token"));
@@ -138,10 +150,15 @@ test("a project is private: another account gets a no-access page and a refused 
   await expect(page).toHaveURL(/\/sign-in\?next=/);
 });
 
-test("the production server's back doors are shut: test controls need the run's token, /api/inngest needs the job engine's signature", async ({ app, request }) => {
+test("the production server's back doors are shut: test controls need the run's token, /api/inngest needs the job engine's signature", async ({
+  app,
+  request,
+}) => {
   // Test controls: without this run's token the path is an ordinary unknown one.
   expect((await request.get(`${app.baseURL}/api/test/projects/someproject/log`)).status()).toBe(404);
-  expect((await request.get(`${app.baseURL}/api/test/projects/someproject/log`, { headers: { "x-genstream-test-token": "guessed" } })).status()).toBe(404);
+  expect(
+    (await request.get(`${app.baseURL}/api/test/projects/someproject/log`, { headers: { "x-genstream-test-token": "guessed" } })).status(),
+  ).toBe(404);
   const withToken = await request.get(`${app.baseURL}/api/test/projects/someproject/log`, { headers: testControlHeaders });
   expect(withToken.status()).toBe(200);
   expect(await withToken.json()).toEqual({ events: [] });
@@ -152,13 +169,23 @@ test("the production server's back doors are shut: test controls need the run's 
     event,
     events: [event],
     steps: {},
-    ctx: { run_id: "01FORGEDRUN", attempt: 0, max_attempts: 1, disable_immediate_execution: true, use_api: false, stack: { stack: [], current: 0 } },
+    ctx: {
+      run_id: "01FORGEDRUN",
+      attempt: 0,
+      max_attempts: 1,
+      disable_immediate_execution: true,
+      use_api: false,
+      stack: { stack: [], current: 0 },
+    },
     version: 2,
   };
   const url = `${app.baseURL}/api/inngest?fnId=genstream-generate-api&stepId=step`;
   const unsigned = await request.post(url, { data: call });
   expect(unsigned.status()).toBe(401);
-  const forged = await request.post(url, { data: call, headers: { "x-inngest-signature": `t=${Math.floor(Date.now() / 1000)}&s=${"ab".repeat(32)}` } });
+  const forged = await request.post(url, {
+    data: call,
+    headers: { "x-inngest-signature": `t=${Math.floor(Date.now() / 1000)}&s=${"ab".repeat(32)}` },
+  });
   expect(forged.status()).toBe(401);
 });
 
@@ -170,26 +197,38 @@ async function cookieHeader(page: Page): Promise<string> {
 /** Opens a live stream of the project the way another tab would, and resolves once it is ready (with its connection id). */
 function holdStream(baseURL: string, projectId: string, cookie: string): Promise<{ connectionId: string; close: () => void }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(`${baseURL}/api/projects/${projectId}/events`, { headers: { cookie, accept: "text/event-stream" }, agent: false }, (res) => {
-      let seen = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        seen += chunk;
-        const ready = /(?:^|\n)event: ready\ndata: ([^\n]*)\n/.exec(seen);
-        if (ready?.[1]) resolve({ connectionId: (JSON.parse(ready[1]) as { connectionId: string }).connectionId, close: () => req.destroy() });
-        else if (/(?:^|\n)event: error\n/.test(seen)) reject(new Error(`stream refused: ${seen}`));
-      });
-      res.on("end", () => reject(new Error(`stream ended before ready: ${seen}`)));
-    });
+    const req = http.get(
+      `${baseURL}/api/projects/${projectId}/events`,
+      { headers: { cookie, accept: "text/event-stream" }, agent: false },
+      (res) => {
+        let seen = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          seen += chunk;
+          const ready = /(?:^|\n)event: ready\ndata: ([^\n]*)\n/.exec(seen);
+          if (ready?.[1])
+            resolve({ connectionId: (JSON.parse(ready[1]) as { connectionId: string }).connectionId, close: () => req.destroy() });
+          else if (/(?:^|\n)event: error\n/.test(seen)) reject(new Error(`stream refused: ${seen}`));
+        });
+        res.on("end", () => reject(new Error(`stream ended before ready: ${seen}`)));
+      },
+    );
     req.on("error", reject);
   });
 }
 
-test(`limit: more than ${limits.messageMaxChars} characters cannot be sent, and the composer says why`, async ({ app, home, projectPage, page }) => {
+test(`limit: more than ${limits.messageMaxChars} characters cannot be sent, and the composer says why`, async ({
+  app,
+  home,
+  projectPage,
+  page,
+}) => {
   await home.createProject(app.baseURL, "Long");
   await projectPage.expectReady();
   await projectPage.input.fill("x".repeat(limits.messageMaxChars + 1));
-  await expect(page.getByTestId("composer-too-long")).toHaveText(`${limitMessages.messageTooLong()}; this one has ${(limits.messageMaxChars + 1).toLocaleString("en-US")}.`);
+  await expect(page.getByTestId("composer-too-long")).toHaveText(
+    `${limitMessages.messageTooLong()}; this one has ${(limits.messageMaxChars + 1).toLocaleString("en-US")}.`,
+  );
   await expect(projectPage.send).toBeDisabled();
   // One character less and it goes through.
   await projectPage.input.press("End");
@@ -200,7 +239,12 @@ test(`limit: more than ${limits.messageMaxChars} characters cannot be sent, and 
   await expect(page.locator('[data-testid="message"][data-role="user"]')).toHaveCount(1);
 });
 
-test(`limit: message ${limits.messagesPerMinute + 1} within a minute shows the rate-limit error, keeps the text, and the project keeps working`, async ({ app, projectPage, page, home }) => {
+test(`limit: message ${limits.messagesPerMinute + 1} within a minute shows the rate-limit error, keeps the text, and the project keeps working`, async ({
+  app,
+  projectPage,
+  page,
+  home,
+}) => {
   await signUp(page, app.baseURL, "chatty");
   await home.createProject(app.baseURL, "Chatty");
   await projectPage.expectReady();
@@ -225,7 +269,12 @@ test(`limit: message ${limits.messagesPerMinute + 1} within a minute shows the r
   await projectPage.expectReady();
 });
 
-test(`limit: project ${limits.projectsPerUser + 1} is refused with the limit shown on the home page; the user's projects keep working`, async ({ app, home, projectPage, page }) => {
+test(`limit: project ${limits.projectsPerUser + 1} is refused with the limit shown on the home page; the user's projects keep working`, async ({
+  app,
+  home,
+  projectPage,
+  page,
+}) => {
   await signUp(page, app.baseURL, "collector");
   // The first projects through tRPC (the browser's session), the last one through the UI.
   for (let i = 1; i < limits.projectsPerUser; i++) {
@@ -248,7 +297,12 @@ test(`limit: project ${limits.projectsPerUser + 1} is refused with the limit sho
   await projectPage.expectRunStatus("completed");
 });
 
-test(`limit: stream ${limits.concurrentStreamsPerUser + 1} of a user shows the limit in that tab; the others keep working; closing one lets it connect`, async ({ app, home, projectPage, page }) => {
+test(`limit: stream ${limits.concurrentStreamsPerUser + 1} of a user shows the limit in that tab; the others keep working; closing one lets it connect`, async ({
+  app,
+  home,
+  projectPage,
+  page,
+}) => {
   await signUp(page, app.baseURL, "tabby");
   const projectId = await home.createProject(app.baseURL, "Tabs");
   await projectPage.expectReady();
@@ -283,7 +337,10 @@ test(`limit: stream ${limits.concurrentStreamsPerUser + 1} of a user shows the l
   }
 });
 
-test(`limit: a request body over ${limits.requestBodyMaxBytes / 1024} KB (a pasted huge password) is refused with the limit shown on the form; the next sign-in works`, async ({ app, page }) => {
+test(`limit: a request body over ${limits.requestBodyMaxBytes / 1024} KB (a pasted huge password) is refused with the limit shown on the form; the next sign-in works`, async ({
+  app,
+  page,
+}) => {
   const email = await signUp(page, app.baseURL, "paster");
   await page.getByTestId("sign-out").click();
   await expect(page).toHaveURL(/\/sign-in/);

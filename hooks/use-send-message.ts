@@ -9,10 +9,7 @@ import type { ChatMessage } from "@/components/message-list";
 import { errorMessage } from "../src/lib/errors";
 
 export type SendState =
-  | { phase: "idle" }
-  | { phase: "waiting" }
-  | { phase: "sending" }
-  | { phase: "error"; message: string; retryable: boolean };
+  { phase: "idle" } | { phase: "waiting" } | { phase: "sending" } | { phase: "error"; message: string; retryable: boolean };
 
 /** Codes after which sending the same message again can succeed. */
 const RETRYABLE = new Set(["PRECONDITION_FAILED", "INTERNAL_SERVER_ERROR", "TIMEOUT"]);

@@ -3,7 +3,10 @@ import { describe, expect, it } from "vitest";
 import { chooseDevEngine, findInngestCli } from "./dev-engine";
 
 const cwd = "/srv/app";
-const installed = (...files: string[]) => (file: string) => files.includes(file);
+const installed =
+  (...files: string[]) =>
+  (file: string) =>
+    files.includes(file);
 
 describe("npm run dev's job engine", () => {
   it("uses the embedded executor when no inngest-cli is installed, and says why", () => {
@@ -25,7 +28,9 @@ describe("npm run dev's job engine", () => {
   });
 
   it("can be forced either way; forcing the CLI without one installed is an error", () => {
-    expect(chooseDevEngine({ GENSTREAM_DEV_ENGINE: "embedded" }, cwd, installed(path.join(cwd, "node_modules", ".bin", "inngest")))).toMatchObject({ kind: "embedded-executor" });
+    expect(
+      chooseDevEngine({ GENSTREAM_DEV_ENGINE: "embedded" }, cwd, installed(path.join(cwd, "node_modules", ".bin", "inngest"))),
+    ).toMatchObject({ kind: "embedded-executor" });
     expect(() => chooseDevEngine({ GENSTREAM_DEV_ENGINE: "inngest-cli", PATH: "" }, cwd, installed())).toThrow("no inngest-cli binary");
     expect(() => chooseDevEngine({ GENSTREAM_DEV_ENGINE: "cloud" }, cwd, installed())).toThrow("invalid environment");
   });

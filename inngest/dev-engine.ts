@@ -8,8 +8,7 @@ import { z } from "zod";
  * postinstall can download the binary, or anywhere on PATH), else the embedded executor.
  */
 export type DevEngine =
-  | { kind: "inngest-cli"; binary: string; command: string; reason: string }
-  | { kind: "embedded-executor"; command: string; reason: string };
+  { kind: "inngest-cli"; binary: string; command: string; reason: string } | { kind: "embedded-executor"; command: string; reason: string };
 
 export const devEngineEnvSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -42,15 +41,21 @@ export function findInngestCli(cwd: string, pathVar: string, executable: (file: 
   return null;
 }
 
-export function chooseDevEngine(env: Record<string, string | undefined>, cwd: string, executable: (file: string) => boolean = isExecutable): DevEngine {
+export function chooseDevEngine(
+  env: Record<string, string | undefined>,
+  cwd: string,
+  executable: (file: string) => boolean = isExecutable,
+): DevEngine {
   const parsed = devEngineEnvSchema.safeParse(env);
-  if (!parsed.success) throw new Error(`invalid environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new Error(`invalid environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   const e = parsed.data;
   const embedded = (reason: string): DevEngine => ({ kind: "embedded-executor", command: "tsx inngest/local/main.ts", reason });
   if (e.GENSTREAM_DEV_ENGINE === "embedded") return embedded("GENSTREAM_DEV_ENGINE=embedded");
   const binary = findInngestCli(cwd, e.PATH, executable);
   if (!binary) {
-    if (e.GENSTREAM_DEV_ENGINE === "inngest-cli") throw new Error("GENSTREAM_DEV_ENGINE=inngest-cli but no inngest-cli binary is installed (node_modules/.bin or PATH)");
+    if (e.GENSTREAM_DEV_ENGINE === "inngest-cli")
+      throw new Error("GENSTREAM_DEV_ENGINE=inngest-cli but no inngest-cli binary is installed (node_modules/.bin or PATH)");
     return embedded("no inngest-cli binary installed (node_modules/.bin or PATH)");
   }
   const appUrl = `http://127.0.0.1:${e.PORT}/api/inngest`;

@@ -10,7 +10,10 @@ import { chooseDevEngine } from "./dev-engine";
  */
 const engine = chooseDevEngine(process.env, process.cwd());
 const devUrl = `http://127.0.0.1:${process.env.GENSTREAM_EXECUTOR_PORT ?? "8288"}`;
-log.info({ engine: engine.kind, reason: engine.reason, inngestDev: devUrl }, `job engine: ${engine.kind === "inngest-cli" ? "Inngest dev server (inngest-cli)" : "embedded executor"}`);
+log.info(
+  { engine: engine.kind, reason: engine.reason, inngestDev: devUrl },
+  `job engine: ${engine.kind === "inngest-cli" ? "Inngest dev server (inngest-cli)" : "embedded executor"}`,
+);
 
 const concurrently = path.join(process.cwd(), "node_modules", ".bin", "concurrently");
 const child = spawn(

@@ -10,7 +10,12 @@ const PARTIAL_MAX_CHARS = 4_000;
  * (src/generation/model/tuning.ts) and keyed by attempt (a retry's text replaces the failed one's).
  * Model failures leave as the job engine's errors: non-retriable, retry-after, or plain (retried).
  */
-export async function planByModel(model: ModelConfig, message: string, previous: ApiPlan | null, attemptText: ReportAttemptText): Promise<ParseResult> {
+export async function planByModel(
+  model: ModelConfig,
+  message: string,
+  previous: ApiPlan | null,
+  attemptText: ReportAttemptText,
+): Promise<ParseResult> {
   let text = "";
   const coalescer = createTextCoalescer({
     flush: (batch) => {

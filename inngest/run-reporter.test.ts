@@ -47,7 +47,9 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
   }
 
   async function terminalEvents(ref: RunRef) {
-    return (await streaming.retained(ref.projectId)).map((e) => e.event).filter((e) => e.type.startsWith("run.") && e.type !== "run.started");
+    return (await streaming.retained(ref.projectId))
+      .map((e) => e.event)
+      .filter((e) => e.type.startsWith("run.") && e.type !== "run.started");
   }
 
   /** How many runs the duration histogram observed with this outcome. */
@@ -64,7 +66,10 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
     it("completion stores the run, writes the assistant's reply and publishes one run.completed", async () => {
       const ref = await startedRun();
       const reporter = new RunReporter(deps, ref);
-      await expect(reporter.finish({ status: "completed", reply: "Generated it.", artifactVersion: 3 })).resolves.toEqual({ finishedNow: true, status: "completed" });
+      await expect(reporter.finish({ status: "completed", reply: "Generated it.", artifactVersion: 3 })).resolves.toEqual({
+        finishedNow: true,
+        status: "completed",
+      });
       const run = await findRun(handle.db, ref.runId);
       expect(run).toMatchObject({ status: "completed", reason: null });
       expect(await assistantMessages(ref)).toEqual([
@@ -86,7 +91,10 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
       const observed = await observedRuns("completed");
       await reporter.finish({ status: "completed", reply: "first", artifactVersion: null });
       const finishedAt = (await findRun(handle.db, ref.runId))?.finishedAt;
-      await expect(reporter.finish({ status: "completed", reply: "second", artifactVersion: null })).resolves.toEqual({ finishedNow: false, status: "completed" });
+      await expect(reporter.finish({ status: "completed", reply: "second", artifactVersion: null })).resolves.toEqual({
+        finishedNow: false,
+        status: "completed",
+      });
       expect((await findRun(handle.db, ref.runId))?.finishedAt).toEqual(finishedAt);
       expect((await assistantMessages(ref)).map((m) => m.content)).toEqual(["first"]);
       expect((await terminalEvents(ref)).map((e) => e.type)).toEqual(["run.completed"]);
@@ -102,25 +110,38 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
       const run = await findRun(handle.db, ref.runId);
       expect(run).toMatchObject({ status: "failed", reason: "boom" });
       expect(run?.steps.find((s) => s.name === "validate")?.state).toBe("failed");
-      expect((await assistantMessages(ref)).map((m) => [m.id, m.content, m.artifactVersion])).toEqual([[assistantMessageId(ref.runId), failureReply("boom", "validate"), null]]);
+      expect((await assistantMessages(ref)).map((m) => [m.id, m.content, m.artifactVersion])).toEqual([
+        [assistantMessageId(ref.runId), failureReply("boom", "validate"), null],
+      ]);
       expect(await terminalEvents(ref)).toEqual([expect.objectContaining({ type: "run.failed", reason: "boom", step: "validate" })]);
     });
 
     it("cancel stores the run as cancelled, with the cancel reply and one run.cancelled; what follows cannot finish it again", async () => {
       const ref = await startedRun();
       const reporter = new RunReporter(deps, ref);
-      const observed = { cancelled: await observedRuns("cancelled"), completed: await observedRuns("completed"), failed: await observedRuns("failed") };
+      const observed = {
+        cancelled: await observedRuns("cancelled"),
+        completed: await observedRuns("completed"),
+        failed: await observedRuns("failed"),
+      };
       await expect(reporter.finish({ status: "cancelled", reason: "Cancelled by the user" }, { whenLogDown: "defer" })).resolves.toEqual({
         finishedNow: true,
         status: "cancelled",
       });
       // The job's own end arriving afterwards: its last step, then a late onFailure.
-      await expect(reporter.finish({ status: "completed", reply: "Generated it.", artifactVersion: 1 })).resolves.toEqual({ finishedNow: false, status: "cancelled" });
+      await expect(reporter.finish({ status: "completed", reply: "Generated it.", artifactVersion: 1 })).resolves.toEqual({
+        finishedNow: false,
+        status: "cancelled",
+      });
       await expect(reporter.finish({ status: "failed", reason: "late" })).resolves.toEqual({ finishedNow: false, status: "cancelled" });
       expect(await findRun(handle.db, ref.runId)).toMatchObject({ status: "cancelled", reason: "Cancelled by the user" });
       expect((await assistantMessages(ref)).map((m) => m.content)).toEqual([cancelledReply("Cancelled by the user")]);
       expect(await terminalEvents(ref)).toEqual([expect.objectContaining({ type: "run.cancelled", reason: "Cancelled by the user" })]);
-      expect({ cancelled: await observedRuns("cancelled"), completed: await observedRuns("completed"), failed: await observedRuns("failed") }).toEqual({
+      expect({
+        cancelled: await observedRuns("cancelled"),
+        completed: await observedRuns("completed"),
+        failed: await observedRuns("failed"),
+      }).toEqual({
         ...observed,
         cancelled: observed.cancelled + 1,
       });
@@ -130,7 +151,10 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
       const ref = await startedRun();
       const reporter = new RunReporter(deps, ref);
       await reporter.finish({ status: "completed", reply: "Generated it.", artifactVersion: 1 });
-      await expect(reporter.finish({ status: "failed", reason: "the last step's retries ran out" })).resolves.toEqual({ finishedNow: false, status: "completed" });
+      await expect(reporter.finish({ status: "failed", reason: "the last step's retries ran out" })).resolves.toEqual({
+        finishedNow: false,
+        status: "completed",
+      });
       expect(await findRun(handle.db, ref.runId)).toMatchObject({ status: "completed", reason: null });
       expect((await assistantMessages(ref)).map((m) => m.content)).toEqual(["Generated it."]);
       expect((await terminalEvents(ref)).map((e) => e.type)).toEqual(["run.completed"]);
@@ -138,7 +162,10 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
 
     it("a run that failed before it was stored still tells the tabs, and stores nothing", async () => {
       const ref = await newRef();
-      await expect(new RunReporter(deps, ref).finish({ status: "failed", reason: "no database" })).resolves.toEqual({ finishedNow: false, status: null });
+      await expect(new RunReporter(deps, ref).finish({ status: "failed", reason: "no database" })).resolves.toEqual({
+        finishedNow: false,
+        status: null,
+      });
       expect(await findRun(handle.db, ref.runId)).toBeNull();
       expect(await findMessage(handle.db, assistantMessageId(ref.runId))).toBeNull();
       expect(await terminalEvents(ref)).toEqual([expect.objectContaining({ type: "run.failed", reason: "no database" })]);
@@ -200,7 +227,10 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
     it("a fault point that throws fails the step after what it had published, and the step never completes", async () => {
       const ref = await startedRun();
       const points: [StepName, number, number][] = [];
-      const steps = new RunReporter({ ...deps, faults: recordingFaults(points, { step: "generate-code", at: 1 }) }, ref).steps(recordingStep([]), 0);
+      const steps = new RunReporter({ ...deps, faults: recordingFaults(points, { step: "generate-code", at: 1 }) }, ref).steps(
+        recordingStep([]),
+        0,
+      );
       let bodyGotPast = false;
       await expect(
         steps.run("generate-code", async (report) => {
@@ -233,7 +263,10 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
       await saveRunOutput(handle.db, ref.runId, { openapi: "first attempt" });
       await saveRunOutput(handle.db, ref.runId, { openapi: "second attempt" });
       await saveRunOutput(handle.db, ref.runId, { files: [{ path: "a.ts", content: "x" }] });
-      expect(await findRunOutput(handle.db, ref.runId)).toMatchObject({ openapi: "second attempt", files: [{ path: "a.ts", content: "x" }] });
+      expect(await findRunOutput(handle.db, ref.runId)).toMatchObject({
+        openapi: "second attempt",
+        files: [{ path: "a.ts", content: "x" }],
+      });
       // Nothing is visible before the save.
       expect(await latestArtifact(handle.db, ref.projectId)).toBeNull();
       const input = { projectId: ref.projectId, runId: ref.runId, messageId: ref.messageId, plan: { title: "T" } };
@@ -251,14 +284,18 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
       await new RunReporter(deps, ref).finish({ status: "cancelled", reason: "Cancelled by the user" });
       expect(await saveRunOutput(handle.db, ref.runId, { files: [] })).toBe(false);
       expect(await findRunOutput(handle.db, ref.runId)).toBeNull();
-      expect(await saveRunArtifact(handle.db, { projectId: ref.projectId, runId: ref.runId, messageId: ref.messageId, plan: {} })).toBeNull();
+      expect(
+        await saveRunArtifact(handle.db, { projectId: ref.projectId, runId: ref.runId, messageId: ref.messageId, plan: {} }),
+      ).toBeNull();
       expect(await latestArtifact(handle.db, ref.projectId)).toBeNull();
     });
 
     it("saving an artifact without outputs fails instead of storing an empty version", async () => {
       const ref = await startedRun();
       await saveRunOutput(handle.db, ref.runId, { openapi: "{}" });
-      await expect(saveRunArtifact(handle.db, { projectId: ref.projectId, runId: ref.runId, messageId: ref.messageId, plan: {} })).rejects.toThrow(/no generated outputs/);
+      await expect(
+        saveRunArtifact(handle.db, { projectId: ref.projectId, runId: ref.runId, messageId: ref.messageId, plan: {} }),
+      ).rejects.toThrow(/no generated outputs/);
       expect(await latestArtifact(handle.db, ref.projectId)).toBeNull();
     });
   });

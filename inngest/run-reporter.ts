@@ -146,7 +146,13 @@ export class RunReporter {
     const completedAt = Date.now();
     const durationMs = completedAt - startedAt;
     await updateStep(this.deps.db, this.ref.runId, name, { state: "completed", completedAt, durationMs });
-    await this.publish(`${name}:completed`, { type: "step.completed", ...this.base(), step: name, durationMs, ...(summary ? { summary } : {}) });
+    await this.publish(`${name}:completed`, {
+      type: "step.completed",
+      ...this.base(),
+      step: name,
+      durationMs,
+      ...(summary ? { summary } : {}),
+    });
     this.deps.log.debug({ runId: this.ref.runId, step: name, durationMs }, "step completed");
     return value;
   }
@@ -168,7 +174,11 @@ export class RunReporter {
     const failedStep = before?.steps.find((s) => s.state === "running")?.name;
     const reason = outcome.status === "completed" ? null : outcome.reason;
     const content =
-      outcome.status === "completed" ? outcome.reply : outcome.status === "failed" ? failureReply(outcome.reason, failedStep) : cancelledReply(outcome.reason);
+      outcome.status === "completed"
+        ? outcome.reply
+        : outcome.status === "failed"
+          ? failureReply(outcome.reason, failedStep)
+          : cancelledReply(outcome.reason);
     const artifactVersion = outcome.status === "completed" ? outcome.artifactVersion : null;
     const stored = await finishRun(db, {
       runId,
@@ -188,7 +198,13 @@ export class RunReporter {
     const key = `run.${outcome.status}`;
     const event: ProgressEvent =
       outcome.status === "completed"
-        ? { type: "run.completed", ...this.base(), durationMs: durationMs ?? 0, assistantMessageId: assistantMessageId(runId), artifactVersion }
+        ? {
+            type: "run.completed",
+            ...this.base(),
+            durationMs: durationMs ?? 0,
+            assistantMessageId: assistantMessageId(runId),
+            artifactVersion,
+          }
         : outcome.status === "failed"
           ? { type: "run.failed", ...this.base(), reason: outcome.reason, ...(failedStep ? { step: failedStep } : {}) }
           : { type: "run.cancelled", ...this.base(), reason: outcome.reason };

@@ -72,7 +72,14 @@ function discoveryBody(n: number): Record<string, unknown> {
     event,
     events: [event],
     steps: {},
-    ctx: { run_id: "01RAWRUN", attempt: 0, max_attempts: 1, disable_immediate_execution: true, use_api: false, stack: { stack: [], current: 0 } },
+    ctx: {
+      run_id: "01RAWRUN",
+      attempt: 0,
+      max_attempts: 1,
+      disable_immediate_execution: true,
+      use_api: false,
+      stack: { stack: [], current: 0 },
+    },
     version: 2,
   };
 }
@@ -168,7 +175,9 @@ describe("signed requests to an app in production mode", () => {
 });
 
 describe("signed answers from the app", () => {
-  async function fakeApp(answer: (method: string, body: string, now: number) => { status: number; body: string; signature?: string }): Promise<AppServer> {
+  async function fakeApp(
+    answer: (method: string, body: string, now: number) => { status: number; body: string; signature?: string },
+  ): Promise<AppServer> {
     const app = await AppServer.start();
     app.setHandler((req, res) => {
       const chunks: Buffer[] = [];
@@ -217,12 +226,17 @@ describe("signed answers from the app", () => {
       id: "fake",
       name: "fake",
       triggers: [{ event: "t/fake" }],
-      steps: { step: { id: "step", name: "step", runtime: { type: "http", url: `${app.url}?fnId=fake&stepId=step` }, retries: { attempts: 0 } } },
+      steps: {
+        step: { id: "step", name: "step", runtime: { type: "http", url: `${app.url}?fnId=fake&stepId=step` }, retries: { attempts: 0 } },
+      },
     };
     expect(executor.register("test-app", [fn]).functions).toEqual(["fake"]);
 
     const [bad] = executor.ingest([{ name: "t/fake", data: {} }]);
-    expect(await onlyRun(executor, bad ?? "")).toMatchObject({ status: "Failed", error: { message: expect.stringContaining("invalid signature") } });
+    expect(await onlyRun(executor, bad ?? "")).toMatchObject({
+      status: "Failed",
+      error: { message: expect.stringContaining("invalid signature") },
+    });
     tamper = false;
     const [good] = executor.ingest([{ name: "t/fake", data: {} }]);
     expect(await onlyRun(executor, good ?? "")).toMatchObject({ status: "Completed", output: "done" });

@@ -28,4 +28,8 @@ await build({
   sourcemap: true,
   logLevel: "warning",
 });
-console.log(`dist/: ${Object.keys(ENTRIES).map((name) => `${name}.mjs`).join(", ")}`);
+console.log(
+  `dist/: ${Object.keys(ENTRIES)
+    .map((name) => `${name}.mjs`)
+    .join(", ")}`,
+);

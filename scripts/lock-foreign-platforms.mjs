@@ -7,7 +7,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 const lock = JSON.parse(readFileSync("package-lock.json", "utf8"));
 const packages = lock.packages;
 const platform = (name) => {
-  const m = /-(android|darwin|freebsd|linux|openharmony|win32)-(arm64|arm|x64|ia32|loong64|ppc64|riscv64|s390x)(?:-(gnu|musl|gnueabihf|musleabihf|eabi|msvc))?$/.exec(name);
+  const m =
+    /-(android|darwin|freebsd|linux|openharmony|win32)-(arm64|arm|x64|ia32|loong64|ppc64|riscv64|s390x)(?:-(gnu|musl|gnueabihf|musleabihf|eabi|msvc))?$/.exec(
+      name,
+    );
   if (!m) return null;
   const [, os, cpu, abi] = m;
   const libc = os === "linux" ? [abi?.startsWith("musl") ? "musl" : "glibc"] : undefined;

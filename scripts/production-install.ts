@@ -63,7 +63,8 @@ async function waitForHealth(baseUrl: string, app: ChildProcess): Promise<void> 
     if (app.exitCode !== null) throw new Error(`npm start exited (${app.exitCode}) before /api/health answered`);
     const res = await fetch(`${baseUrl}/api/health`).catch(() => null);
     if (res?.ok) return;
-    if (Date.now() > deadline) throw new Error(`/api/health did not answer 200 within ${HEALTH_DEADLINE_MS / 1000} s (last: ${res?.status ?? "no answer"})`);
+    if (Date.now() > deadline)
+      throw new Error(`/api/health did not answer 200 within ${HEALTH_DEADLINE_MS / 1000} s (last: ${res?.status ?? "no answer"})`);
     // Backoff between polls, capped at 1 s.
     await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 100 * 2 ** attempt++)));
   }
@@ -86,14 +87,20 @@ async function generateOnce(baseUrl: string): Promise<void> {
     body: JSON.stringify({ email: `deploy-${randomUUID()}@example.test`, password: "correct horse battery staple", name: "Deploy check" }),
   });
   await expectOk(signUp, "sign-up");
-  const cookie = signUp.headers.getSetCookie().map((line) => line.split(";")[0]).join("; ");
+  const cookie = signUp.headers
+    .getSetCookie()
+    .map((line) => line.split(";")[0])
+    .join("; ");
   say("signed up");
   const project = (await trpc(baseUrl, "project.create", { name: "Deploy check" }, cookie)) as { id?: unknown };
   if (typeof project.id !== "string") throw new Error(`project.create returned no id: ${JSON.stringify(project)}`);
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new Error(`no run.completed within ${RUN_DEADLINE_MS / 1000} s`)), RUN_DEADLINE_MS);
   try {
-    const stream = await fetch(`${baseUrl}/api/projects/${project.id}/events?cursor=0`, { headers: { cookie, accept: "text/event-stream" }, signal: abort.signal });
+    const stream = await fetch(`${baseUrl}/api/projects/${project.id}/events?cursor=0`, {
+      headers: { cookie, accept: "text/event-stream" },
+      signal: abort.signal,
+    });
     if (!stream.ok || !stream.body) throw new Error(`stream answered ${stream.status}`);
     for await (const frame of parseSseStream(Readable.fromWeb(stream.body as NodeReadableStream<Uint8Array>))) {
       if (frame.event === "ready") {
@@ -149,13 +156,25 @@ async function main(): Promise<void> {
       ...(env.DATABASE_URL ? { DATABASE_URL: env.DATABASE_URL } : {}),
       ...(env.REDIS_URL ? { REDIS_URL: env.REDIS_URL } : {}),
     };
-    writeFileSync(path.join(dir, ".env"), `${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join("\n")}\n`);
+    writeFileSync(
+      path.join(dir, ".env"),
+      `${Object.entries(settings)
+        .map(([k, v]) => `${k}=${v}`)
+        .join("\n")}\n`,
+    );
     // Honest about what it relies on: the .env is written as a deployment would, but until the app
     // loads .env itself (issue 10 §2) the same values are also passed as real environment variables.
     say(`wrote .env (${Object.keys(settings).join(", ")}); the same values are also set in npm start's environment`);
-    say(`database: ${settings.DATABASE_URL ? "PostgreSQL (DATABASE_URL)" : "PGlite in .data/"}; event log: ${settings.REDIS_URL ? "Redis (REDIS_URL)" : "in-memory"}`);
+    say(
+      `database: ${settings.DATABASE_URL ? "PostgreSQL (DATABASE_URL)" : "PGlite in .data/"}; event log: ${settings.REDIS_URL ? "Redis (REDIS_URL)" : "in-memory"}`,
+    );
     say(`start: ${PRODUCTION_STEPS.start}`);
-    const started: ChildProcess = spawn("sh", ["-c", PRODUCTION_STEPS.start], { cwd: dir, env: { ...env, ...settings }, stdio: "inherit", detached: true });
+    const started: ChildProcess = spawn("sh", ["-c", PRODUCTION_STEPS.start], {
+      cwd: dir,
+      env: { ...env, ...settings },
+      stdio: "inherit",
+      detached: true,
+    });
     app = started;
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitForHealth(baseUrl, started);

@@ -57,7 +57,14 @@ export async function buildServices(options: BuildServicesOptions): Promise<AppS
   const revocations = new SessionRevocations();
   const auth = createAuth({ db: db.db, secret, logger, secureCookies: secureCookiesFor(config), revocations, ...authOrigins(config) });
   const slots = new StreamSlots();
-  const authorize = createStreamAuthorizer({ db: db.db, auth, slots, revocations, maxStreamsPerUser: limits.concurrentStreamsPerUser, log: logger });
+  const authorize = createStreamAuthorizer({
+    db: db.db,
+    auth,
+    slots,
+    revocations,
+    maxStreamsPerUser: limits.concurrentStreamsPerUser,
+    log: logger,
+  });
   const streaming = createStreamingService({ config, logger, metrics, authorize });
   return {
     config,
@@ -118,7 +125,9 @@ export function services(): Promise<AppServices> {
   if (slot) return slot.promise;
   if (process.env.NODE_ENV === "production") {
     return Promise.reject(
-      new ServicesNotBuiltError("Genstream's services were not built: start the app with server.ts (`npm start`), which builds them before it serves a request; `next start` alone is not supported."),
+      new ServicesNotBuiltError(
+        "Genstream's services were not built: start the app with server.ts (`npm start`), which builds them before it serves a request; `next start` alone is not supported.",
+      ),
     );
   }
   return publishServices(buildServices({ config: loadServerEnv() }));

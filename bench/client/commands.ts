@@ -12,9 +12,22 @@ const projectRef = z.object({ id: z.string(), cookie: z.string() });
 export type ProjectRef = z.infer<typeof projectRef>;
 
 export const commandSchemas = {
-  open: z.object({ group, target, projects: z.array(projectRef).min(1), count: z.number().int().nonnegative(), concurrency: z.number().int().positive() }),
+  open: z.object({
+    group,
+    target,
+    projects: z.array(projectRef).min(1),
+    count: z.number().int().nonnegative(),
+    concurrency: z.number().int().positive(),
+  }),
   close: z.object({ group }),
-  broadcast: z.object({ group, target, projectId: z.string(), tag: z.string(), payloadBytes: z.number().int().nonnegative(), deadlineMs: z.number().positive() }),
+  broadcast: z.object({
+    group,
+    target,
+    projectId: z.string(),
+    tag: z.string(),
+    payloadBytes: z.number().int().nonnegative(),
+    deadlineMs: z.number().positive(),
+  }),
   steady: z.object({
     group,
     target,

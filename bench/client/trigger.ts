@@ -28,5 +28,9 @@ export async function trigger(target: Target, projectId: string, body: TriggerBo
   const text = await res.text();
   if (!res.ok) throw new Error(`publish trigger answered ${res.status}: ${text.slice(0, 200)}`);
   const r = JSON.parse(text) as Partial<Record<keyof TriggerResult, unknown>>;
-  return { published: Number(r.published ?? 0), publishMs: Number(r.publishMs ?? Number.NaN), maxPublishMs: Number(r.maxPublishMs ?? Number.NaN) };
+  return {
+    published: Number(r.published ?? 0),
+    publishMs: Number(r.publishMs ?? Number.NaN),
+    maxPublishMs: Number(r.maxPublishMs ?? Number.NaN),
+  };
 }

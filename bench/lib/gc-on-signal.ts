@@ -12,5 +12,7 @@ process.on("SIGUSR2", () => {
     collect();
   }
   const { heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ msg: "bench gc done", collected: collect !== undefined, heapUsed, heapTotal, external, arrayBuffers })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ msg: "bench gc done", collected: collect !== undefined, heapUsed, heapTotal, external, arrayBuffers })}\n`,
+  );
 });

@@ -70,5 +70,6 @@ export function inTurn(servers: readonly BenchServer[], round: number): BenchSer
 /** Closes a connection group; connections the server dropped before that count as failures. */
 export async function closeGroup(ctx: PhaseContext, server: BenchServer, group: string): Promise<void> {
   const { droppedBeforeClose } = await server.client.call("close", { group });
-  if (droppedBeforeClose > 0) ctx.problems.fail(`${server.name}: ${droppedBeforeClose} connection(s) of ${group} were closed by the server`);
+  if (droppedBeforeClose > 0)
+    ctx.problems.fail(`${server.name}: ${droppedBeforeClose} connection(s) of ${group} were closed by the server`);
 }

@@ -10,7 +10,16 @@ export const E2E_MESSAGE = "A shop API with items (name)";
 const SENDS_PER_ACCOUNT = 10;
 
 export type E2ePhaseResult =
-  | { ran: true; sends: number; runStartedMs: Summary; mutationMs: Summary; runMs: Summary; terminal: Record<string, number>; failures: string[]; raw: E2eResult }
+  | {
+      ran: true;
+      sends: number;
+      runStartedMs: Summary;
+      mutationMs: Summary;
+      runMs: Summary;
+      terminal: Record<string, number>;
+      failures: string[];
+      raw: E2eResult;
+    }
   | { ran: false; reason: string };
 
 /**
@@ -18,7 +27,8 @@ export type E2ePhaseResult =
  * so it is idle during the stream phases). Each send waits for its run to end before the next one.
  */
 export async function measureE2e(ctx: PhaseContext, appEnv: NodeJS.ProcessEnv): Promise<E2ePhaseResult> {
-  if (!existsSync("inngest/local/main.ts")) return { ran: false, reason: "inngest/local/main.ts does not exist (embedded executor missing)" };
+  if (!existsSync("inngest/local/main.ts"))
+    return { ran: false, reason: "inngest/local/main.ts does not exist (embedded executor missing)" };
   const app = ctx.servers[1];
   const executor = await startExecutor(appEnv);
   try {
@@ -37,8 +47,19 @@ export async function measureE2e(ctx: PhaseContext, appEnv: NodeJS.ProcessEnv): 
       deadlineMs: ctx.sizes.e2e.deadlineMs,
     });
     for (const f of raw.failures) ctx.problems.fail(`genstream: send -> run.started: ${f}`);
-    const result: E2ePhaseResult = { ran: true, sends, runStartedMs: summarize(raw.runStartedMs), mutationMs: summarize(raw.mutationMs), runMs: summarize(raw.runMs), terminal: raw.terminal, failures: raw.failures, raw };
-    ctx.log(`  send -> run.started p50 ${result.runStartedMs.p50.toFixed(1)} ms, p95 ${result.runStartedMs.p95.toFixed(1)} ms (mutation p50 ${result.mutationMs.p50.toFixed(1)} ms; run p50 ${result.runMs.p50.toFixed(0)} ms; ${JSON.stringify(raw.terminal)})`);
+    const result: E2ePhaseResult = {
+      ran: true,
+      sends,
+      runStartedMs: summarize(raw.runStartedMs),
+      mutationMs: summarize(raw.mutationMs),
+      runMs: summarize(raw.runMs),
+      terminal: raw.terminal,
+      failures: raw.failures,
+      raw,
+    };
+    ctx.log(
+      `  send -> run.started p50 ${result.runStartedMs.p50.toFixed(1)} ms, p95 ${result.runStartedMs.p95.toFixed(1)} ms (mutation p50 ${result.mutationMs.p50.toFixed(1)} ms; run p50 ${result.runMs.p50.toFixed(0)} ms; ${JSON.stringify(raw.terminal)})`,
+    );
     return result;
   } finally {
     await executor.stop();

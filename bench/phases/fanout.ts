@@ -13,7 +13,9 @@ export interface FanoutServerResult {
   serverPublishMs: number;
   /** Worst stall of the load client's event loop during any broadcast (inflates receipt times). */
   clientLoopMaxMs: number;
-  broadcasts: Array<Pick<BroadcastResult, "received" | "misses" | "serverPublishMs"> & { p50: number; p99: number; max: number; clientLoopMaxMs: number }>;
+  broadcasts: Array<
+    Pick<BroadcastResult, "received" | "misses" | "serverPublishMs"> & { p50: number; p99: number; max: number; clientLoopMaxMs: number }
+  >;
 }
 
 export interface FanoutResult {
@@ -39,11 +41,26 @@ export async function measureFanout(ctx: PhaseContext, index: number): Promise<F
     for (const server of inTurn(servers, round)) {
       const projectId = server.projects.fanout[index]?.id ?? "";
       const tag = `fan${size}-${server.name}-${round}`;
-      const r = await server.client.call("broadcast", { group, target: server.target, projectId, tag, payloadBytes, deadlineMs: fanout.deadlineMs });
+      const r = await server.client.call("broadcast", {
+        group,
+        target: server.target,
+        projectId,
+        tag,
+        payloadBytes,
+        deadlineMs: fanout.deadlineMs,
+      });
       ctx.problems.miss(server.name, r.misses + r.unexpected, `fan-out ${size} broadcast ${round}`);
       if (round >= fanout.warmup) {
         const { received, misses, serverPublishMs, latencyMs: l } = r;
-        per[server.name].push({ received, misses, serverPublishMs, p50: l.p50, p99: l.p99, max: l.max, clientLoopMaxMs: r.clientLoop.maxMs });
+        per[server.name].push({
+          received,
+          misses,
+          serverPublishMs,
+          p50: l.p50,
+          p99: l.p99,
+          max: l.max,
+          clientLoopMaxMs: r.clientLoop.maxMs,
+        });
       }
     }
   }
@@ -61,12 +78,19 @@ export async function measureFanout(ctx: PhaseContext, index: number): Promise<F
       broadcasts: b,
     };
   };
-  const result: FanoutResult = { connections: size, baseline: summary("baseline"), genstream: summary("genstream"), redis: ctx.redis ? summary("redis") : null };
+  const result: FanoutResult = {
+    connections: size,
+    baseline: summary("baseline"),
+    genstream: summary("genstream"),
+    redis: ctx.redis ? summary("redis") : null,
+  };
   for (const server of servers) {
     const name = server.name;
     const r = result[name];
     if (!r) continue;
-    ctx.log(`  ${name} @${size}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms; server publish ${r.serverPublishMs.toFixed(2)} ms; client loop max ${r.clientLoopMaxMs.toFixed(1)} ms`);
+    ctx.log(
+      `  ${name} @${size}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms; server publish ${r.serverPublishMs.toFixed(2)} ms; client loop max ${r.clientLoopMaxMs.toFixed(1)} ms`,
+    );
   }
   return result;
 }

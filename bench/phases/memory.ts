@@ -110,21 +110,41 @@ export async function measureMemory(runs: number, deadlineMs: number, log: (line
   const postgres = await measureColumn("postgres", postgresUrl, runs, deadlineMs);
   const pglite = await measureColumn("pglite", postgresUrl, runs, deadlineMs);
   for (const c of [postgres, pglite]) {
-    log(c.ran ? `  ${c.database}: idle ${(c.idleRssBytes / MB).toFixed(0)} MB, warm ${(c.warmRssBytes / MB).toFixed(0)} MB, peak during ${c.runs} generation(s) ${(c.peakRssBytes / MB).toFixed(0)} MB, after ${(c.afterRunsRssBytes / MB).toFixed(0)} MB ${JSON.stringify(c.terminal)}` : `  ${c.database}: not measured — ${c.reason}`);
+    log(
+      c.ran
+        ? `  ${c.database}: idle ${(c.idleRssBytes / MB).toFixed(0)} MB, warm ${(c.warmRssBytes / MB).toFixed(0)} MB, peak during ${c.runs} generation(s) ${(c.peakRssBytes / MB).toFixed(0)} MB, after ${(c.afterRunsRssBytes / MB).toFixed(0)} MB ${JSON.stringify(c.terminal)}`
+        : `  ${c.database}: not measured — ${c.reason}`,
+    );
   }
   return { postgres, pglite };
 }
 
 /** The memory table: PostgreSQL and PGlite side by side, with the targets. */
 export function formatMemory(m: MemoryResult): string {
-  const mb = (c: MemoryColumn, pick: (c: Extract<MemoryColumn, { ran: true }>) => number): string => (c.ran ? (pick(c) / MB).toFixed(0) : "—");
+  const mb = (c: MemoryColumn, pick: (c: Extract<MemoryColumn, { ran: true }>) => number): string =>
+    c.ran ? (pick(c) / MB).toFixed(0) : "—";
   const t = MEMORY_TARGETS;
   const rows = [
     ["app process RSS (MB)", "PostgreSQL", "PGlite", "target"],
-    ["idle (after start, full GC)", mb(m.postgres, (c) => c.idleRssBytes), mb(m.pglite, (c) => c.idleRssBytes), `PostgreSQL <= ${t.postgresIdleMb}, PGlite <= ${t.pgliteIdleMb}`],
+    [
+      "idle (after start, full GC)",
+      mb(m.postgres, (c) => c.idleRssBytes),
+      mb(m.pglite, (c) => c.idleRssBytes),
+      `PostgreSQL <= ${t.postgresIdleMb}, PGlite <= ${t.pgliteIdleMb}`,
+    ],
     ["after sign-up and the job engine's sync (full GC)", mb(m.postgres, (c) => c.warmRssBytes), mb(m.pglite, (c) => c.warmRssBytes), ""],
-    ["peak during a generation", mb(m.postgres, (c) => c.peakRssBytes), mb(m.pglite, (c) => c.peakRssBytes), `PostgreSQL <= ${t.postgresPeakMb}`],
-    ["idle after the generations (full GC; checker worker still up)", mb(m.postgres, (c) => c.afterRunsRssBytes), mb(m.pglite, (c) => c.afterRunsRssBytes), ""],
+    [
+      "peak during a generation",
+      mb(m.postgres, (c) => c.peakRssBytes),
+      mb(m.pglite, (c) => c.peakRssBytes),
+      `PostgreSQL <= ${t.postgresPeakMb}`,
+    ],
+    [
+      "idle after the generations (full GC; checker worker still up)",
+      mb(m.postgres, (c) => c.afterRunsRssBytes),
+      mb(m.pglite, (c) => c.afterRunsRssBytes),
+      "",
+    ],
   ];
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows.map((r) => r.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join("  ")).join("\n");

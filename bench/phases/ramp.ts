@@ -50,8 +50,21 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
   const { sizes } = ctx;
   const { projects } = server;
   const { client, target } = server;
-  const warm = await client.call("open", { group: "warm", target, projects: projects.spread, count: Math.min(20, projects.spread.length), concurrency: 8 });
-  const warmCheck = await client.call("broadcast", { group: "warm", target, projectId: projects.spread[0]?.id ?? "", tag: "warm", payloadBytes: sizes.payloadBytes, deadlineMs: 10_000 });
+  const warm = await client.call("open", {
+    group: "warm",
+    target,
+    projects: projects.spread,
+    count: Math.min(20, projects.spread.length),
+    concurrency: 8,
+  });
+  const warmCheck = await client.call("broadcast", {
+    group: "warm",
+    target,
+    projectId: projects.spread[0]?.id ?? "",
+    tag: "warm",
+    payloadBytes: sizes.payloadBytes,
+    deadlineMs: 10_000,
+  });
   ctx.problems.miss(server.name, warmCheck.misses + warm.failed, "ramp warm-up");
   await closeGroup(ctx, server, "warm");
 
@@ -61,14 +74,22 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
   };
   const idle = await sample();
   const room =
-    Math.min(openFilesLimit(server.proc.pid) - idle.openFiles, openFilesLimit(client.pid) - sampleProcess(client.pid).openFiles) - FD_MARGIN;
+    Math.min(openFilesLimit(server.proc.pid) - idle.openFiles, openFilesLimit(client.pid) - sampleProcess(client.pid).openFiles) -
+    FD_MARGIN;
   const top = sizes.capacity.steps[sizes.capacity.steps.length - 1] ?? 0;
   const fixed: Segment[] = [
-    ...sizes.fanout.sizes.map((size, i) => ({ group: groups.fanout(size), projects: [projects.fanout[i] ?? { id: "", cookie: "" }], count: size })),
+    ...sizes.fanout.sizes.map((size, i) => ({
+      group: groups.fanout(size),
+      projects: [projects.fanout[i] ?? { id: "", cookie: "" }],
+      count: size,
+    })),
     { group: groups.steady, projects: projects.spread, count: projects.spread.length * sizes.steady.perProject },
   ];
   const held = fixed.reduce((n, s) => n + s.count, 0);
-  const segments: Segment[] = [...fixed, { group: groups.extra, projects: projects.spread, count: scope === "all" ? Math.max(0, Math.min(top, room) - held) : 0 }];
+  const segments: Segment[] = [
+    ...fixed,
+    { group: groups.extra, projects: projects.spread, count: scope === "all" ? Math.max(0, Math.min(top, room) - held) : 0 },
+  ];
 
   const steps: CapacityStep[] = [];
   let total = 0;
@@ -79,7 +100,13 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
     while (left > 0) {
       const next = thresholds.find((t) => t > total) ?? Number.POSITIVE_INFINITY;
       const count = Math.min(left, next - total);
-      const r = await client.call("open", { group: segment.group, target, projects: segment.projects, count, concurrency: sizes.openConcurrency });
+      const r = await client.call("open", {
+        group: segment.group,
+        target,
+        projects: segment.projects,
+        count,
+        concurrency: sizes.openConcurrency,
+      });
       if (r.failed > 0) ctx.problems.fail(`${server.name}: ${r.failed} connection(s) of ${segment.group} failed: ${r.errors.join("; ")}`);
       setup ??= r;
       total += r.opened;
@@ -96,12 +123,21 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
           openFiles: s.openFiles,
         });
         const ready = `ready p50/p99/max ${r.readyMs.p50.toFixed(0)}/${r.readyMs.p99.toFixed(0)}/${r.readyMs.max.toFixed(0)} ms`;
-        ctx.log(`  ${server.name}: ${total} held, RSS ${(s.rssBytes / 2 ** 20).toFixed(1)} MB (+${((s.rssBytes - idle.rssBytes) / 2 ** 20).toFixed(1)} MB), heap ${(s.heap.heapUsedBytes / 2 ** 20).toFixed(1)} MB; last segment ${r.perSecond.toFixed(0)} conn/s, ${ready}`);
+        ctx.log(
+          `  ${server.name}: ${total} held, RSS ${(s.rssBytes / 2 ** 20).toFixed(1)} MB (+${((s.rssBytes - idle.rssBytes) / 2 ** 20).toFixed(1)} MB), heap ${(s.heap.heapUsedBytes / 2 ** 20).toFixed(1)} MB; last segment ${r.perSecond.toFixed(0)} conn/s, ${ready}`,
+        );
       }
     }
   }
   // Every extra connection is still live: one broadcast to a spread project reaches all of its connections.
-  const check = await client.call("broadcast", { group: groups.extra, target, projectId: projects.spread[0]?.id ?? "", tag: "ramp-check", payloadBytes: sizes.payloadBytes, deadlineMs: 30_000 });
+  const check = await client.call("broadcast", {
+    group: groups.extra,
+    target,
+    projectId: projects.spread[0]?.id ?? "",
+    tag: "ramp-check",
+    payloadBytes: sizes.payloadBytes,
+    deadlineMs: 30_000,
+  });
   ctx.problems.miss(server.name, check.misses + check.unexpected, "capacity liveness check");
   await closeGroup(ctx, server, groups.extra);
   const limits = fileLimits(server.proc.pid);

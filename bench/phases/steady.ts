@@ -113,7 +113,9 @@ export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResul
   }
   for (const server of servers) await closeGroup(ctx, server, group);
   const measuredByBoth = (rate: number, needSustained: boolean): boolean =>
-    (["baseline", "genstream"] as const).every((n) => out[n].steps.some((s) => s.offeredEventsPerSec === rate && (s.sustained || !needSustained)));
+    (["baseline", "genstream"] as const).every((n) =>
+      out[n].steps.some((s) => s.offeredEventsPerSec === rate && (s.sustained || !needSustained)),
+    );
   const sustainedByBoth = steady.rates.filter((rate) => measuredByBoth(rate, true));
   const comparedAt = sustainedByBoth.at(-1) ?? steady.rates.find((rate) => measuredByBoth(rate, false)) ?? null;
   return {

@@ -3,10 +3,19 @@ import type { Row, Measurements } from "./types";
 const MB = 2 ** 20;
 
 function ratioOf(value: number | null, baseline: number | null): number | null {
-  return baseline !== null && value !== null && baseline !== 0 && Number.isFinite(baseline) && Number.isFinite(value) ? value / baseline : null;
+  return baseline !== null && value !== null && baseline !== 0 && Number.isFinite(baseline) && Number.isFinite(value)
+    ? value / baseline
+    : null;
 }
 
-function row(figure: string, unit: string, baseline: number | null, genstream: number | null, target = "", redis: number | null = null): Row {
+function row(
+  figure: string,
+  unit: string,
+  baseline: number | null,
+  genstream: number | null,
+  target = "",
+  redis: number | null = null,
+): Row {
   return { figure, unit, baseline, genstream, ratio: ratioOf(genstream, baseline), redis, redisRatio: ratioOf(redis, baseline), target };
 }
 
@@ -19,19 +28,58 @@ export function buildRows(m: Measurements): Row[] {
     rows.push(row(`fan-out ${n} conns: p50`, "ms", f.baseline.p50, f.genstream.p50, "", r?.p50 ?? null));
     rows.push(row(`fan-out ${n} conns: p99`, "ms", f.baseline.p99, f.genstream.p99, "<= 1.5x", r?.p99 ?? null));
     rows.push(row(`fan-out ${n} conns: max`, "ms", f.baseline.max, f.genstream.max, "", r?.max ?? null));
-    rows.push(row(`fan-out ${n} conns: server publish (serialise + all writes)`, "ms", f.baseline.serverPublishMs, f.genstream.serverPublishMs, "", r?.serverPublishMs ?? null));
+    rows.push(
+      row(
+        `fan-out ${n} conns: server publish (serialise + all writes)`,
+        "ms",
+        f.baseline.serverPublishMs,
+        f.genstream.serverPublishMs,
+        "",
+        r?.serverPublishMs ?? null,
+      ),
+    );
   }
   const s = m.steady;
   const shape = `${s.projects}x${s.perProject}`;
-  rows.push(row(`steady ${shape}: max sustained deliveries/s`, "/s", s.baseline.maxSustainedDeliveriesPerSec, s.genstream.maxSustainedDeliveriesPerSec, "", s.redis?.maxSustainedDeliveriesPerSec ?? null));
+  rows.push(
+    row(
+      `steady ${shape}: max sustained deliveries/s`,
+      "/s",
+      s.baseline.maxSustainedDeliveriesPerSec,
+      s.genstream.maxSustainedDeliveriesPerSec,
+      "",
+      s.redis?.maxSustainedDeliveriesPerSec ?? null,
+    ),
+  );
   const at = s.comparedAtEventsPerSec;
   const stepAt = (name: "baseline" | "genstream" | "redis") => s[name]?.steps.find((x) => x.offeredEventsPerSec === at) ?? null;
   const b = stepAt("baseline");
   const g = stepAt("genstream");
   const r = stepAt("redis");
-  const load = at === null ? "(no common rate)" : `@${(b?.offeredDeliveriesPerSec ?? 0).toLocaleString("en-US")}/s${s.comparedAtSustained ? "" : " (not sustained)"}`;
-  rows.push(row(`steady ${shape}: server CPU per 1k deliveries ${load}`, "ms", b?.cpuMsPer1kDeliveries ?? null, g?.cpuMsPer1kDeliveries ?? null, "", r?.cpuMsPer1kDeliveries ?? null));
-  rows.push(row(`steady ${shape}: deliveries per CPU-second ${load}`, "/s", b?.deliveriesPerCpuSecond ?? null, g?.deliveriesPerCpuSecond ?? null, ">= 0.6x", r?.deliveriesPerCpuSecond ?? null));
+  const load =
+    at === null
+      ? "(no common rate)"
+      : `@${(b?.offeredDeliveriesPerSec ?? 0).toLocaleString("en-US")}/s${s.comparedAtSustained ? "" : " (not sustained)"}`;
+  rows.push(
+    row(
+      `steady ${shape}: server CPU per 1k deliveries ${load}`,
+      "ms",
+      b?.cpuMsPer1kDeliveries ?? null,
+      g?.cpuMsPer1kDeliveries ?? null,
+      "",
+      r?.cpuMsPer1kDeliveries ?? null,
+    ),
+  );
+  rows.push(
+    row(
+      `steady ${shape}: deliveries per CPU-second ${load}`,
+      "/s",
+      b?.deliveriesPerCpuSecond ?? null,
+      g?.deliveriesPerCpuSecond ?? null,
+      ">= 0.6x",
+      r?.deliveriesPerCpuSecond ?? null,
+    ),
+  );
   const cb = m.capacity.baseline;
   const cg = m.capacity.genstream;
   rows.push(row("capacity: idle RSS (before connections)", "MB", cb.idleRssBytes / MB, cg.idleRssBytes / MB));
@@ -39,19 +87,50 @@ export function buildRows(m: Measurements): Row[] {
   rows.push(row("capacity: idle external (WASM, Buffers)", "MB", cb.idleHeap.externalBytes / MB, cg.idleHeap.externalBytes / MB));
   cb.steps.forEach((step, i) => {
     const other = cg.steps[i];
-    rows.push(row(`capacity: RSS above idle @${step.connections.toLocaleString("en-US")} held`, "MB", step.aboveIdleBytes / MB, other ? other.aboveIdleBytes / MB : null));
+    rows.push(
+      row(
+        `capacity: RSS above idle @${step.connections.toLocaleString("en-US")} held`,
+        "MB",
+        step.aboveIdleBytes / MB,
+        other ? other.aboveIdleBytes / MB : null,
+      ),
+    );
   });
   const top = (c: typeof cb) => c.steps[c.steps.length - 1];
   const tb = top(cb);
   const tg = top(cg);
-  rows.push(row(`capacity: RSS per held connection @${(tg?.connections ?? 0).toLocaleString("en-US")}`, "KB", tb ? tb.perConnectionBytes / 1024 : null, tg ? tg.perConnectionBytes / 1024 : null, "<= 1.5x @ >= 20k"));
+  rows.push(
+    row(
+      `capacity: RSS per held connection @${(tg?.connections ?? 0).toLocaleString("en-US")}`,
+      "KB",
+      tb ? tb.perConnectionBytes / 1024 : null,
+      tg ? tg.perConnectionBytes / 1024 : null,
+      "<= 1.5x @ >= 20k",
+    ),
+  );
   const slope = (c: typeof cb): number | null => {
     const first = c.steps[0];
     const last = c.steps.at(-1);
-    return first && last && last.connections > first.connections ? (last.rssBytes - first.rssBytes) / (last.connections - first.connections) / 1024 : null;
+    return first && last && last.connections > first.connections
+      ? (last.rssBytes - first.rssBytes) / (last.connections - first.connections) / 1024
+      : null;
   };
-  rows.push(row(`capacity: RSS per connection, slope from ${(cg.steps[0]?.connections ?? 0).toLocaleString("en-US")} to top step (idle noise cancels)`, "KB", slope(cb), slope(cg)));
-  rows.push(row(`capacity: JS heap + external per held connection @${(tg?.connections ?? 0).toLocaleString("en-US")}`, "KB", tb ? tb.heapPerConnectionBytes / 1024 : null, tg ? tg.heapPerConnectionBytes / 1024 : null));
+  rows.push(
+    row(
+      `capacity: RSS per connection, slope from ${(cg.steps[0]?.connections ?? 0).toLocaleString("en-US")} to top step (idle noise cancels)`,
+      "KB",
+      slope(cb),
+      slope(cg),
+    ),
+  );
+  rows.push(
+    row(
+      `capacity: JS heap + external per held connection @${(tg?.connections ?? 0).toLocaleString("en-US")}`,
+      "KB",
+      tb ? tb.heapPerConnectionBytes / 1024 : null,
+      tg ? tg.heapPerConnectionBytes / 1024 : null,
+    ),
+  );
   rows.push(row("setup: new connections/s", "/s", m.setup.baseline.perSecond, m.setup.genstream.perSecond));
   rows.push(row("setup: connect -> ready p50", "ms", m.setup.baseline.readyMs.p50, m.setup.genstream.readyMs.p50));
   rows.push(row("setup: connect -> ready p99", "ms", m.setup.baseline.readyMs.p99, m.setup.genstream.readyMs.p99));

@@ -12,19 +12,35 @@ export function judgeTargets(m: Measurements): TargetVerdict[] {
   const out: TargetVerdict[] = [];
   for (const f of m.fanout) {
     const ratio = f.genstream.p99 / f.baseline.p99;
-    out.push(verdict(`fan-out p99 <= 1.5x baseline @${f.connections}`, ratio <= 1.5, `${f.genstream.p99.toFixed(2)} vs ${f.baseline.p99.toFixed(2)} ms = ${ratio.toFixed(2)}x`));
+    out.push(
+      verdict(
+        `fan-out p99 <= 1.5x baseline @${f.connections}`,
+        ratio <= 1.5,
+        `${f.genstream.p99.toFixed(2)} vs ${f.baseline.p99.toFixed(2)} ms = ${ratio.toFixed(2)}x`,
+      ),
+    );
   }
   for (const f of m.fanout) {
     if (!f.redis) continue;
     const ratio = f.redis.p99 / f.baseline.p99;
-    out.push(verdict(`fan-out p99 <= 1.5x baseline @${f.connections}, Redis backend`, ratio <= 1.5, `${f.redis.p99.toFixed(2)} vs ${f.baseline.p99.toFixed(2)} ms = ${ratio.toFixed(2)}x`));
+    out.push(
+      verdict(
+        `fan-out p99 <= 1.5x baseline @${f.connections}, Redis backend`,
+        ratio <= 1.5,
+        `${f.redis.p99.toFixed(2)} vs ${f.baseline.p99.toFixed(2)} ms = ${ratio.toFixed(2)}x`,
+      ),
+    );
   }
   const at = m.steady.comparedAtEventsPerSec;
   const b = m.steady.baseline.steps.find((s) => s.offeredEventsPerSec === at);
   const g = m.steady.genstream.steps.find((s) => s.offeredEventsPerSec === at);
   out.push(
     b && g && Number.isFinite(b.deliveriesPerCpuSecond) && Number.isFinite(g.deliveriesPerCpuSecond)
-      ? verdict("deliveries per CPU-second >= 0.6x baseline", g.deliveriesPerCpuSecond / b.deliveriesPerCpuSecond >= 0.6, `${g.deliveriesPerCpuSecond.toFixed(0)} vs ${b.deliveriesPerCpuSecond.toFixed(0)} /s = ${(g.deliveriesPerCpuSecond / b.deliveriesPerCpuSecond).toFixed(2)}x at ${at} events/s${m.steady.comparedAtSustained ? "" : " (a rate not sustained by both)"}`)
+      ? verdict(
+          "deliveries per CPU-second >= 0.6x baseline",
+          g.deliveriesPerCpuSecond / b.deliveriesPerCpuSecond >= 0.6,
+          `${g.deliveriesPerCpuSecond.toFixed(0)} vs ${b.deliveriesPerCpuSecond.toFixed(0)} /s = ${(g.deliveriesPerCpuSecond / b.deliveriesPerCpuSecond).toFixed(2)}x at ${at} events/s${m.steady.comparedAtSustained ? "" : " (a rate not sustained by both)"}`,
+        )
       : verdict("deliveries per CPU-second >= 0.6x baseline", null, "no event rate measured on both servers with measurable server CPU"),
   );
   const tb = m.capacity.baseline.steps.at(-1);
@@ -33,10 +49,24 @@ export function judgeTargets(m: Measurements): TargetVerdict[] {
     const ratio = tg.perConnectionBytes / tb.perConnectionBytes;
     const detail = `${(tg.perConnectionBytes / 1024).toFixed(1)} vs ${(tb.perConnectionBytes / 1024).toFixed(1)} KB = ${ratio.toFixed(2)}x with ${tg.connections} held`;
     const enough = tg.connections >= TARGET_CONNECTIONS;
-    out.push(verdict("RSS per held connection <= 1.5x baseline, >= 20k held", ratio > 1.5 ? false : enough ? true : null, enough ? detail : `${detail}; ${m.capacity.genstream.cappedBy ?? "fewer than 20k requested"}`));
+    out.push(
+      verdict(
+        "RSS per held connection <= 1.5x baseline, >= 20k held",
+        ratio > 1.5 ? false : enough ? true : null,
+        enough ? detail : `${detail}; ${m.capacity.genstream.cappedBy ?? "fewer than 20k requested"}`,
+      ),
+    );
   }
   const e = m.e2e;
-  out.push(e.ran ? verdict("send -> run.started p50 <= 100 ms", e.runStartedMs.p50 <= 100, `p50 ${e.runStartedMs.p50.toFixed(1)} ms, p95 ${e.runStartedMs.p95.toFixed(1)} ms over ${e.runStartedMs.n} sends`) : verdict("send -> run.started p50 <= 100 ms", null, e.reason));
+  out.push(
+    e.ran
+      ? verdict(
+          "send -> run.started p50 <= 100 ms",
+          e.runStartedMs.p50 <= 100,
+          `p50 ${e.runStartedMs.p50.toFixed(1)} ms, p95 ${e.runStartedMs.p95.toFixed(1)} ms over ${e.runStartedMs.n} sends`,
+        )
+      : verdict("send -> run.started p50 <= 100 ms", null, e.reason),
+  );
   out.push(...judgeMemory(m.memory));
   return out;
 }
@@ -45,8 +75,15 @@ export function judgeTargets(m: Measurements): TargetVerdict[] {
 export function judgeMemory(m: MemoryResult): TargetVerdict[] {
   const MB = 2 ** 20;
   const t = MEMORY_TARGETS;
-  const check = (target: string, column: MemoryResult["postgres"], pick: "idleRssBytes" | "peakRssBytes", limitMb: number): TargetVerdict =>
-    column.ran ? verdict(target, column[pick] / MB <= limitMb, `${(column[pick] / MB).toFixed(0)} MB`) : verdict(target, null, column.reason);
+  const check = (
+    target: string,
+    column: MemoryResult["postgres"],
+    pick: "idleRssBytes" | "peakRssBytes",
+    limitMb: number,
+  ): TargetVerdict =>
+    column.ran
+      ? verdict(target, column[pick] / MB <= limitMb, `${(column[pick] / MB).toFixed(0)} MB`)
+      : verdict(target, null, column.reason);
   return [
     check(`PostgreSQL: idle RSS <= ${t.postgresIdleMb} MB`, m.postgres, "idleRssBytes", t.postgresIdleMb),
     check(`PostgreSQL: peak RSS during a generation <= ${t.postgresPeakMb} MB`, m.postgres, "peakRssBytes", t.postgresPeakMb),

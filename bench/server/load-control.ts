@@ -38,7 +38,11 @@ interface PublishResult {
   maxPublishMs: number;
 }
 
-async function publishBenchEvents(streaming: StreamingService, projectId: string, input: z.infer<typeof publishSchema>): Promise<PublishResult> {
+async function publishBenchEvents(
+  streaming: StreamingService,
+  projectId: string,
+  input: z.infer<typeof publishSchema>,
+): Promise<PublishResult> {
   const partial = input.payloadBytes > 0 ? { partial: "x".repeat(input.payloadBytes) } : {};
   const intervalMs = input.ratePerSec ? 1000 / input.ratePerSec : 0;
   const start = performance.timeOrigin + performance.now();

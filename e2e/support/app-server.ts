@@ -136,7 +136,10 @@ export class AppServer {
   }
 
   async startExecutor(): Promise<void> {
-    const child = spawn(process.execPath, ["--import", "tsx", "inngest/local/main.ts"], { env: this.executorEnv, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "inngest/local/main.ts"], {
+      env: this.executorEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.executor = child;
     this.executorTap = new LogTap(child, "executor");
     await this.ready(this.executorTap, "executor", "local executor listening");

@@ -50,7 +50,13 @@ async function send(baseURL: string, account: Account, steady: ObservedClient, p
 }
 
 /** Keeps one project generating while its clients are being dropped: at least MIN runs, then until the chaos is over. */
-async function generate(baseURL: string, account: Account, steady: ObservedClient, projectId: string, chaosOver: () => boolean): Promise<number> {
+async function generate(
+  baseURL: string,
+  account: Account,
+  steady: ObservedClient,
+  projectId: string,
+  chaosOver: () => boolean,
+): Promise<number> {
   let runs = 0;
   while (runs < MIN_RUNS_PER_PROJECT || (!chaosOver() && runs < MAX_RUNS_PER_PROJECT)) {
     await send(baseURL, account, steady, projectId, MESSAGES[runs % MESSAGES.length] ?? FIRST_EXAMPLE);
@@ -103,7 +109,9 @@ export async function runChaos(options: ChaosOptions): Promise<void> {
     ).finally(() => (over = true));
     // The send goes through the next instance: with two, never the one holding the steady stream.
     const runs = await Promise.all(
-      projects.map((projectId, p) => generate(at(p + 1).baseURL, accounts[p] as Account, steady[p] as ObservedClient, projectId, () => over)),
+      projects.map((projectId, p) =>
+        generate(at(p + 1).baseURL, accounts[p] as Account, steady[p] as ObservedClient, projectId, () => over),
+      ),
     );
     await schedules;
 

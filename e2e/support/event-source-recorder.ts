@@ -28,7 +28,12 @@ export async function recordEventSources(page: Page): Promise<() => Promise<Reco
         for (const type of eventTypes) {
           this.addEventListener(type, (event) => {
             const message = event;
-            w.__esFrames.push({ source, type, id: message.lastEventId ?? "", data: typeof message.data === "string" ? message.data : null });
+            w.__esFrames.push({
+              source,
+              type,
+              id: message.lastEventId ?? "",
+              data: typeof message.data === "string" ? message.data : null,
+            });
           });
         }
       }

@@ -18,7 +18,10 @@ export async function injectFault(request: APIRequestContext, baseURL: string, f
 
 /** Releases the project's held steps (one step, or all); returns how many holds were released. */
 export async function releaseFaults(request: APIRequestContext, baseURL: string, projectId: string, step?: StepName): Promise<number> {
-  const res = await request.post(`${baseURL}/api/test/faults/release`, { data: step ? { projectId, step } : { projectId }, headers: testControlHeaders });
+  const res = await request.post(`${baseURL}/api/test/faults/release`, {
+    data: step ? { projectId, step } : { projectId },
+    headers: testControlHeaders,
+  });
   if (!res.ok()) throw new Error(`faults release control answered ${res.status()}: ${await res.text()}`);
   return ((await res.json()) as { released: number }).released;
 }

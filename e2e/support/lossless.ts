@@ -36,6 +36,10 @@ export async function expectPageMatchesDatabase(tab: ProjectPage, app: AppServer
   await expect(tab.runPanel).toHaveAttribute("data-run-id", latest.runId);
   await tab.expectRunStatus(latest.status);
   const stored = new Map(latest.steps.map((s) => [s.name, s]));
-  const expected = STEP_NAMES.map((name) => ({ name, state: stored.get(name)?.state ?? "pending", attempt: stored.get(name)?.attempt ?? 0 }));
+  const expected = STEP_NAMES.map((name) => ({
+    name,
+    state: stored.get(name)?.state ?? "pending",
+    attempt: stored.get(name)?.attempt ?? 0,
+  }));
   expect(await tab.stepRows()).toEqual(expected);
 }

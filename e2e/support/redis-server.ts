@@ -35,7 +35,20 @@ export class RedisServer {
   /** Starts (or restarts) the server on its port; resolves on "Ready to accept connections". */
   async start(): Promise<void> {
     if (this.running) throw new Error(`redis-server on ${this.port} is already running`);
-    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""];
+    const args = [
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      this.dir,
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "always",
+      "--save",
+      "",
+    ];
     const child = spawn(process.env.REDIS_SERVER_BIN ?? "redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     this.output = [];

@@ -104,7 +104,9 @@ describe("generate-api function", () => {
       expect(steps, name).toHaveLength(1);
       expect(steps[0]?.attempts, name).toBe(1);
     }
-    const sequence = events.map((e) => (e.event.type.startsWith("step.") && "step" in e.event ? `${e.event.type}:${e.event.step}` : e.event.type));
+    const sequence = events.map((e) =>
+      e.event.type.startsWith("step.") && "step" in e.event ? `${e.event.type}:${e.event.step}` : e.event.type,
+    );
     expect(sequence[0]).toBe("run.started");
     expect(sequence[sequence.length - 1]).toBe("run.completed");
     const starts = sequence.filter((s) => s.startsWith("step.started:")).map((s) => s.split(":")[1]);
@@ -143,7 +145,9 @@ describe("generate-api function", () => {
     const ids = events.map((e) => e.id);
     expect(new Set(ids).size).toBe(ids.length);
     // The retry re-emitted the step's progress; the log stored each key once and dropped the rest.
-    const codeProgress = published.filter((p) => p.event.type === "step.progress" && p.event.runId === view.runId && p.event.step === "generate-code");
+    const codeProgress = published.filter(
+      (p) => p.event.type === "step.progress" && p.event.runId === view.runId && p.event.step === "generate-code",
+    );
     expect(codeProgress.filter((p) => p.stored).length).toBeGreaterThan(0);
     expect(codeProgress.filter((p) => !p.stored).length).toBe(codeProgress.filter((p) => p.stored).length);
     // The retry itself is visible: a second step.started with attempt 1.
@@ -189,7 +193,10 @@ describe("generate-api function", () => {
 
   it("iterates on the previous version: a follow-up keeps the old resources and stores version 2", async () => {
     const project = await createProject(db.db, (await insertTestUser(db.db)).id, "Iterate");
-    for (const content of ["A bookstore API with books (title, price:number) and authors (name)", "add reviews (rating:int 1..5, body) to books"]) {
+    for (const content of [
+      "A bookstore API with books (title, price:number) and authors (name)",
+      "add reviews (rating:int 1..5, body) to books",
+    ]) {
       const message = await insertUserMessage(db.db, project.id, content);
       const finished = nextFinishedRun(executor, "genstream-generate-api");
       executor.ingest([{ name: "api/iterate", data: { projectId: project.id, messageId: message.id } }]);
@@ -231,9 +238,16 @@ describe("generate-api function", () => {
     pointHook = async (ref, step, _attempt, at) => {
       if (step !== "validate" || at !== 0) return;
       const output = await findRunOutput(db.db, ref.runId);
-      beforeSave = { artifact: await latestArtifact(db.db, ref.projectId), openapi: Boolean(output?.openapi), files: Boolean(output?.files?.length) };
+      beforeSave = {
+        artifact: await latestArtifact(db.db, ref.projectId),
+        openapi: Boolean(output?.openapi),
+        files: Boolean(output?.files?.length),
+      };
     };
-    const { project, view, events } = await run("A shop API with items (name, price:number) and orders (item -> items, quantity:int 1..)", "Retried saves");
+    const { project, view, events } = await run(
+      "A shop API with items (name, price:number) and orders (item -> items, quantity:int 1..)",
+      "Retried saves",
+    );
     expect(view.status).toBe("Completed");
     expect(view.timeline.find((s) => s.name === "generate-openapi")?.attempts).toBe(2);
     expect(view.timeline.find((s) => s.name === "save")?.attempts).toBe(2);
@@ -261,11 +275,17 @@ describe("generate-api function", () => {
       const expected = attempts.flatMap((attempt) =>
         Array.from({ length: (attempt === 0 && name === "generate-code" ? 2 : progress) + 1 }, (_, at) => [name, attempt, at]),
       );
-      expect(points.filter(([step]) => step === name), name).toEqual(expected);
+      expect(
+        points.filter(([step]) => step === name),
+        name,
+      ).toEqual(expected);
     }
     const starts = events.filter((e) => e.event.type === "step.started" && e.event.step === "generate-code");
     expect(starts.map((e) => (e.event.type === "step.started" ? e.event.attempt : -1))).toEqual([0, 1]);
-    expect((await findRun(db.db, view.runId))?.steps.find((s) => s.name === "generate-code")).toMatchObject({ state: "completed", attempt: 1 });
+    expect((await findRun(db.db, view.runId))?.steps.find((s) => s.name === "generate-code")).toMatchObject({
+      state: "completed",
+      attempt: 1,
+    });
   });
 
   it("never publishes run.failed for a run that had already completed, even when its last step then exhausts its retries", async () => {
@@ -291,7 +311,10 @@ describe("generate-api function", () => {
       // What generation.cancel does, landing while the save step runs (no api/cancel reaches the engine here).
       const run = await findRun(db.db, ref.runId);
       if (!run) throw new Error("run missing");
-      await new RunReporter(deps, { projectId: run.projectId, messageId: run.messageId, runId: run.id }).finish({ status: "cancelled", reason: "Cancelled by the user" });
+      await new RunReporter(deps, { projectId: run.projectId, messageId: run.messageId, runId: run.id }).finish({
+        status: "cancelled",
+        reason: "Cancelled by the user",
+      });
     };
     const project = await createProject(db.db, (await insertTestUser(db.db)).id, "Cancelled while saving");
     const message = await insertUserMessage(db.db, project.id, "A shop API with items (name)");
@@ -315,7 +338,12 @@ describe("generate-api function", () => {
 
     async function withModel<T>(body: (server: Awaited<ReturnType<typeof startFakeModelServer>>) => Promise<T>): Promise<T> {
       const server = await startFakeModelServer({ tokenRate: 0 });
-      deps.model = modelConfigFromEnv({ LLM_BASE_URL: server.baseUrl, LLM_API_KEY: undefined, LLM_MODEL: "fake-model", LLM_TIMEOUT_MS: 5_000 });
+      deps.model = modelConfigFromEnv({
+        LLM_BASE_URL: server.baseUrl,
+        LLM_API_KEY: undefined,
+        LLM_MODEL: "fake-model",
+        LLM_TIMEOUT_MS: 5_000,
+      });
       try {
         return await body(server);
       } finally {

@@ -62,7 +62,10 @@ export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = default
         if (!message || message.projectId !== projectId) throw new NonRetriableError(`Message ${messageId} does not exist`);
         const previous = await latestArtifact(deps.db, projectId);
         await report(previous ? `iterating on version ${previous.version}` : "new API");
-        return { value: { content: message.content, previousVersion: previous?.version ?? null }, summary: previous ? `version ${previous.version}` : "first version" };
+        return {
+          value: { content: message.content, previousVersion: previous?.version ?? null },
+          summary: previous ? `version ${previous.version}` : "first version",
+        };
       });
 
       const planned = await steps.run<ParseResult>("plan", async (report, attemptText) => {
@@ -99,7 +102,8 @@ export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = default
 
       await steps.run("generate-code", async (report) => {
         const files = generateCode(plan);
-        for (const [i, f] of files.entries()) await report(f.path, { partial: f.content.slice(0, 4_000), fraction: (i + 1) / files.length });
+        for (const [i, f] of files.entries())
+          await report(f.path, { partial: f.content.slice(0, 4_000), fraction: (i + 1) / files.length });
         if (!(await saveRunOutput(deps.db, runId, { files }))) throw new NonRetriableError(RUN_ENDED);
         return { value: { files: files.length }, summary: `${files.length} files` };
       });
@@ -124,7 +128,11 @@ export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = default
       });
 
       await step.run("complete", () =>
-        reporter.finish({ status: "completed", reply: assistantReply(plan, planned.changes, saved.version), artifactVersion: saved.version }),
+        reporter.finish({
+          status: "completed",
+          reply: assistantReply(plan, planned.changes, saved.version),
+          artifactVersion: saved.version,
+        }),
       );
       return { status: "completed" as const, version: saved.version };
     },

@@ -95,7 +95,12 @@ export async function callApp(req: CallRequest): Promise<CallOutcome> {
   if (req.signingKey !== undefined) {
     const signature = checkResponseSignature(res.headers.get(SIGNATURE_HEADER), text, req.signingKey);
     if (signature.kind === "invalid") {
-      return { kind: "error", retriable: true, status: res.status, error: { name: "Error", message: `the app's answer has an invalid signature: ${signature.reason}` } };
+      return {
+        kind: "error",
+        retriable: true,
+        status: res.status,
+        error: { name: "Error", message: `the app's answer has an invalid signature: ${signature.reason}` },
+      };
     }
   }
   let json: unknown;
@@ -108,7 +113,12 @@ export async function callApp(req: CallRequest): Promise<CallOutcome> {
   if (res.status === 206) {
     const ops = z.array(opSchema).safeParse(json);
     if (ops.success) return { kind: "ops", ops: ops.data };
-    return { kind: "error", retriable: true, status: 206, error: { name: "Error", message: `invalid ops from the app: ${ops.error.message}` } };
+    return {
+      kind: "error",
+      retriable: true,
+      status: 206,
+      error: { name: "Error", message: `invalid ops from the app: ${ops.error.message}` },
+    };
   }
   const error = toSerializedError(json ?? text, `HTTP ${res.status} from the app`);
   if (res.status === 401) error.message = `${error.message} (${unauthorizedHint(req.signingKey !== undefined)})`;

@@ -20,9 +20,13 @@ describe("canonicalJson (RFC 8785)", () => {
   });
 
   it("orders keys by UTF-16 code units, not code points (RFC 8785 3.2.3)", () => {
-    const value = JSON.parse('{"\\u20ac":"Euro","\\r":"CR","\\ufb33":"Hebrew","1":"One","\\ud83d\\ude00":"Smiley","\\u0080":"Control","\\u00f6":"Latin"}');
+    const value = JSON.parse(
+      '{"\\u20ac":"Euro","\\r":"CR","\\ufb33":"Hebrew","1":"One","\\ud83d\\ude00":"Smiley","\\u0080":"Control","\\u00f6":"Latin"}',
+    );
     // U+1F600 (surrogates D83D DE00) sorts before U+FB33 by code unit, after it by code point.
-    expect(canonicalJson(value)).toBe('{"\\r":"CR","1":"One","\u0080":"Control","\u00f6":"Latin","\u20ac":"Euro","\ud83d\ude00":"Smiley","\ufb33":"Hebrew"}');
+    expect(canonicalJson(value)).toBe(
+      '{"\\r":"CR","1":"One","\u0080":"Control","\u00f6":"Latin","\u20ac":"Euro","\ud83d\ude00":"Smiley","\ufb33":"Hebrew"}',
+    );
   });
 
   it("serialises numbers as ECMAScript does (RFC 8785 examples)", () => {

@@ -4,7 +4,10 @@ import { resolveCliOptions } from "./cli-options";
 describe("CLI options", () => {
   it("defaults to the dev server port and the app's /api/inngest", () => {
     expect(resolveCliOptions({})).toEqual({ start: true, port: 8288, host: "127.0.0.1", appUrl: "http://127.0.0.1:3000/api/inngest" });
-    expect(resolveCliOptions({ PORT: "4000", INNGEST_DEV: "1" })).toMatchObject({ port: 8288, appUrl: "http://127.0.0.1:4000/api/inngest" });
+    expect(resolveCliOptions({ PORT: "4000", INNGEST_DEV: "1" })).toMatchObject({
+      port: 8288,
+      appUrl: "http://127.0.0.1:4000/api/inngest",
+    });
   });
 
   it("takes the port from a local INNGEST_DEV URL unless GENSTREAM_EXECUTOR_PORT says otherwise", () => {

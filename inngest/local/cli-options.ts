@@ -15,8 +15,7 @@ export const executorEnvSchema = z.object({
 
 export type CliDecision =
   /** `signingKey`: sign requests to the app (present only when INNGEST_SIGNING_KEY is set). */
-  | { start: true; port: number; host: string; appUrl: string; signingKey?: string }
-  | { start: false; reason: string };
+  { start: true; port: number; host: string; appUrl: string; signingKey?: string } | { start: false; reason: string };
 
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 

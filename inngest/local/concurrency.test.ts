@@ -21,7 +21,10 @@ describe("concurrency gate", () => {
   it("takes several keys at once and lets a cancelled waiter go", async () => {
     const gate = new ConcurrencyGate();
     const holdX = await gate.acquire([{ key: "x", limit: 1 }]).granted;
-    const both = gate.acquire([{ key: "x", limit: 1 }, { key: "y", limit: 1 }]);
+    const both = gate.acquire([
+      { key: "x", limit: 1 },
+      { key: "y", limit: 1 },
+    ]);
     const onlyY = gate.acquire([{ key: "y", limit: 1 }]);
     // y is free, but the earlier waiter also wants y: no overtaking.
     expect(onlyY.queued).toBe(true);

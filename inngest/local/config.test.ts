@@ -5,7 +5,9 @@ const base = {
   id: "app-fn",
   name: "fn",
   triggers: [{ event: "t/x" }],
-  steps: { step: { id: "step", name: "step", runtime: { type: "http", url: "http://127.0.0.1:3000/api/inngest?fnId=app-fn&stepId=step" } } },
+  steps: {
+    step: { id: "step", name: "step", runtime: { type: "http", url: "http://127.0.0.1:3000/api/inngest?fnId=app-fn&stepId=step" } },
+  },
 };
 
 describe("function config", () => {

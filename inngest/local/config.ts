@@ -35,9 +35,7 @@ const functionSchema = z.looseObject({
   steps: z.record(z.string(), stepSchema),
   idempotency: z.string().optional(),
   concurrency: z.union([z.number().int(), concurrencyItemSchema, z.array(concurrencyItemSchema)]).optional(),
-  cancel: z
-    .array(z.strictObject({ event: z.string().min(1), if: z.string().optional(), timeout: z.string().optional() }))
-    .optional(),
+  cancel: z.array(z.strictObject({ event: z.string().min(1), if: z.string().optional(), timeout: z.string().optional() })).optional(),
 });
 
 export type TranslateResult = { ok: true; fn: FunctionDef } | { ok: false; refused: RefusedFunction };

@@ -328,7 +328,10 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
     }
     const { functions, refused } = this.registry.match(event);
     for (const r of refused) {
-      log.error({ eventId: event.internalId, name: event.name, functionId: r.id, reasons: r.reasons }, "event matches a function refused at sync");
+      log.error(
+        { eventId: event.internalId, name: event.name, functionId: r.id, reasons: r.reasons },
+        "event matches a function refused at sync",
+      );
       outcome.skipped.push({ functionId: r.id, reason: `refused at sync: ${r.reasons.join("; ")}` });
     }
     for (const fn of functions) {

@@ -19,11 +19,11 @@ describe("expressions", () => {
   });
 
   it.each([
-    ["async.data.x == 1", "unknown name \"async\""],
+    ["async.data.x == 1", 'unknown name "async"'],
     ["event.data.tags.exists(t, t == 'a')", "function calls are not supported"],
     ["event.data.x ==", "unexpected end"],
-    ["event.data.x = 1", "unsupported character \"=\""],
-    ["size(event.data)", "unknown name \"size\""],
+    ["event.data.x = 1", 'unsupported character "="'],
+    ["size(event.data)", 'unknown name "size"'],
   ])("refuses %s", (source, message) => {
     expect(() => compileExpression(source, ["event"])).toThrow(message);
   });

@@ -17,10 +17,7 @@ type Node =
 type BinaryOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "+" | "&&" | "||";
 
 type Token =
-  | { kind: "op"; text: string }
-  | { kind: "ident"; text: string }
-  | { kind: "string"; value: string }
-  | { kind: "number"; value: number };
+  { kind: "op"; text: string } | { kind: "ident"; text: string } | { kind: "string"; value: string } | { kind: "number"; value: number };
 
 const OPERATORS = ["==", "!=", "<=", ">=", "&&", "||", "<", ">", "+", "!", "(", ")", ".", "[", "]", ","];
 

@@ -73,9 +73,7 @@ export class FunctionRegistry {
     const refused: RefusedFunction[] = [];
     for (const app of this.apps.values()) {
       for (const fn of app.functions) {
-        const hit = fn.triggers.some(
-          (t) => eventMatches(t.event, event.name) && (!t.expression || t.expression.evaluate(scope) === true),
-        );
+        const hit = fn.triggers.some((t) => eventMatches(t.event, event.name) && (!t.expression || t.expression.evaluate(scope) === true));
         if (hit) functions.push(fn);
       }
       for (const r of app.refused) {

@@ -255,7 +255,13 @@ export class RunDriver {
     }
     const delay = outcome.retryAfterMs ?? this.host.backoff.retry(call.attempt);
     log.warn(
-      { runId: this.runId, stepId: call.kind === "step" ? call.hash : "step", attempt: call.attempt + 1, delayMs: delay, error: outcome.error.message },
+      {
+        runId: this.runId,
+        stepId: call.kind === "step" ? call.hash : "step",
+        attempt: call.attempt + 1,
+        delayMs: delay,
+        error: outcome.error.message,
+      },
       "retry scheduled",
     );
     this.later(delay, () => this.requeue({ ...call, attempt: call.attempt + 1 }));
@@ -350,7 +356,9 @@ export class RunDriver {
     if (this.known(op.id)) return;
     const delay = sleepDelayMs(op.name ?? "");
     if (delay === undefined) {
-      this.finish("Failed", { error: { name: "Error", message: `step.sleep "${name ?? op.id}": cannot read duration "${op.name ?? ""}"` } });
+      this.finish("Failed", {
+        error: { name: "Error", message: `step.sleep "${name ?? op.id}": cannot read duration "${op.name ?? ""}"` },
+      });
       return;
     }
     this.busy.add(op.id);
@@ -374,7 +382,9 @@ export class RunDriver {
       return;
     }
     if (!op.name || timeoutMs === undefined) {
-      this.finish("Failed", { error: { name: "Error", message: `step.waitForEvent "${name ?? op.id}": needs an event name and a timeout` } });
+      this.finish("Failed", {
+        error: { name: "Error", message: `step.waitForEvent "${name ?? op.id}": needs an event name and a timeout` },
+      });
       return;
     }
     this.busy.add(op.id);

@@ -38,7 +38,13 @@ describe("POST /e/:key", () => {
     const one = await post("/e/any-key", JSON.stringify({ name: "t/unheard", data: {} }));
     expect(one.status).toBe(200);
     expect(one.json).toMatchObject({ status: 200, ids: [expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/)] });
-    const many = await post("/e/any-key", JSON.stringify([{ name: "t/unheard", data: { n: 1 } }, { name: "t/unheard", data: { n: 2 } }]));
+    const many = await post(
+      "/e/any-key",
+      JSON.stringify([
+        { name: "t/unheard", data: { n: 1 } },
+        { name: "t/unheard", data: { n: 2 } },
+      ]),
+    );
     const ids = many.json.ids as string[];
     expect(ids).toHaveLength(2);
     expect([...ids].sort()).toEqual(ids);
@@ -50,8 +56,19 @@ describe("POST /e/:key", () => {
     ["an empty body", "", "body is not valid JSON (empty body)"],
     ["a missing name", JSON.stringify({ data: {} }), "event.name: Invalid input: expected string, received undefined"],
     ["a numeric name", JSON.stringify({ name: 5, data: {} }), "event.name: Invalid input: expected string, received number"],
-    ["data that is an array", JSON.stringify([{ name: "ok", data: {} }, { name: "t/x", data: [1] }]), "events[1].data: Invalid input: expected record, received array"],
-    ["a string ts", JSON.stringify({ name: "t/x", data: {}, ts: "yesterday" }), "event.ts: Invalid input: expected number, received string"],
+    [
+      "data that is an array",
+      JSON.stringify([
+        { name: "ok", data: {} },
+        { name: "t/x", data: [1] },
+      ]),
+      "events[1].data: Invalid input: expected record, received array",
+    ],
+    [
+      "a string ts",
+      JSON.stringify({ name: "t/x", data: {}, ts: "yesterday" }),
+      "event.ts: Invalid input: expected number, received string",
+    ],
   ])("rejects %s with 400 and a readable error", async (_label, body, message) => {
     const res = await post("/e/key", body);
     expect(res.status).toBe(400);

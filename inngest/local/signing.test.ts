@@ -32,7 +32,10 @@ describe("request signing helpers", () => {
 
   it("adds the signature header and says cloud only with a key", () => {
     expect(appRequestHeaders("{}", undefined)).toEqual({ "content-type": "application/json", "x-inngest-server-kind": "dev" });
-    expect(appRequestHeaders("{}", KEY)).toMatchObject({ "x-inngest-server-kind": "cloud", "x-inngest-signature": expect.stringMatching(/^t=\d+&s=[0-9a-f]{64}$/) });
+    expect(appRequestHeaders("{}", KEY)).toMatchObject({
+      "x-inngest-server-kind": "cloud",
+      "x-inngest-signature": expect.stringMatching(/^t=\d+&s=[0-9a-f]{64}$/),
+    });
   });
 });
 
@@ -47,9 +50,18 @@ describe("checkResponseSignature", () => {
   });
 
   it("rejects a tampered body, another key, a stale timestamp and a malformed header", () => {
-    expect(checkResponseSignature(valid, body.replace("abc", "abd"), KEY, NOW)).toMatchObject({ kind: "invalid", reason: expect.stringContaining("HMAC") });
+    expect(checkResponseSignature(valid, body.replace("abc", "abd"), KEY, NOW)).toMatchObject({
+      kind: "invalid",
+      reason: expect.stringContaining("HMAC"),
+    });
     expect(checkResponseSignature(valid, body, `signkey-test-${"00".repeat(32)}`, NOW)).toMatchObject({ kind: "invalid" });
-    expect(checkResponseSignature(valid, body, KEY, NOW + 5 * 60_000 + 1_000)).toMatchObject({ kind: "invalid", reason: expect.stringContaining("5 minutes") });
-    expect(checkResponseSignature("s=abc", body, KEY, NOW)).toMatchObject({ kind: "invalid", reason: expect.stringContaining("malformed") });
+    expect(checkResponseSignature(valid, body, KEY, NOW + 5 * 60_000 + 1_000)).toMatchObject({
+      kind: "invalid",
+      reason: expect.stringContaining("5 minutes"),
+    });
+    expect(checkResponseSignature("s=abc", body, KEY, NOW)).toMatchObject({
+      kind: "invalid",
+      reason: expect.stringContaining("malformed"),
+    });
   });
 });

@@ -23,7 +23,9 @@ export function signedRequestForm(bodyText: string): string {
 }
 
 export function hmacHex(data: string, signingKey: string, timestamp: string): string {
-  return createHmac("sha256", stripSigningKeyPrefix(signingKey)).update(data + timestamp).digest("hex");
+  return createHmac("sha256", stripSigningKeyPrefix(signingKey))
+    .update(data + timestamp)
+    .digest("hex");
 }
 
 /** The `x-inngest-signature` value for a request whose body is `bodyText`. */
@@ -55,10 +57,12 @@ export function checkResponseSignature(header: string | null, bodyText: string, 
   const s = params.get("s") ?? "";
   if (!t || !s) return { kind: "invalid", reason: `malformed ${SIGNATURE_HEADER} "${header}"` };
   const ts = Number.parseInt(t, 10);
-  if (!Number.isFinite(ts) || Math.abs(nowMs - ts * 1000) > SIGNATURE_MAX_SKEW_MS) return { kind: "invalid", reason: `timestamp ${t} is outside 5 minutes` };
+  if (!Number.isFinite(ts) || Math.abs(nowMs - ts * 1000) > SIGNATURE_MAX_SKEW_MS)
+    return { kind: "invalid", reason: `timestamp ${t} is outside 5 minutes` };
   const expected = Buffer.from(hmacHex(bodyText, signingKey, t));
   const actual = Buffer.from(s);
-  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return { kind: "invalid", reason: "HMAC does not match the signing key" };
+  if (expected.length !== actual.length || !timingSafeEqual(expected, actual))
+    return { kind: "invalid", reason: "HMAC does not match the signing key" };
   return { kind: "valid" };
 }
 

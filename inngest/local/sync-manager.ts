@@ -119,7 +119,8 @@ export class SyncManager {
         return { result: this.record(registry.apply(res.appId, res.functions), "in_band", reason), reached: true };
       case "out-of-band": {
         // The SDK registered through POST /fn/register while answering; that already recorded it.
-        const result = this.lastResult ?? this.record({ ok: true, at: new Date().toISOString(), functions: [], refused: [] }, "out_of_band", reason);
+        const result =
+          this.lastResult ?? this.record({ ok: true, at: new Date().toISOString(), functions: [], refused: [] }, "out_of_band", reason);
         return { result, reached: true };
       }
       case "unreachable":
@@ -149,7 +150,10 @@ export class SyncManager {
     if (result.ok) {
       log.info({ appUrl: this.options.appUrl, kind, reason, functions: result.functions }, "sync succeeded");
     } else {
-      log.error({ appUrl: this.options.appUrl, kind, reason, functions: result.functions, refused: result.refused }, "sync refused functions");
+      log.error(
+        { appUrl: this.options.appUrl, kind, reason, functions: result.functions, refused: result.refused },
+        "sync refused functions",
+      );
     }
     const waiters = this.waiters;
     this.waiters = [];

@@ -12,12 +12,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-
 describe("sync", () => {
   it("refuses functions using options it does not support, loudly", async () => {
     harness = await startHarness((inngest) => [
       inngest.createFunction({ id: "fine", triggers: [{ event: "t/fine" }] }, async () => "ok"),
-      inngest.createFunction({ id: "throttled", triggers: [{ event: "t/throttled" }], throttle: { limit: 1, period: "1s" } }, async () => "x"),
+      inngest.createFunction(
+        { id: "throttled", triggers: [{ event: "t/throttled" }], throttle: { limit: 1, period: "1s" } },
+        async () => "x",
+      ),
       inngest.createFunction({ id: "limited", triggers: [{ event: "t/x" }], rateLimit: { limit: 1, period: "1m" } }, async () => "x"),
       inngest.createFunction({ id: "debounced", triggers: [{ event: "t/x" }], debounce: { period: "5s" } }, async () => "x"),
       inngest.createFunction({ id: "batched", triggers: [{ event: "t/x" }], batchEvents: { maxSize: 2, timeout: "5s" } }, async () => "x"),
@@ -47,7 +49,9 @@ describe("sync", () => {
 
     const outcome = await executor.eventOutcome(await send(inngest, "t/throttled"));
     expect(outcome.runIds).toEqual([]);
-    expect(outcome.skipped).toEqual([{ functionId: "test-app-throttled", reason: "refused at sync: throttle is not supported by the local executor" }]);
+    expect(outcome.skipped).toEqual([
+      { functionId: "test-app-throttled", reason: "refused at sync: throttle is not supported by the local executor" },
+    ]);
     expect((await onlyRun(executor, await send(inngest, "t/fine"))).output).toBe("ok");
   });
 
@@ -65,7 +69,12 @@ describe("sync", () => {
     const app = await AppServer.start(port);
     cleanups.push(() => app.stop());
     const inngest = testClient(executorUrl);
-    app.setHandler(serve({ client: inngest, functions: [inngest.createFunction({ id: "late", triggers: [{ event: "t/late" }] }, async () => "made it")] }));
+    app.setHandler(
+      serve({
+        client: inngest,
+        functions: [inngest.createFunction({ id: "late", triggers: [{ event: "t/late" }] }, async () => "made it")],
+      }),
+    );
     const result = await executor.waitForSync();
     expect(result).toMatchObject({ ok: true, functions: ["test-app-late"] });
     expect(executor.health()).toMatchObject({ synced: true, functions: 1, syncError: null });
@@ -73,10 +82,9 @@ describe("sync", () => {
   });
 
   it("resyncs when an event arrives that no known function listens to", async () => {
-    harness = await startHarness(
-      (inngest) => [inngest.createFunction({ id: "old", triggers: [{ event: "t/old" }] }, async () => "old")],
-      { resyncMinIntervalMs: 0 },
-    );
+    harness = await startHarness((inngest) => [inngest.createFunction({ id: "old", triggers: [{ event: "t/old" }] }, async () => "old")], {
+      resyncMinIntervalMs: 0,
+    });
     harness.reload((inngest) => [
       inngest.createFunction({ id: "old", triggers: [{ event: "t/old" }] }, async () => "old"),
       inngest.createFunction({ id: "new", triggers: [{ event: "t/new" }] }, async () => "hot reloaded"),

@@ -48,7 +48,8 @@ export async function requestInBandSync(appUrl: string, timeoutMs: number, signi
     return { kind: "unreachable", error: `HTTP ${res.status} from ${appUrl}` };
   }
   const signature = signingKey === undefined ? undefined : checkResponseSignature(res.headers.get(SIGNATURE_HEADER), text, signingKey);
-  if (signature?.kind === "invalid") return { kind: "failed", error: `the app's sync answer has an invalid signature: ${signature.reason}` };
+  if (signature?.kind === "invalid")
+    return { kind: "failed", error: `the app's sync answer has an invalid signature: ${signature.reason}` };
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -61,7 +62,8 @@ export async function requestInBandSync(appUrl: string, timeoutMs: number, signi
     if (res.status >= 400) return { kind: "failed", error: `out-of-band sync failed: ${text}` };
     return { kind: "out-of-band", message: text };
   }
-  if (res.status === 401) return { kind: "failed", error: `HTTP 401 from ${appUrl}: ${text.slice(0, 200)} (${unauthorizedHint(signingKey !== undefined)})` };
+  if (res.status === 401)
+    return { kind: "failed", error: `HTTP 401 from ${appUrl}: ${text.slice(0, 200)} (${unauthorizedHint(signingKey !== undefined)})` };
   if (res.status !== 200) return { kind: "failed", error: `HTTP ${res.status} from ${appUrl}: ${text.slice(0, 300)}` };
   const answer = inBandBodySchema.safeParse(json);
   if (!answer.success) return { kind: "failed", error: `not an Inngest in-band sync answer: ${z.prettifyError(answer.error)}` };

@@ -76,7 +76,12 @@ describe.each(testDatabaseTargets())("accounts and sessions against $name", ({ t
   it("a duplicate email, a short password and a malformed body are refused with 4xx", async () => {
     const email = `cy-${crypto.randomUUID()}@example.test`;
     expect((await post(auth, "/sign-up/email", { email, password: PASSWORD, name: "Cy" })).status).toBe(200);
-    for (const body of [{ email, password: PASSWORD, name: "Cy" }, { email: `x${email}`, password: "short", name: "Cy" }, { email: "not an email", password: PASSWORD, name: "Cy" }, "junk"]) {
+    for (const body of [
+      { email, password: PASSWORD, name: "Cy" },
+      { email: `x${email}`, password: "short", name: "Cy" },
+      { email: "not an email", password: PASSWORD, name: "Cy" },
+      "junk",
+    ]) {
       const status = (await post(auth, "/sign-up/email", body)).status;
       expect(status).toBeGreaterThanOrEqual(400);
       expect(status).toBeLessThan(500);
@@ -88,7 +93,9 @@ describe.each(testDatabaseTargets())("accounts and sessions against $name", ({ t
     // Better Auth's limiter store is per process: addresses of this run only. (IPv4: it groups IPv6 by /64.)
     const ip = () => `10.${crypto.getRandomValues(new Uint8Array(3)).join(".")}`;
     const email = `eve-${crypto.randomUUID()}@example.test`;
-    expect((await post(limited, "/sign-up/email", { email, password: PASSWORD, name: "Eve" }, undefined, { "x-forwarded-for": ip() })).status).toBe(200);
+    expect(
+      (await post(limited, "/sign-up/email", { email, password: PASSWORD, name: "Eve" }, undefined, { "x-forwarded-for": ip() })).status,
+    ).toBe(200);
     // The server pins X-Forwarded-For to the socket's address (request-guards.ts), so this is the client's IP.
     const fromA = { "x-forwarded-for": ip() };
     for (let i = 0; i < limits.authAttemptsPerMinute; i++) {
@@ -102,7 +109,11 @@ describe.each(testDatabaseTargets())("accounts and sessions against $name", ({ t
 
   it("production cookies are Secure with the __Secure- prefix", async () => {
     const secure = createTestAuth(handle.db, { secureCookies: true });
-    const response = await post(secure, "/sign-up/email", { email: `dee-${crypto.randomUUID()}@example.test`, password: PASSWORD, name: "Dee" });
+    const response = await post(secure, "/sign-up/email", {
+      email: `dee-${crypto.randomUUID()}@example.test`,
+      password: PASSWORD,
+      name: "Dee",
+    });
     const setCookie = response.headers.getSetCookie().join("\n");
     expect(setCookie).toMatch(/^__Secure-better-auth\.session_token=/m);
     expect(setCookie).toMatch(/; Secure/i);

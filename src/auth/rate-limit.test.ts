@@ -14,7 +14,9 @@ const children: ChildProcess[] = [];
 
 /** Starts an instance and resolves with its port once it prints it (its listening handshake). */
 function startInstance(): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/test/auth-process.ts", TEST_DATABASE_URL], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "src/test/auth-process.ts", TEST_DATABASE_URL], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`auth instance exited (${code}) before listening`)));

@@ -8,7 +8,10 @@ describe("frame parsing", () => {
   const data = JSON.stringify({ key: "r1:run.started", event });
 
   it("accepts a well-formed progress frame", () => {
-    expect(parseProgressFrame("run.started", { data, lastEventId: "e1:1" })).toEqual({ ok: true, value: { id: "e1:1", key: "r1:run.started", event } });
+    expect(parseProgressFrame("run.started", { data, lastEventId: "e1:1" })).toEqual({
+      ok: true,
+      value: { id: "e1:1", key: "r1:run.started", event },
+    });
   });
 
   it.each([

@@ -75,7 +75,13 @@ describe("run state", () => {
       }),
     ]);
     const replayed = fold(
-      [ev.started(), ev.stepStarted("load-context"), ev.stepStarted("plan"), ev.progress("plan", "late line", { fraction: 0.2 }), ev.stepStarted("generate-openapi")],
+      [
+        ev.started(),
+        ev.stepStarted("load-context"),
+        ev.stepStarted("plan"),
+        ev.progress("plan", "late line", { fraction: 0.2 }),
+        ev.stepStarted("generate-openapi"),
+      ],
       ahead,
     );
     const run = only(replayed);
@@ -131,7 +137,15 @@ describe("run state", () => {
 
   it("marks a cancelled run and stops its running step", () => {
     const ev = runEvents("p1", "r1");
-    const run = only(fold([ev.started(), ev.stepStarted("load-context"), ev.progress("load-context", "reading"), ev.cancelled("user cancelled"), ev.failed("late")]));
+    const run = only(
+      fold([
+        ev.started(),
+        ev.stepStarted("load-context"),
+        ev.progress("load-context", "reading"),
+        ev.cancelled("user cancelled"),
+        ev.failed("late"),
+      ]),
+    );
     expect(run.status).toBe("cancelled");
     expect(run.reason).toBe("user cancelled");
     expect(step(run, "load-context").state).toBe("failed");
@@ -202,7 +216,10 @@ describe("run state", () => {
     expect(runSnapshotSchema.safeParse(snapshot()).success).toBe(true);
     expect(runSnapshotSchema.safeParse({ ...snapshot(), status: "paused" }).success).toBe(false);
     expect(
-      runSnapshotSchema.safeParse({ ...snapshot(), steps: [{ name: "nope", state: "pending", attempt: 0, startedAt: null, completedAt: null, durationMs: null }] }).success,
+      runSnapshotSchema.safeParse({
+        ...snapshot(),
+        steps: [{ name: "nope", state: "pending", attempt: 0, startedAt: null, completedAt: null, durationMs: null }],
+      }).success,
     ).toBe(false);
   });
 });

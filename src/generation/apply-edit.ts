@@ -32,7 +32,9 @@ export function remove(draft: Draft, names: readonly string[]): void {
       const others = draft.resources.filter((r) => r !== resource);
       const blockers = referencesTo(draft.resources, resource.name).filter((b) => !leaving.has(b.split(".")[0]));
       if (blockers.length > 0) {
-        draft.errors.push(`${resource.name} can't be removed while ${blockers.join(", ")} refer${blockers.length === 1 ? "s" : ""} to it; remove those fields first.`);
+        draft.errors.push(
+          `${resource.name} can't be removed while ${blockers.join(", ")} refer${blockers.length === 1 ? "s" : ""} to it; remove those fields first.`,
+        );
         continue;
       }
       draft.resources = others;
@@ -42,7 +44,10 @@ export function remove(draft: Draft, names: readonly string[]): void {
     const owners = draft.resources.filter((r) => findField(r, name) !== undefined);
     const owner = owners[0];
     if (owner !== undefined && owners.length === 1) removeFields(draft, owner.name, [name]);
-    else if (owners.length > 1) draft.errors.push(`"${name}" is a field of ${owners.map((r) => r.name).join(" and ")}; say which, e.g. "remove ${name} from ${owner?.name ?? ""}".`);
+    else if (owners.length > 1)
+      draft.errors.push(
+        `"${name}" is a field of ${owners.map((r) => r.name).join(" and ")}; say which, e.g. "remove ${name} from ${owner?.name ?? ""}".`,
+      );
     else draft.errors.push(`There is no resource or field called "${name}". Resources: ${resourceList(draft.resources)}.`);
   }
 }
@@ -87,7 +92,10 @@ export function rename(draft: Draft, op: Extract<Operation, { kind: "rename" }>)
   const owners = draft.resources.filter((r) => findField(r, op.from) !== undefined);
   const owner = owners[0];
   if (owner !== undefined && owners.length === 1) renameField(draft, owner, op.from, op.to);
-  else if (owners.length > 1) draft.errors.push(`"${op.from}" is a field of ${owners.map((r) => r.name).join(" and ")}; say which, e.g. "rename ${op.from} to ${op.to} in ${owner?.name ?? ""}".`);
+  else if (owners.length > 1)
+    draft.errors.push(
+      `"${op.from}" is a field of ${owners.map((r) => r.name).join(" and ")}; say which, e.g. "rename ${op.from} to ${op.to} in ${owner?.name ?? ""}".`,
+    );
   else draft.errors.push(`There is no resource or field called "${op.from}". Resources: ${resourceList(draft.resources)}.`);
 }
 

@@ -19,8 +19,12 @@ const ADD = /^(?:add|include)\b\s*(.*)$/is;
 /** "Create/build/make …" introduces a description; "to …" after it is a purpose, not a target. */
 const CREATE = /^(?:create|build|make|design|generate)\b\s*(.*)$/is;
 const ADD_TARGET = new RegExp(`^(.*?)\\s+(?:to|on|onto|into)\\s+(?:the\\s+)?${NAME}(?:\\s+(?:${NOUN}|too|as\\s+well))*${TAIL}`, "is");
-const FIELDS_PAYLOAD = /^(?:(?:the|some|new|more|extra|these|following)\s+)*(?:fields?|columns?|attributes?|propert(?:y|ies))\s*:?\s*(\uE000\d+\uE001)$/i;
-const CHILD_PAYLOAD = new RegExp(`^(?:(?:an?|the|new|some)\\s+)*${NAME}(?:\\s+${NOUN})?(?:\\s+with(?:\\s+fields)?)?\\s*:?\\s*(\\uE000\\d+\\uE001)$`, "i");
+const FIELDS_PAYLOAD =
+  /^(?:(?:the|some|new|more|extra|these|following)\s+)*(?:fields?|columns?|attributes?|propert(?:y|ies))\s*:?\s*(\uE000\d+\uE001)$/i;
+const CHILD_PAYLOAD = new RegExp(
+  `^(?:(?:an?|the|new|some)\\s+)*${NAME}(?:\\s+${NOUN})?(?:\\s+with(?:\\s+fields)?)?\\s*:?\\s*(\\uE000\\d+\\uE001)$`,
+  "i",
+);
 const REMOVE = new RegExp(`^(?:remove|delete|drop)\\s+(.+?)(?:\\s+(?:from|in|on|of)\\s+(?:the\\s+)?${NAME}(?:\\s+${NOUN})?)?${TAIL}`, "is");
 const RENAME = new RegExp(
   `^rename\\s+(?:the\\s+)?(?:(?:field|column|${NOUN})\\s+)?${NAME}(?:\\s+(?:field|column|${NOUN}))?\\s+(?:to|as|into)\\s+${NAME}(?:\\s+(?:in|on|of|from)\\s+(?:the\\s+)?${NAME}(?:\\s+${NOUN})?)?${TAIL}`,
@@ -30,8 +34,26 @@ const RENAME_VERB = /^rename\b/i;
 
 /** Words between a resource name and its "(…)": "books with fields (…)". */
 const SKIPPED_BEFORE_GROUP = new Set([
-  "with", "having", "has", "have", "containing", "contains", "including", "fields", "field",
-  "attributes", "properties", "columns", "resource", "resources", "table", "model", "entity", "its", "their", "of",
+  "with",
+  "having",
+  "has",
+  "have",
+  "containing",
+  "contains",
+  "including",
+  "fields",
+  "field",
+  "attributes",
+  "properties",
+  "columns",
+  "resource",
+  "resources",
+  "table",
+  "model",
+  "entity",
+  "its",
+  "their",
+  "of",
 ]);
 const NOT_RESOURCE_NAMES = new Set(["api", "apis", "enum", "and", "or", "the", "a", "an", "also", "add", "include", "create", "it"]);
 
@@ -47,7 +69,9 @@ function resourceWordBefore(prose: string): string | undefined {
 function resourceFromGroup(word: string | undefined, inner: string, errors: string[]): Operation | undefined {
   const excerpt = inner.length > 40 ? `${inner.slice(0, 40)}…` : inner;
   if (word === undefined || NOT_RESOURCE_NAMES.has(word.toLowerCase())) {
-    errors.push(`I found a field list "(${excerpt})" without a resource name before it; write a plural noun first, e.g. "books (title, author)".`);
+    errors.push(
+      `I found a field list "(${excerpt})" without a resource name before it; write a plural noun first, e.g. "books (title, author)".`,
+    );
     return undefined;
   }
   const names = resourceNamesFor(word);
@@ -102,12 +126,21 @@ function parseAddToTarget(payload: string, target: string, groups: readonly stri
 function nameList(text: string): string[] {
   return text
     .split(/\s*,\s*|\s+and\s+|\s*&\s*/i)
-    .map((part) => part.replace(/^(?:(?:the|a|an)\s+)+/i, "").replace(new RegExp(`\\s+(?:fields?|columns?|${NOUN})$`, "i"), "").trim())
+    .map((part) =>
+      part
+        .replace(/^(?:(?:the|a|an)\s+)+/i, "")
+        .replace(new RegExp(`\\s+(?:fields?|columns?|${NOUN})$`, "i"), "")
+        .trim(),
+    )
     .filter((part) => part.length > 0);
 }
 
 function cleanTitle(raw: string): string {
-  return raw.trim().replace(/[.!]+$/, "").replace(/^["']|["']$/g, "").trim();
+  return raw
+    .trim()
+    .replace(/[.!]+$/, "")
+    .replace(/^["']|["']$/g, "")
+    .trim();
 }
 
 /** Parse one clause (placeholders in, operations out). Unknown prose yields no operations and no errors. */
@@ -127,11 +160,19 @@ export function parseClause(clause: string, groups: readonly string[]): ClausePa
     }
     const afterGroups = /\uE001\s+(?:to|on|onto|into)\s+([^\uE000\uE001]*)$/i.exec(rest);
     if (afterGroups?.[1] !== undefined) {
-      return { ops: [], errors: [`I couldn't tell which one resource to add to in "${unmask(clause, groups)}"; name one, e.g. "add tags (name) to posts".`] };
+      return {
+        ops: [],
+        errors: [`I couldn't tell which one resource to add to in "${unmask(clause, groups)}"; name one, e.g. "add tags (name) to posts".`],
+      };
     }
     const described = parseDescription(rest, groups);
     if (described.ops.length === 0 && described.errors.length === 0) {
-      return { ops: [], errors: [`I didn't understand what to add in "${unmask(clause, groups)}". Try "add pages:int to books" or "add reviews (rating:int 1..5, body) to books".`] };
+      return {
+        ops: [],
+        errors: [
+          `I didn't understand what to add in "${unmask(clause, groups)}". Try "add pages:int to books" or "add reviews (rating:int 1..5, body) to books".`,
+        ],
+      };
     }
     return described;
   }
@@ -145,7 +186,12 @@ export function parseClause(clause: string, groups: readonly string[]): ClausePa
   if (RENAME_VERB.test(clause)) {
     const rename = RENAME.exec(clause);
     if (rename?.[1] === undefined || rename[2] === undefined) {
-      return { ops: [], errors: [`I didn't understand "${unmask(clause, groups)}". Try "rename bio to biography in authors" or "rename writers to authors".`] };
+      return {
+        ops: [],
+        errors: [
+          `I didn't understand "${unmask(clause, groups)}". Try "rename bio to biography in authors" or "rename writers to authors".`,
+        ],
+      };
     }
     const op: Operation = { kind: "rename", from: rename[1], to: rename[2] };
     if (rename[3] !== undefined) op.target = rename[3];

@@ -138,7 +138,9 @@ function referrersFunction(resource: ResourcePlan, plan: ApiPlan): string | unde
       }),
   );
   if (checks.length === 0) return undefined;
-  return [`function referrersOf${ids.type}(store: Store, id: string): string | undefined {`, ...checks, "  return undefined;", "}"].join("\n");
+  return [`function referrersOf${ids.type}(store: Store, id: string): string | undefined {`, ...checks, "  return undefined;", "}"].join(
+    "\n",
+  );
 }
 
 function resourceRoutes(resource: ResourcePlan, plan: ApiPlan): string {

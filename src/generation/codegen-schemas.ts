@@ -17,14 +17,22 @@ function bounds(field: FieldPlan): string {
 export function zodExpression(field: FieldPlan): string {
   const base = ((): string => {
     switch (field.type) {
-      case "string": return `z.string()${bounds(field)}`;
-      case "number": return `z.number()${bounds(field)}`;
-      case "int": return `z.int()${bounds(field)}`;
-      case "boolean": return "z.boolean()";
-      case "date": return "z.iso.date()";
-      case "datetime": return "z.iso.datetime({ offset: true })";
-      case "enum": return `z.enum(${JSON.stringify(field.values ?? [])})`;
-      case "ref": return "z.uuid()";
+      case "string":
+        return `z.string()${bounds(field)}`;
+      case "number":
+        return `z.number()${bounds(field)}`;
+      case "int":
+        return `z.int()${bounds(field)}`;
+      case "boolean":
+        return "z.boolean()";
+      case "date":
+        return "z.iso.date()";
+      case "datetime":
+        return "z.iso.datetime({ offset: true })";
+      case "enum":
+        return `z.enum(${JSON.stringify(field.values ?? [])})`;
+      case "ref":
+        return "z.uuid()";
     }
   })();
   return field.optional ? `${base}.optional()` : base;
@@ -37,9 +45,7 @@ function fieldComment(field: FieldPlan): string {
 
 function resourceBlock(resource: ResourcePlan): string {
   const ids = resourceIdentifiers(resource);
-  const fields = resource.fields
-    .map((f) => `  ${f.name}: ${zodExpression(f)},${fieldComment(f)}`)
-    .join("\n");
+  const fields = resource.fields.map((f) => `  ${f.name}: ${zodExpression(f)},${fieldComment(f)}`).join("\n");
   return `// ---- ${resource.name} ----
 
 /** Body of POST ${ids.path}: unknown keys are rejected so typos surface as 422s. */

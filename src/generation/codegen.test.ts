@@ -43,7 +43,13 @@ describe("generateCode", () => {
 describe("the generated handlers, run in-process", () => {
   const api = () => client(loadGeneratedHandler(generateCode(conversationPlan())));
   const book = (authorId: string, extra: Record<string, unknown> = {}) => ({
-    title: "Dune", authorId, isbn: "978-0441013593", price: 9.99, published: "1965-08-01", pages: 412, ...extra,
+    title: "Dune",
+    authorId,
+    isbn: "978-0441013593",
+    price: 9.99,
+    published: "1965-08-01",
+    pages: 412,
+    ...extra,
   });
 
   async function withAuthor() {

@@ -14,8 +14,7 @@ export function describeField(field: FieldPlan): string {
   const unique = field.unique ? " unique" : "";
   const optional = field.optional ? "?" : "";
   if (field.type === "ref") return `${refDisplayName(field.name)}${optional} -> ${field.ref ?? "?"}${unique}`;
-  const type =
-    field.type === "enum" ? `:enum(${(field.values ?? []).join("|")})` : field.type === "string" ? "" : `:${field.type}`;
+  const type = field.type === "enum" ? `:enum(${(field.values ?? []).join("|")})` : field.type === "string" ? "" : `:${field.type}`;
   return `${field.name}${type}${optional}${formatRange(field)}${unique}`;
 }
 

@@ -104,7 +104,15 @@ describe("parseField", () => {
 
 describe("field lists", () => {
   it("splits on commas, semicolons, new lines and 'and', never inside enum()", () => {
-    expect(splitFieldList("a, b; c\nd and e & f, status:enum(x, y and z)")).toEqual(["a", "b", "c", "d", "e", "f", "status:enum(x, y and z)"]);
+    expect(splitFieldList("a, b; c\nd and e & f, status:enum(x, y and z)")).toEqual([
+      "a",
+      "b",
+      "c",
+      "d",
+      "e",
+      "f",
+      "status:enum(x, y and z)",
+    ]);
     expect(splitFieldList(" , a,, ")).toEqual(["a"]);
   });
 

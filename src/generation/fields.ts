@@ -6,15 +6,27 @@ import { maskGroups, unmask } from "./scan";
 
 /** Type words users write, mapped onto plan types; "ref" is not here because it is spelled `->`. */
 // A Map so that words like "constructor" are not mistaken for types via Object.prototype.
-const TYPE_ALIASES = new Map<string, Exclude<FieldType, "ref">>(Object.entries({
-  string: "string", str: "string", text: "string",
-  number: "number", float: "number", decimal: "number", double: "number", numeric: "number",
-  int: "int", integer: "int",
-  boolean: "boolean", bool: "boolean",
-  date: "date",
-  datetime: "datetime", "date-time": "datetime", timestamp: "datetime",
-  enum: "enum",
-} as const));
+const TYPE_ALIASES = new Map<string, Exclude<FieldType, "ref">>(
+  Object.entries({
+    string: "string",
+    str: "string",
+    text: "string",
+    number: "number",
+    float: "number",
+    decimal: "number",
+    double: "number",
+    numeric: "number",
+    int: "int",
+    integer: "int",
+    boolean: "boolean",
+    bool: "boolean",
+    date: "date",
+    datetime: "datetime",
+    "date-time": "datetime",
+    timestamp: "datetime",
+    enum: "enum",
+  } as const),
+);
 
 export const ACCEPTED_TYPES_TEXT = "string (the default), number, int, boolean, date, datetime, enum(a|b|c)";
 
@@ -43,7 +55,10 @@ function enumValues(where: string, inner: string): string[] {
 /** Parse one field description; `null` means "ignored" (an explicit `id`, which is always generated). */
 export function parseField(raw: string, resourceName: string): FieldParse {
   // A sentence's final "." or "!" is not part of the field, but the ".." of an open range ("0..") is.
-  const text = raw.trim().replace(/!+$/, "").replace(/(?<!\.)\.$/, "");
+  const text = raw
+    .trim()
+    .replace(/!+$/, "")
+    .replace(/(?<!\.)\.$/, "");
   const tokenized = tokenizeField(text);
   if (!tokenized.ok) return { ok: false, error: `In ${resourceName}, I can't read "${text}" (unexpected "${tokenized.unexpected}").` };
   try {
@@ -134,7 +149,10 @@ function applyModifier(word: string, modifiers: Modifiers): boolean {
 
 function readModifiers(tokens: FieldToken[], field: FieldPlan, modifiers: Modifiers, typed: boolean, where: string, text: string): void {
   for (let token = tokens.shift(); token !== undefined; token = tokens.shift()) {
-    if (token.kind === "question") { modifiers.optional = true; continue; }
+    if (token.kind === "question") {
+      modifiers.optional = true;
+      continue;
+    }
     if (token.kind === "range") {
       if (token.min !== undefined) field.min = token.min;
       if (token.max !== undefined) field.max = token.max;
@@ -149,21 +167,32 @@ function readModifiers(tokens: FieldToken[], field: FieldPlan, modifiers: Modifi
     if (token.kind === "word" && applyModifier(token.text.toLowerCase(), modifiers)) continue;
     if (token.kind === "word" && !typed) {
       // Most likely a two-word name such as "first name".
-      throw new FieldError(`${where}: I don't understand "${token.text}" in "${text}". Field names are one word (firstName or first_name); put the type after a colon, e.g. price:number.`);
+      throw new FieldError(
+        `${where}: I don't understand "${token.text}" in "${text}". Field names are one word (firstName or first_name); put the type after a colon, e.g. price:number.`,
+      );
     }
-    throw new FieldError(`${where}: I don't understand "${describeToken(token)}" in "${text}". After the type you can write ?, unique, or a range like 1..5.`);
+    throw new FieldError(
+      `${where}: I don't understand "${describeToken(token)}" in "${text}". After the type you can write ?, unique, or a range like 1..5.`,
+    );
   }
 }
 
 function describeToken(token: FieldToken): string {
   switch (token.kind) {
-    case "word": return token.text;
-    case "arrow": return "->";
-    case "colon": return ":";
-    case "question": return "?";
-    case "number": return String(token.value);
-    case "range": return `${token.min ?? ""}..${token.max ?? ""}`;
-    case "group": return `(${token.inner})`;
+    case "word":
+      return token.text;
+    case "arrow":
+      return "->";
+    case "colon":
+      return ":";
+    case "question":
+      return "?";
+    case "number":
+      return String(token.value);
+    case "range":
+      return `${token.min ?? ""}..${token.max ?? ""}`;
+    case "group":
+      return `(${token.inner})`;
   }
 }
 
@@ -187,7 +216,10 @@ export function parseFieldList(text: string, resourceName: string): FieldListPar
   const errors: string[] = [];
   for (const part of splitFieldList(text)) {
     const parsed = parseField(part, resourceName);
-    if (!parsed.ok) { errors.push(parsed.error); continue; }
+    if (!parsed.ok) {
+      errors.push(parsed.error);
+      continue;
+    }
     if (parsed.field === null) continue;
     const name = parsed.field.name;
     if (fields.some((f) => f.name.toLowerCase() === name.toLowerCase())) errors.push(`Field "${name}" appears twice in ${resourceName}.`);

@@ -13,14 +13,22 @@ function ranged(field: FieldPlan, base: JsonSchema, lower: "minimum" | "minLengt
 
 function baseSchema(field: FieldPlan): JsonSchema {
   switch (field.type) {
-    case "string": return ranged(field, { type: "string" }, "minLength", "maxLength");
-    case "number": return ranged(field, { type: "number" }, "minimum", "maximum");
-    case "int": return ranged(field, { type: "integer" }, "minimum", "maximum");
-    case "boolean": return { type: "boolean" };
-    case "date": return { type: "string", format: "date" };
-    case "datetime": return { type: "string", format: "date-time" };
-    case "enum": return { type: "string", enum: [...(field.values ?? [])] };
-    case "ref": return { ...ID_SCHEMA, description: `ID of an item in ${field.ref ?? "another resource"}.` };
+    case "string":
+      return ranged(field, { type: "string" }, "minLength", "maxLength");
+    case "number":
+      return ranged(field, { type: "number" }, "minimum", "maximum");
+    case "int":
+      return ranged(field, { type: "integer" }, "minimum", "maximum");
+    case "boolean":
+      return { type: "boolean" };
+    case "date":
+      return { type: "string", format: "date" };
+    case "datetime":
+      return { type: "string", format: "date-time" };
+    case "enum":
+      return { type: "string", enum: [...(field.values ?? [])] };
+    case "ref":
+      return { ...ID_SCHEMA, description: `ID of an item in ${field.ref ?? "another resource"}.` };
   }
 }
 

@@ -6,8 +6,7 @@ export function findResource(resources: readonly ResourcePlan[], word: string): 
   const { name, singular } = resourceNamesFor(word);
   const lowered = word.trim().toLowerCase();
   return (
-    resources.find((r) => r.name === name) ??
-    resources.find((r) => r.singular === lowered || r.singular === singular || r.name === lowered)
+    resources.find((r) => r.name === name) ?? resources.find((r) => r.singular === lowered || r.singular === singular || r.name === lowered)
   );
 }
 

@@ -4,26 +4,81 @@
  */
 
 const UNCOUNTABLE = new Set([
-  "news", "series", "species", "sheep", "fish", "deer", "data", "metadata", "information",
-  "equipment", "media", "feedback", "software", "staff", "music", "furniture", "luggage",
+  "news",
+  "series",
+  "species",
+  "sheep",
+  "fish",
+  "deer",
+  "data",
+  "metadata",
+  "information",
+  "equipment",
+  "media",
+  "feedback",
+  "software",
+  "staff",
+  "music",
+  "furniture",
+  "luggage",
 ]);
 
 // Maps, not object literals: words like "constructor" must not find Object.prototype members.
-const IRREGULAR_PLURALS = new Map<string, string>(Object.entries({
-  people: "person", children: "child", men: "man", women: "woman", mice: "mouse",
-  geese: "goose", feet: "foot", teeth: "tooth", wolves: "wolf", knives: "knife", lives: "life",
-  leaves: "leaf", shelves: "shelf", halves: "half", wives: "wife", calves: "calf", loaves: "loaf",
-  thieves: "thief", selves: "self", heroes: "hero", potatoes: "potato", tomatoes: "tomato",
-  echoes: "echo", vetoes: "veto", statuses: "status", buses: "bus", campuses: "campus",
-  viruses: "virus", bonuses: "bonus", censuses: "census", choruses: "chorus", circuses: "circus",
-}));
+const IRREGULAR_PLURALS = new Map<string, string>(
+  Object.entries({
+    people: "person",
+    children: "child",
+    men: "man",
+    women: "woman",
+    mice: "mouse",
+    geese: "goose",
+    feet: "foot",
+    teeth: "tooth",
+    wolves: "wolf",
+    knives: "knife",
+    lives: "life",
+    leaves: "leaf",
+    shelves: "shelf",
+    halves: "half",
+    wives: "wife",
+    calves: "calf",
+    loaves: "loaf",
+    thieves: "thief",
+    selves: "self",
+    heroes: "hero",
+    potatoes: "potato",
+    tomatoes: "tomato",
+    echoes: "echo",
+    vetoes: "veto",
+    statuses: "status",
+    buses: "bus",
+    campuses: "campus",
+    viruses: "virus",
+    bonuses: "bonus",
+    censuses: "census",
+    choruses: "chorus",
+    circuses: "circus",
+  }),
+);
 
 const IRREGULAR_SINGULARS = new Map<string, string>([...IRREGULAR_PLURALS].map(([plural, singular]) => [singular, plural]));
 
 /** Words ending in "ies"/"ches" whose singular just drops the "s". */
 const DROP_S_ONLY = new Set([
-  "movies", "cookies", "pies", "ties", "lies", "zombies", "calories", "selfies", "rookies",
-  "caches", "niches", "headaches", "avalanches", "moustaches",
+  "movies",
+  "cookies",
+  "pies",
+  "ties",
+  "lies",
+  "zombies",
+  "calories",
+  "selfies",
+  "rookies",
+  "caches",
+  "niches",
+  "headaches",
+  "avalanches",
+  "moustaches",
 ]);
 
 function lastSegment(snake: string): [prefix: string, last: string] {

@@ -11,23 +11,69 @@ import type { Operation } from "./operations";
 import type { FieldPlan, FieldType } from "./plan";
 
 const OWNER_VERB = "(?:can\\s+)?(?:has|have|own|owns|contain|contains|hold|holds|include|includes)";
-const QUANTITY = "(?:(?:many|several|multiple|some|any|zero\\s+or\\s+more|one\\s+or\\s+more|a\\s+list\\s+of|a\\s+number\\s+of|their\\s+own|its\\s+own)\\s+)*";
+const QUANTITY =
+  "(?:(?:many|several|multiple|some|any|zero\\s+or\\s+more|one\\s+or\\s+more|a\\s+list\\s+of|a\\s+number\\s+of|their\\s+own|its\\s+own)\\s+)*";
 const RELATION = new RegExp(`\\b(?:(?:each|every|a|an|the)\\s+)?([A-Za-z][\\w-]*)\\s+${OWNER_VERB}\\s+${QUANTITY}([A-Za-z][\\w-]*)`, "gi");
 
 /** Words that look like a subject but never name a resource ("it has", "which have"). */
 const NOT_NOUNS = new Set([
-  "it", "that", "which", "who", "this", "these", "those", "they", "there", "app", "api", "application", "service",
-  "system", "one", "each", "every", "also", "and", "or", "a", "an", "the", "many", "several", "some", "any", "i", "we", "you",
+  "it",
+  "that",
+  "which",
+  "who",
+  "this",
+  "these",
+  "those",
+  "they",
+  "there",
+  "app",
+  "api",
+  "application",
+  "service",
+  "system",
+  "one",
+  "each",
+  "every",
+  "also",
+  "and",
+  "or",
+  "a",
+  "an",
+  "the",
+  "many",
+  "several",
+  "some",
+  "any",
+  "i",
+  "we",
+  "you",
 ]);
 
 const ARTICLE = /^(?:(?:a|an|the|its|their|some|his|her)\s+)+/i;
 
-const TYPE_BY_LAST_WORD = new Map<string, FieldType>(Object.entries({
-  date: "date", birthday: "date", deadline: "date",
-  time: "datetime", timestamp: "datetime", datetime: "datetime", at: "datetime",
-  count: "int", quantity: "int", age: "int", position: "int", rank: "int",
-  price: "number", amount: "number", cost: "number", total: "number", balance: "number", weight: "number", score: "number",
-} as const));
+const TYPE_BY_LAST_WORD = new Map<string, FieldType>(
+  Object.entries({
+    date: "date",
+    birthday: "date",
+    deadline: "date",
+    time: "datetime",
+    timestamp: "datetime",
+    datetime: "datetime",
+    at: "datetime",
+    count: "int",
+    quantity: "int",
+    age: "int",
+    position: "int",
+    rank: "int",
+    price: "number",
+    amount: "number",
+    cost: "number",
+    total: "number",
+    balance: "number",
+    weight: "number",
+    score: "number",
+  } as const),
+);
 /** Trailing words that only say "boolean" and are not part of the name: "a done flag" is `done`. */
 const BOOLEAN_NOUNS = new Set(["flag", "boolean", "checkbox", "toggle"]);
 
@@ -41,18 +87,28 @@ export function naturalField(phrase: string, resourceName: string): FieldPlan | 
   }
   let optional = false;
   const optionalWord = /^(?:optional|nullable)\s+/i.exec(text);
-  if (optionalWord !== null) { optional = true; text = text.slice(optionalWord[0].length); }
+  if (optionalWord !== null) {
+    optional = true;
+    text = text.slice(optionalWord[0].length);
+  }
   let unique = false;
   const uniqueWord = /^unique\s+/i.exec(text);
-  if (uniqueWord !== null) { unique = true; text = text.slice(uniqueWord[0].length); }
+  if (uniqueWord !== null) {
+    unique = true;
+    text = text.slice(uniqueWord[0].length);
+  }
   const words = text.split(/\s+/).filter((w) => w.length > 0);
   if (words.length === 0 || words.length > 3 || !words.every((w) => /^[A-Za-z][A-Za-z0-9]*$/.test(w))) return undefined;
   const last = (words[words.length - 1] ?? "").toLowerCase();
   let type: FieldType = "string";
-  if (BOOLEAN_NOUNS.has(last) && words.length > 1) { type = "boolean"; words.pop(); }
-  else type = TYPE_BY_LAST_WORD.get(last) ?? "string";
+  if (BOOLEAN_NOUNS.has(last) && words.length > 1) {
+    type = "boolean";
+    words.pop();
+  } else type = TYPE_BY_LAST_WORD.get(last) ?? "string";
   if (type === "datetime" && last === "at" && words.length === 1) return undefined; // a lone "at" is no name
-  const name = normalizeFieldName(words.map((w, i) => (i === 0 ? w.toLowerCase() : w.charAt(0).toUpperCase() + w.slice(1).toLowerCase())).join(""));
+  const name = normalizeFieldName(
+    words.map((w, i) => (i === 0 ? w.toLowerCase() : w.charAt(0).toUpperCase() + w.slice(1).toLowerCase())).join(""),
+  );
   if (name === "id") return undefined;
   return { name, type, optional, unique };
 }

@@ -30,7 +30,9 @@ describe("generateOpenApi", () => {
     expect(bookstore.paths["/authors"]?.post?.responses["409"]).toBeUndefined();
     expect(author?.delete?.responses["409"]).toBeDefined(); // books refer to authors
     expect(book?.delete?.responses["409"]).toBeUndefined();
-    expect(bookstore.components.responses["NotFound"]?.content?.["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/Error" });
+    expect(bookstore.components.responses["NotFound"]?.content?.["application/json"]?.schema).toEqual({
+      $ref: "#/components/schemas/Error",
+    });
   });
 
   it("uses JSON Schema for fields", () => {
@@ -70,7 +72,10 @@ describe("generateOpenApi", () => {
 });
 
 describe("validateOpenApi", () => {
-  const plans = { ...Object.fromEntries(Object.entries(SAMPLE_MESSAGES).map(([k, m]) => [k, planFrom(m)])), conversation: conversationPlan() };
+  const plans = {
+    ...Object.fromEntries(Object.entries(SAMPLE_MESSAGES).map(([k, m]) => [k, planFrom(m)])),
+    conversation: conversationPlan(),
+  };
 
   it.each(Object.entries(plans))("accepts the generated document for %s", async (_name, plan) => {
     expect(await validateOpenApi(generateOpenApi(plan))).toEqual({ ok: true });
@@ -85,12 +90,51 @@ describe("validateOpenApi", () => {
 
   // Negative controls: the validator must be able to fail, with readable messages.
   const broken: Array<[string, (doc: OpenApiDocument) => void, RegExp]> = [
-    ["a duplicated operationId", (d) => { const op = d.paths["/books/{id}"]?.get; if (op) op.operationId = "listBooks"; }, /operationId `listBooks` is duplicated/],
-    ["a missing title", (d) => { Reflect.deleteProperty(d.info, "title"); }, /required property 'title'/],
-    ["a response without description", (d) => { Reflect.deleteProperty(d.components.responses["NotFound"] ?? {}, "description"); }, /description/],
-    ["a dangling $ref", (d) => { const p = d.components.schemas["Book"]?.properties; if (p) p["title"] = { $ref: "#/components/schemas/Nope" }; }, /Nope/],
-    ["an undeclared path parameter", (d) => { const item = d.paths["/books/{id}"]; if (item) Reflect.deleteProperty(item, "parameters"); }, /path parameter|\{id\}/i],
-    ["a wrong version field", (d) => { Reflect.set(d, "openapi", 3); }, /openapi|swagger|version/i],
+    [
+      "a duplicated operationId",
+      (d) => {
+        const op = d.paths["/books/{id}"]?.get;
+        if (op) op.operationId = "listBooks";
+      },
+      /operationId `listBooks` is duplicated/,
+    ],
+    [
+      "a missing title",
+      (d) => {
+        Reflect.deleteProperty(d.info, "title");
+      },
+      /required property 'title'/,
+    ],
+    [
+      "a response without description",
+      (d) => {
+        Reflect.deleteProperty(d.components.responses["NotFound"] ?? {}, "description");
+      },
+      /description/,
+    ],
+    [
+      "a dangling $ref",
+      (d) => {
+        const p = d.components.schemas["Book"]?.properties;
+        if (p) p["title"] = { $ref: "#/components/schemas/Nope" };
+      },
+      /Nope/,
+    ],
+    [
+      "an undeclared path parameter",
+      (d) => {
+        const item = d.paths["/books/{id}"];
+        if (item) Reflect.deleteProperty(item, "parameters");
+      },
+      /path parameter|\{id\}/i,
+    ],
+    [
+      "a wrong version field",
+      (d) => {
+        Reflect.set(d, "openapi", 3);
+      },
+      /openapi|swagger|version/i,
+    ],
   ];
 
   it.each(broken)("rejects %s", async (_label, breakIt, pattern) => {

@@ -35,26 +35,48 @@ function operations(plan: ApiPlan, resource: ResourcePlan): { collection: PathIt
   const one = (description: string): ResponseObject => ({ description, content: jsonContent(schemaRef(ids.type)) });
 
   const list: OperationObject = {
-    operationId: ids.operations.list, summary: `List all ${resource.name}`, tags,
+    operationId: ids.operations.list,
+    summary: `List all ${resource.name}`,
+    tags,
     responses: { "200": { description: `All ${resource.name}.`, content: jsonContent({ type: "array", items: schemaRef(ids.type) }) } },
   };
   const create: OperationObject = {
-    operationId: ids.operations.create, summary: `Create one of ${resource.name}`, tags, requestBody: body(ids.input),
+    operationId: ids.operations.create,
+    summary: `Create one of ${resource.name}`,
+    tags,
+    requestBody: body(ids.input),
     responses: { "201": one("The created item."), ...writeErrors },
   };
   const get: OperationObject = {
-    operationId: ids.operations.get, summary: `Get one of ${resource.name} by id`, tags,
+    operationId: ids.operations.get,
+    summary: `Get one of ${resource.name} by id`,
+    tags,
     responses: { "200": one("The item."), "404": responseRef("NotFound") },
   };
   const update: OperationObject = {
-    operationId: ids.operations.update, summary: `Change some fields of one of ${resource.name}`, tags, requestBody: body(ids.patch),
+    operationId: ids.operations.update,
+    summary: `Change some fields of one of ${resource.name}`,
+    tags,
+    requestBody: body(ids.patch),
     responses: { "200": one("The updated item."), "404": responseRef("NotFound"), ...writeErrors },
   };
   const remove: OperationObject = {
-    operationId: ids.operations.remove, summary: `Delete one of ${resource.name}`, tags,
-    responses: { "204": { description: "Deleted." }, "404": responseRef("NotFound"), ...(referenced ? { "409": responseRef("Conflict") } : {}) },
+    operationId: ids.operations.remove,
+    summary: `Delete one of ${resource.name}`,
+    tags,
+    responses: {
+      "204": { description: "Deleted." },
+      "404": responseRef("NotFound"),
+      ...(referenced ? { "409": responseRef("Conflict") } : {}),
+    },
   };
-  const idParameter = { name: "id", in: "path" as const, required: true, description: `The id of one of ${resource.name}.`, schema: { ...ID_SCHEMA } };
+  const idParameter = {
+    name: "id",
+    in: "path" as const,
+    required: true,
+    description: `The id of one of ${resource.name}.`,
+    schema: { ...ID_SCHEMA },
+  };
   return { collection: { get: list, post: create }, item: { parameters: [idParameter], get, patch: update, delete: remove } };
 }
 

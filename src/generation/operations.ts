@@ -24,16 +24,23 @@ export type Operation =
 /** A line for "what I understood", shown when a message could not be applied. */
 export function describeOperation(op: Operation): string {
   switch (op.kind) {
-    case "title": return `title: ${op.title}`;
-    case "define": return `resource ${op.resource.name} (${describeFields(op.resource.fields)})`;
-    case "addChild": return `new resource ${op.resource.name} (${describeFields(op.resource.fields)}) belonging to ${op.parent}`;
-    case "addFields": return `add ${op.fields.map(describeField).join(", ")} to ${op.target}`;
-    case "removeFields": return `remove ${op.names.join(", ")} from ${op.target}`;
-    case "remove": return `remove ${op.names.join(", ")}`;
+    case "title":
+      return `title: ${op.title}`;
+    case "define":
+      return `resource ${op.resource.name} (${describeFields(op.resource.fields)})`;
+    case "addChild":
+      return `new resource ${op.resource.name} (${describeFields(op.resource.fields)}) belonging to ${op.parent}`;
+    case "addFields":
+      return `add ${op.fields.map(describeField).join(", ")} to ${op.target}`;
+    case "removeFields":
+      return `remove ${op.names.join(", ")} from ${op.target}`;
+    case "remove":
+      return `remove ${op.names.join(", ")}`;
     case "relate": {
       const fields = op.resource.fields.length === 0 ? "" : ` (${describeFields(op.resource.fields)})`;
       return op.owner === undefined ? `${op.resource.name}${fields}` : `${op.resource.name}${fields} belonging to ${op.owner}`;
     }
-    case "rename": return `rename ${op.from} to ${op.to}${op.target === undefined ? "" : ` in ${op.target}`}`;
+    case "rename":
+      return `rename ${op.from} to ${op.to}${op.target === undefined ? "" : ` in ${op.target}`}`;
   }
 }

@@ -39,7 +39,9 @@ describe("parseRequest: messages it cannot use", () => {
 
   it("names an unknown reference target and the known resources", () => {
     const result = failed(parseRequest("books (title, author -> writers) and authors (name)"));
-    expect(result.reply).toContain('Field "author" in books refers to "writers", which is not a resource of this API (resources: books, authors)');
+    expect(result.reply).toContain(
+      'Field "author" in books refers to "writers", which is not a resource of this API (resources: books, authors)',
+    );
     expect(result.understood).toContain("resource books (title, author -> writers)");
   });
 
@@ -93,7 +95,13 @@ describe("parseRequest: messages it cannot use", () => {
 
   it("handles pathological input quickly", () => {
     const started = performance.now();
-    for (const message of ["(".repeat(5000), "a ".repeat(9000), `books (${"x, ".repeat(3000)})`, `${"add ".repeat(2000)}to books`, "..".repeat(5000)]) {
+    for (const message of [
+      "(".repeat(5000),
+      "a ".repeat(9000),
+      `books (${"x, ".repeat(3000)})`,
+      `${"add ".repeat(2000)}to books`,
+      "..".repeat(5000),
+    ]) {
       expect(parseRequest(message).ok).toBe(false);
     }
     expect(performance.now() - started).toBeLessThan(2000);
@@ -119,7 +127,13 @@ describe("parseRequest: messages it cannot use", () => {
   it("refuses to build on an invalid stored plan", () => {
     const broken = { ...planFrom(BOOKSTORE), version: 0 } satisfies ApiPlan;
     expect(failed(parseRequest("also publishers (name)", broken)).reply).toMatch(/stored plan is not valid/);
-    const dangling: ApiPlan = { title: "X", version: 1, resources: [{ name: "books", singular: "book", fields: [{ name: "authorId", type: "ref", optional: false, unique: false, ref: "authors" }] }] };
+    const dangling: ApiPlan = {
+      title: "X",
+      version: 1,
+      resources: [
+        { name: "books", singular: "book", fields: [{ name: "authorId", type: "ref", optional: false, unique: false, ref: "authors" }] },
+      ],
+    };
     expect(failed(parseRequest("also publishers (name)", dangling)).reply).toMatch(/not a resource of this API/);
   });
 });

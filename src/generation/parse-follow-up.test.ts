@@ -68,7 +68,13 @@ describe("follow-ups: adding", () => {
 
   it("lets new resources be referenced in the same message", () => {
     const { plan } = next("add publishers (name) and add publisher -> publishers to books");
-    expect(plan.resources[0]?.fields.at(-1)).toEqual({ name: "publisherId", type: "ref", optional: false, unique: false, ref: "publishers" });
+    expect(plan.resources[0]?.fields.at(-1)).toEqual({
+      name: "publisherId",
+      type: "ref",
+      optional: false,
+      unique: false,
+      ref: "publishers",
+    });
   });
 
   it("redefines an existing resource and lists the differences", () => {

@@ -15,7 +15,10 @@ function reply(result: ParseResult): string {
   if (result.ok) throw new Error(`expected a reply, got ${JSON.stringify(result.plan)}`);
   return result.reply;
 }
-const shape = (plan: ApiPlan) => Object.fromEntries(plan.resources.map((r) => [r.name, r.fields.map((f) => (f.type === "ref" ? `${f.name}->${f.ref}` : `${f.name}:${f.type}`))]));
+const shape = (plan: ApiPlan) =>
+  Object.fromEntries(
+    plan.resources.map((r) => [r.name, r.fields.map((f) => (f.type === "ref" ? `${f.name}->${f.ref}` : `${f.name}:${f.type}`))]),
+  );
 
 describe("the embedded default is honest about messages it cannot read", () => {
   it("issue 11: the todo message in a bookstore project never renames the bookstore", () => {
@@ -27,15 +30,13 @@ describe("the embedded default is honest about messages it cannot read", () => {
     expect(text).toContain("LLM_BASE_URL");
   });
 
-  it.each([
-    "I need a REST API for a todo app",
-    "Can you make something nice for my recipes?",
-    "a bookstore API please",
-    "hello there",
-  ])("a follow-up with no change (%j) is a reply, never a renamed API", (message) => {
-    const text = reply(parseRequest(message, planFrom(BOOKSTORE)));
-    expect(text).toContain(MODEL_HINT);
-  });
+  it.each(["I need a REST API for a todo app", "Can you make something nice for my recipes?", "a bookstore API please", "hello there"])(
+    "a follow-up with no change (%j) is a reply, never a renamed API",
+    (message) => {
+      const text = reply(parseRequest(message, planFrom(BOOKSTORE)));
+      expect(text).toContain(MODEL_HINT);
+    },
+  );
 
   it("a first message it cannot read says what works and that a model takes free-form text", () => {
     const text = reply(parseRequest("Build an app to manage my recipes and their ingredients nicely"));
@@ -61,15 +62,47 @@ describe("natural phrasing the grammar understands", () => {
   });
 
   it.each<[string, Record<string, string[]>]>([
-    ["users have lists and each list has tasks with a due date and a done flag", { users: ["name:string"], lists: ["name:string", "userId->users"], tasks: ["dueDate:date", "done:boolean", "listId->lists"] }],
-    ["Users have many lists; every list has several tasks with a title, a due date and a done flag.", { users: ["name:string"], lists: ["name:string", "userId->users"], tasks: ["title:string", "dueDate:date", "done:boolean", "listId->lists"] }],
-    ["a blog where authors have posts with a title and a published date, and each post has comments with a body", { authors: ["name:string"], posts: ["title:string", "publishedDate:date", "authorId->authors"], comments: ["body:string", "postId->posts"] }],
-    ["A library API: each library has books with a title, an isbn and a price", { libraries: ["name:string"], books: ["title:string", "isbn:string", "price:number", "libraryId->libraries"] }],
-    ["customers can have orders with a total and a created at", { customers: ["name:string"], orders: ["total:number", "createdAt:datetime", "customerId->customers"] }],
-    ["each project contains tasks with title, an optional note and priority:int 1..3", { projects: ["name:string"], tasks: ["title:string", "note:string", "priority:int", "projectId->projects"] }],
+    [
+      "users have lists and each list has tasks with a due date and a done flag",
+      { users: ["name:string"], lists: ["name:string", "userId->users"], tasks: ["dueDate:date", "done:boolean", "listId->lists"] },
+    ],
+    [
+      "Users have many lists; every list has several tasks with a title, a due date and a done flag.",
+      {
+        users: ["name:string"],
+        lists: ["name:string", "userId->users"],
+        tasks: ["title:string", "dueDate:date", "done:boolean", "listId->lists"],
+      },
+    ],
+    [
+      "a blog where authors have posts with a title and a published date, and each post has comments with a body",
+      {
+        authors: ["name:string"],
+        posts: ["title:string", "publishedDate:date", "authorId->authors"],
+        comments: ["body:string", "postId->posts"],
+      },
+    ],
+    [
+      "A library API: each library has books with a title, an isbn and a price",
+      { libraries: ["name:string"], books: ["title:string", "isbn:string", "price:number", "libraryId->libraries"] },
+    ],
+    [
+      "customers can have orders with a total and a created at",
+      { customers: ["name:string"], orders: ["total:number", "createdAt:datetime", "customerId->customers"] },
+    ],
+    [
+      "each project contains tasks with title, an optional note and priority:int 1..3",
+      { projects: ["name:string"], tasks: ["title:string", "note:string", "priority:int", "projectId->projects"] },
+    ],
     ["teams have members with an email and an age", { teams: ["name:string"], members: ["email:string", "age:int", "teamId->teams"] }],
-    ["users have lists. each list has tasks. each task has a title and a done flag", { users: ["name:string"], lists: ["name:string", "userId->users"], tasks: ["listId->lists", "title:string", "done:boolean"] }],
-    ["playlists have songs with a title and a play count", { playlists: ["name:string"], songs: ["title:string", "playCount:int", "playlistId->playlists"] }],
+    [
+      "users have lists. each list has tasks. each task has a title and a done flag",
+      { users: ["name:string"], lists: ["name:string", "userId->users"], tasks: ["listId->lists", "title:string", "done:boolean"] },
+    ],
+    [
+      "playlists have songs with a title and a play count",
+      { playlists: ["name:string"], songs: ["title:string", "playCount:int", "playlistId->playlists"] },
+    ],
   ])("%j", (message, expected) => {
     expect(shape(ok(parseRequest(message)).plan)).toEqual(expected);
   });

@@ -18,7 +18,10 @@ describe("parseRequest: the bookstore example", () => {
     const plan = result.plan;
     expect(plan.title).toBe("Bookstore API");
     expect(plan.version).toBe(1);
-    expect(plan.resources.map((r) => [r.name, r.singular])).toEqual([["books", "book"], ["authors", "author"]]);
+    expect(plan.resources.map((r) => [r.name, r.singular])).toEqual([
+      ["books", "book"],
+      ["authors", "author"],
+    ]);
     expect(fieldsOf(plan, "books")).toEqual([
       { name: "title", type: "string", optional: false, unique: false },
       { name: "authorId", type: "ref", optional: false, unique: false, ref: "authors" },
@@ -50,16 +53,40 @@ describe("parseRequest: tolerant reading", () => {
   const same = planFrom(BOOKSTORE);
 
   it.each([
-    ["upper case and extra whitespace", "A   BOOKSTORE API   with BOOKS ( title , Author -> Authors , isbn UNIQUE , price : number , published:date )   and   AUTHORS(name,bio?)"],
+    [
+      "upper case and extra whitespace",
+      "A   BOOKSTORE API   with BOOKS ( title , Author -> Authors , isbn UNIQUE , price : number , published:date )   and   AUTHORS(name,bio?)",
+    ],
     ["trailing punctuation", `${BOOKSTORE}.`],
-    ["'the' and commas", "The bookstore API with the books (title, author -> authors, isbn unique, price:number, published:date), the authors (name, bio?)!"],
-    ["singular reference target", "A bookstore API with books (title, author -> author, isbn unique, price:number, published:date) and authors (name, bio?)"],
-    ["one resource per line", "Bookstore API\nbooks (title, author -> authors, isbn unique, price:number, published:date)\nauthors (name, bio?)"],
+    [
+      "'the' and commas",
+      "The bookstore API with the books (title, author -> authors, isbn unique, price:number, published:date), the authors (name, bio?)!",
+    ],
+    [
+      "singular reference target",
+      "A bookstore API with books (title, author -> author, isbn unique, price:number, published:date) and authors (name, bio?)",
+    ],
+    [
+      "one resource per line",
+      "Bookstore API\nbooks (title, author -> authors, isbn unique, price:number, published:date)\nauthors (name, bio?)",
+    ],
     ["bullets", "Bookstore API:\n- books (title, author -> authors, isbn unique, price:number, published:date)\n- authors (name, bio?)"],
-    ["'with fields'", "A bookstore API with books with fields (title, author -> authors, isbn unique, price:number, published:date) and authors having (name, bio?)"],
-    ["'create … to …'", "Create a bookstore API with books (title, author -> authors, isbn unique, price:number, published:date) and authors (name, bio?) to sell books online"],
-    ["'add' as the verb", "Create a bookstore API with books (title, author -> authors, isbn unique, price:number, published:date) and authors (name, bio?)"],
-    ["fields on several lines", "A bookstore API with books (\n  title,\n  author -> authors,\n  isbn unique,\n  price:number,\n  published:date\n) and authors (name, bio?)"],
+    [
+      "'with fields'",
+      "A bookstore API with books with fields (title, author -> authors, isbn unique, price:number, published:date) and authors having (name, bio?)",
+    ],
+    [
+      "'create … to …'",
+      "Create a bookstore API with books (title, author -> authors, isbn unique, price:number, published:date) and authors (name, bio?) to sell books online",
+    ],
+    [
+      "'add' as the verb",
+      "Create a bookstore API with books (title, author -> authors, isbn unique, price:number, published:date) and authors (name, bio?)",
+    ],
+    [
+      "fields on several lines",
+      "A bookstore API with books (\n  title,\n  author -> authors,\n  isbn unique,\n  price:number,\n  published:date\n) and authors (name, bio?)",
+    ],
   ])("%s", (_label, message) => {
     expect(planFrom(message)).toEqual(same);
   });
@@ -89,7 +116,11 @@ describe("parseRequest: tolerant reading", () => {
 
   it("keeps self references", () => {
     expect(fieldsOf(planFrom("categories (name, parent -> categories?)"), "categories")[1]).toEqual({
-      name: "parentId", type: "ref", optional: true, unique: false, ref: "categories",
+      name: "parentId",
+      type: "ref",
+      optional: true,
+      unique: false,
+      ref: "categories",
     });
   });
 
@@ -103,7 +134,12 @@ describe("parseRequest: tolerant reading", () => {
     const plan = planFrom(SAMPLE_MESSAGES.petShop ?? "");
     expect(plan.title).toBe("Pet Shop API");
     expect(fieldsOf(plan, "pets").map((f) => `${f.name}:${f.type}`)).toEqual([
-      "name:string", "species:enum", "born:date", "chip:string", "weight:number", "ownerId:ref",
+      "name:string",
+      "species:enum",
+      "born:date",
+      "chip:string",
+      "weight:number",
+      "ownerId:ref",
     ]);
     expect(fieldsOf(plan, "owners")).toContainEqual({ name: "vip", type: "boolean", optional: false, unique: false });
   });

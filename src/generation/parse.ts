@@ -9,9 +9,7 @@ import { checkPlan } from "./plan-check";
 import { maskGroups, normalizeInput, splitClauses } from "./scan";
 import { errorMessage } from "../lib/errors";
 
-export type ParseResult =
-  | { ok: true; plan: ApiPlan; changes: string[] }
-  | { ok: false; understood: string[]; reply: string };
+export type ParseResult = { ok: true; plan: ApiPlan; changes: string[] } | { ok: false; understood: string[]; reply: string };
 
 /** Longer messages are not API descriptions; the cap also bounds the work a message can cause. */
 export const MAX_MESSAGE_LENGTH = 20_000;
@@ -80,12 +78,20 @@ function parseWith(text: string, previous: ApiPlan | null): ParseResult {
   const proseTitle = ops.find((op) => op.kind === "title" && op.fromProse === true);
   const substance = ops.filter((op) => !(op.kind === "title" && op.fromProse === true));
   if (proseTitle !== undefined && substance.length === 0) {
-    const problem = previous === null ? "I couldn't find any resources in that message." : "I couldn't find a change to the API in that message.";
+    const problem =
+      previous === null ? "I couldn't find any resources in that message." : "I couldn't find a change to the API in that message.";
     return failure([problem], understood, previous);
   }
-  if (previous !== null && proseTitle?.kind === "title" && proseTitle.title !== previous.title && describesOnlyNewResources(substance, previous)) {
+  if (
+    previous !== null &&
+    proseTitle?.kind === "title" &&
+    proseTitle.title !== previous.title &&
+    describesOnlyNewResources(substance, previous)
+  ) {
     return failure(
-      [`That describes a new API ("${proseTitle.title}"), but this project's API is "${previous.title}". Describe changes to it, or start a new project for the new API.`],
+      [
+        `That describes a new API ("${proseTitle.title}"), but this project's API is "${previous.title}". Describe changes to it, or start a new project for the new API.`,
+      ],
       understood,
       previous,
     );

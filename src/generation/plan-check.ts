@@ -17,22 +17,26 @@ export function checkField(resourceName: string, field: FieldPlan, resourceNames
     if (values.length === 0) problems.push(`${where}: an enum needs at least one value`);
     if (values.length > LIMITS.enumValues) problems.push(`${where}: at most ${LIMITS.enumValues} enum values`);
     if (new Set(values).size !== values.length) problems.push(`${where}: enum values must be distinct`);
-    for (const v of values) if (!ENUM_VALUE_PATTERN.test(v)) problems.push(`${where}: enum value "${v}" may only use letters, digits, "_", "-" and "."`);
+    for (const v of values)
+      if (!ENUM_VALUE_PATTERN.test(v)) problems.push(`${where}: enum value "${v}" may only use letters, digits, "_", "-" and "."`);
   } else if (field.values !== undefined) {
     problems.push(`${where}: only enum fields have values`);
   }
   if (field.type === "ref") {
     if (field.ref === undefined) problems.push(`${where}: a reference needs a target resource`);
-    else if (resourceNames !== undefined && !resourceNames.has(field.ref)) problems.push(`${where} refers to "${field.ref}", which is not a resource of this API`);
+    else if (resourceNames !== undefined && !resourceNames.has(field.ref))
+      problems.push(`${where} refers to "${field.ref}", which is not a resource of this API`);
   } else if (field.ref !== undefined) {
     problems.push(`${where}: only reference fields have a target`);
   }
   if (field.min !== undefined || field.max !== undefined) {
     if (!RANGED_TYPES.has(field.type)) problems.push(`${where}: ranges only apply to number, int and string fields`);
-    if (field.min !== undefined && field.max !== undefined && field.min > field.max) problems.push(`${where}: the range minimum ${field.min} is above the maximum ${field.max}`);
+    if (field.min !== undefined && field.max !== undefined && field.min > field.max)
+      problems.push(`${where}: the range minimum ${field.min} is above the maximum ${field.max}`);
     const integral = field.type === "int" || field.type === "string";
     for (const bound of [field.min, field.max]) {
-      if (bound !== undefined && integral && !Number.isInteger(bound)) problems.push(`${where}: the range bound ${bound} must be a whole number`);
+      if (bound !== undefined && integral && !Number.isInteger(bound))
+        problems.push(`${where}: the range bound ${bound} must be a whole number`);
       if (bound !== undefined && field.type === "string" && bound < 0) problems.push(`${where}: a length cannot be negative`);
     }
   }
@@ -66,7 +70,8 @@ export function checkPlan(plan: ApiPlan): string[] {
       else identifiers.set(id, resource.name);
     }
     if (resource.fields.length === 0) problems.push(`Resource ${resource.name} has no fields`);
-    if (resource.fields.length > LIMITS.fieldsPerResource) problems.push(`Resource ${resource.name} has more than ${LIMITS.fieldsPerResource} fields`);
+    if (resource.fields.length > LIMITS.fieldsPerResource)
+      problems.push(`Resource ${resource.name} has more than ${LIMITS.fieldsPerResource} fields`);
     const fieldNames = new Set<string>();
     for (const field of resource.fields) {
       const key = field.name.toLowerCase();

@@ -28,7 +28,11 @@ describe("apiPlanSchema", () => {
     ["a missing title", { version: 1, resources: base.resources }, /expected string/i],
     ["version 0", { ...base, version: 0 }, /too small|>=1/i],
     ["a fractional version", { ...base, version: 1.5 }, /int/i],
-    ["an unknown field type", withBooksField({ name: "x", type: "money" as FieldPlan["type"], ...plain }), /invalid option|expected one of/i],
+    [
+      "an unknown field type",
+      withBooksField({ name: "x", type: "money" as FieldPlan["type"], ...plain }),
+      /invalid option|expected one of/i,
+    ],
     ["an empty title", { ...base, title: " " }, /title must have/],
     ["no resources", { ...base, resources: [] }, /at least one resource/],
     ["a dangling reference", withBooksField({ name: "editorId", type: "ref", ...plain, ref: "editors" }), /refers to "editors"/],
@@ -48,7 +52,10 @@ describe("apiPlanSchema", () => {
   });
 
   it("rejects unsafe or colliding resource names", () => {
-    const rename = (name: string, singular: string): ApiPlan => ({ ...base, resources: [{ name, singular, fields: [{ name: "x", type: "string", ...plain }] }] });
+    const rename = (name: string, singular: string): ApiPlan => ({
+      ...base,
+      resources: [{ name, singular, fields: [{ name: "x", type: "string", ...plain }] }],
+    });
     expect(problems(rename("Books", "book")).join()).toMatch(/lower-case/);
     expect(problems(rename("books/../x", "book")).join()).toMatch(/lower-case/);
     expect(problems(rename("errors", "error")).join()).toMatch(/would generate the name Error, already used by the generator/);

@@ -39,9 +39,16 @@ describe("splitClauses", () => {
 
   it("splits sentences, lines and chained commands", () => {
     expect(split("add pages:int to books and remove bio from authors")).toEqual(["add pages:int to books", "remove bio from authors"]);
-    expect(split("add pages:int to books, then rename bio to about in authors.")).toEqual(["add pages:int to books", "rename bio to about in authors"]);
+    expect(split("add pages:int to books, then rename bio to about in authors.")).toEqual([
+      "add pages:int to books",
+      "rename bio to about in authors",
+    ]);
     expect(split("Todo API\n- tasks (title)\n* tags (name)")).toEqual(["Todo API", "tasks (title)", "tags (name)"]);
-    expect(split("A shop API. Also products (name); and orders (total:number)")).toEqual(["A shop API", "products (name)", "orders (total:number)"]);
+    expect(split("A shop API. Also products (name); and orders (total:number)")).toEqual([
+      "A shop API",
+      "products (name)",
+      "orders (total:number)",
+    ]);
   });
 
   it("does not split ranges or field lists joined by 'and'", () => {

@@ -18,7 +18,10 @@ export interface MaskedText {
 export type MaskResult = { ok: true; masked: MaskedText } | { ok: false; error: string };
 
 function near(text: string, at: number): string {
-  const snippet = text.slice(Math.max(0, at - 25), at + 25).replace(/\s+/g, " ").trim();
+  const snippet = text
+    .slice(Math.max(0, at - 25), at + 25)
+    .replace(/\s+/g, " ")
+    .trim();
   return `"${snippet}"`;
 }
 

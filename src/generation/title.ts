@@ -2,13 +2,77 @@ import { titleCase } from "./naming";
 
 /** Words that surround "API" in requests but never name it ("build me a simple REST API"). */
 const NOT_A_NAME = new Set([
-  "a", "an", "the", "me", "i", "we", "us", "my", "our", "your", "need", "want", "would", "like",
-  "build", "create", "make", "generate", "design", "write", "give", "please", "for", "with", "to",
-  "of", "and", "that", "which", "simple", "basic", "small", "tiny", "little", "new", "rest",
-  "restful", "http", "json", "crud", "web", "some", "this", "it", "is", "be", "can", "could",
-  "should", "let", "lets", "let's", "hi", "hello", "hey", "about", "on", "in", "called", "named",
+  "a",
+  "an",
+  "the",
+  "me",
+  "i",
+  "we",
+  "us",
+  "my",
+  "our",
+  "your",
+  "need",
+  "want",
+  "would",
+  "like",
+  "build",
+  "create",
+  "make",
+  "generate",
+  "design",
+  "write",
+  "give",
+  "please",
+  "for",
+  "with",
+  "to",
+  "of",
+  "and",
+  "that",
+  "which",
+  "simple",
+  "basic",
+  "small",
+  "tiny",
+  "little",
+  "new",
+  "rest",
+  "restful",
+  "http",
+  "json",
+  "crud",
+  "web",
+  "some",
+  "this",
+  "it",
+  "is",
+  "be",
+  "can",
+  "could",
+  "should",
+  "let",
+  "lets",
+  "let's",
+  "hi",
+  "hello",
+  "hey",
+  "about",
+  "on",
+  "in",
+  "called",
+  "named",
   // Words that start a clause about the API's contents, never part of its name ("a todo app where users …").
-  "where", "whose", "who", "when", "so", "has", "have", "having", "each", "every",
+  "where",
+  "whose",
+  "who",
+  "when",
+  "so",
+  "has",
+  "have",
+  "having",
+  "each",
+  "every",
 ]);
 
 const WORD = /[A-Za-z][A-Za-z0-9'&-]*/g;
@@ -38,7 +102,15 @@ export function extractTitle(prose: string): string | undefined {
   const api = /\bAPIs?\b/i.exec(prose);
   if (api === null) return undefined;
   // Punctuation ends a phrase: in "an API for a library: books (…)" the name is just "library".
-  const before = (prose.slice(0, api.index).split(/[,:;.!?]/).pop() ?? "").match(WORD)?.slice(-4) ?? [];
+  const before =
+    (
+      prose
+        .slice(0, api.index)
+        .split(/[,:;.!?]/)
+        .pop() ?? ""
+    )
+      .match(WORD)
+      ?.slice(-4) ?? [];
   // Only the words right before "API", so "I want a bookstore API" stops at "a".
   const lastStop = before.map((w) => NOT_A_NAME.has(w.toLowerCase())).lastIndexOf(true);
   const adjacent = nameWords(before.slice(lastStop + 1));

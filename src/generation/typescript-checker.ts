@@ -46,12 +46,25 @@ interface Pending {
  */
 function workerSource(): { code: string; eval: boolean } {
   const entry = process.argv[1];
-  const built = entry !== undefined && path.basename(path.dirname(entry)) === "dist" ? path.join(path.dirname(entry), "typescript-worker.mjs") : null;
+  const built =
+    entry !== undefined && path.basename(path.dirname(entry)) === "dist" ? path.join(path.dirname(entry), "typescript-worker.mjs") : null;
   if (built !== null && existsSync(built)) return { code: built, eval: false };
   const root = process.cwd();
   const outfile = path.join(root, "node_modules", ".cache", "genstream", `typescript-worker-${process.pid}.mjs`);
-  const options = { entryPoints: [path.join(root, "src", "generation", "typescript-worker.ts")], outfile, bundle: true, packages: "external", platform: "node", format: "esm", target: "node20", logLevel: "warning" };
-  return { code: `require("esbuild").buildSync(${JSON.stringify(options)}); import(${JSON.stringify(pathToFileURL(outfile).href)});`, eval: true };
+  const options = {
+    entryPoints: [path.join(root, "src", "generation", "typescript-worker.ts")],
+    outfile,
+    bundle: true,
+    packages: "external",
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "warning",
+  };
+  return {
+    code: `require("esbuild").buildSync(${JSON.stringify(options)}); import(${JSON.stringify(pathToFileURL(outfile).href)});`,
+    eval: true,
+  };
 }
 
 export interface TypeScriptCheckerOptions {

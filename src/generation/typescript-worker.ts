@@ -20,7 +20,10 @@ port.on("message", (message: unknown) => {
   const request = requestSchema.safeParse(message);
   if (!request.success) {
     const id = z.object({ id: z.number() }).safeParse(message);
-    port.postMessage({ id: id.success ? id.data.id : -1, result: { ok: false, errors: [`Bad request to the TypeScript checker: ${errorMessage(request.error)}`] } });
+    port.postMessage({
+      id: id.success ? id.data.id : -1,
+      result: { ok: false, errors: [`Bad request to the TypeScript checker: ${errorMessage(request.error)}`] },
+    });
     return;
   }
   const { id, files, rootDir } = request.data;

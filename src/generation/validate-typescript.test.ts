@@ -27,7 +27,10 @@ describe("validateTypeScript", () => {
     expect(
       validateTypeScript([
         { path: "lib/math.ts", content: "export const double = (n: number): number => n * 2;\n" },
-        { path: "main.ts", content: 'import { z } from "zod";\nimport { double } from "./lib/math";\nexport const n = z.number().parse(double(2));\n' },
+        {
+          path: "main.ts",
+          content: 'import { z } from "zod";\nimport { double } from "./lib/math";\nexport const n = z.number().parse(double(2));\n',
+        },
       ]),
     ).toEqual({ ok: true, diagnostics: 0 });
   });

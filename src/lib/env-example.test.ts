@@ -21,7 +21,11 @@ function documented(): Map<string, string> {
 describe(".env.example", () => {
   it("lists exactly the variables the environment schemas read (app server, embedded executor, npm run dev)", () => {
     // PATH is the system's, read only to find inngest-cli.
-    const schemas = [...Object.keys(serverSchema.shape), ...Object.keys(executorEnvSchema.shape), ...Object.keys(devEngineEnvSchema.shape)].filter((k) => k !== "PATH");
+    const schemas = [
+      ...Object.keys(serverSchema.shape),
+      ...Object.keys(executorEnvSchema.shape),
+      ...Object.keys(devEngineEnvSchema.shape),
+    ].filter((k) => k !== "PATH");
     expect([...documented().keys()].sort()).toEqual([...new Set(schemas)].sort());
   });
 

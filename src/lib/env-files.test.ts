@@ -26,7 +26,14 @@ function projectDir(files: Record<string, string>): string {
 async function start(cwd: string): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(repo, "server.ts")], {
     cwd,
-    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", HOSTNAME: "127.0.0.1", PORT: "65001", LOG_LEVEL: "info", DATABASE_URL: TEST_DATABASE_URL },
+    env: {
+      PATH: process.env.PATH ?? "",
+      NODE_ENV: "production",
+      HOSTNAME: "127.0.0.1",
+      PORT: "65001",
+      LOG_LEVEL: "info",
+      DATABASE_URL: TEST_DATABASE_URL,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -41,19 +48,26 @@ afterAll(() => {
 });
 
 describe("the production server entry reads .env", () => {
-  it("takes BETTER_AUTH_SECRET and INNGEST_SIGNING_KEY from .env / .env.production (without them it refuses to start)", { timeout: 60_000 }, async () => {
-    const env = `BETTER_AUTH_SECRET=${"s".repeat(40)}\n`;
-    const production = `INNGEST_SIGNING_KEY=signkey-prod-${"ab".repeat(32)}\n`;
-    const [withFiles, without] = await Promise.all([start(projectDir({ ".env": env, ".env.production": production })), start(projectDir({}))]);
+  it(
+    "takes BETTER_AUTH_SECRET and INNGEST_SIGNING_KEY from .env / .env.production (without them it refuses to start)",
+    { timeout: 60_000 },
+    async () => {
+      const env = `BETTER_AUTH_SECRET=${"s".repeat(40)}\n`;
+      const production = `INNGEST_SIGNING_KEY=signkey-prod-${"ab".repeat(32)}\n`;
+      const [withFiles, without] = await Promise.all([
+        start(projectDir({ ".env": env, ".env.production": production })),
+        start(projectDir({})),
+      ]);
 
-    expect(without.code).toBe(1);
-    expect(without.output).toContain("INNGEST_SIGNING_KEY is not set");
+      expect(without.code).toBe(1);
+      expect(without.output).toContain("INNGEST_SIGNING_KEY is not set");
 
-    // Past both secret checks and the database; it stops only because this directory has no `next build`.
-    expect(withFiles.output).toMatch(/"files":\["\.env\.production","\.env"\].*"environment files loaded"/);
-    expect(withFiles.output).not.toContain("is not set");
-    expect(withFiles.output).toContain('"msg":"database ready"');
-    expect(withFiles.output).toContain("Could not find a production build");
-    expect(withFiles.code).toBe(1);
-  });
+      // Past both secret checks and the database; it stops only because this directory has no `next build`.
+      expect(withFiles.output).toMatch(/"files":\["\.env\.production","\.env"\].*"environment files loaded"/);
+      expect(withFiles.output).not.toContain("is not set");
+      expect(withFiles.output).toContain('"msg":"database ready"');
+      expect(withFiles.output).toContain("Could not find a production build");
+      expect(withFiles.code).toBe(1);
+    },
+  );
 });

@@ -8,63 +8,71 @@ import { modelEnvSchema, modelEnvShape } from "../generation/model/config";
  * process.env. Embedded defaults need no variable at all: PGlite under .data/, in-memory log, local
  * executor. `.env.example` lists every variable (src/lib/env-example.test.ts keeps it equal).
  */
-export const serverSchema = z.object({
-  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  HOSTNAME: z.string().default("0.0.0.0"),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgres:// URL")
-    .optional(),
-  PGLITE_DIR: z.string().default(".data/pglite"),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "REDIS_URL must be a redis:// URL").optional(),
-  /** URL of an Inngest dev server (or the embedded executor); "1" means the default dev server. */
-  INNGEST_DEV: z.string().optional(),
-  INNGEST_EVENT_KEY: z.string().optional(),
-  /**
-   * Signs every request the job engine makes to /api/inngest; the app verifies it. Required in
-   * production (see inngestClientOptions), where the embedded executor signs with the same key.
-   */
-  INNGEST_SIGNING_KEY: z.preprocess(
-    // Blank is unset, as the embedded executor reads it.
-    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
-    z
+export const serverSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    HOSTNAME: z.string().default("0.0.0.0"),
+    DATABASE_URL: z
       .string()
-      .regex(/^signkey-\w+-[0-9a-fA-F]{64,}$/, "INNGEST_SIGNING_KEY must look like signkey-prod-<64 hex digits> (generate one: echo signkey-prod-$(openssl rand -hex 32))")
+      .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgres:// URL")
       .optional(),
-  ),
-  INNGEST_BASE_URL: z.string().url().optional(),
-  /**
-   * Enables test-only stream controls (fault injection, bench load). They exist only when this is
-   * "1", which no deployment sets; the end-to-end suite and the benchmark set it explicitly, with a
-   * token and a loopback HOSTNAME, without which production refuses to start (test-controls-gate.ts).
-   */
-  GENSTREAM_TEST_CONTROLS: z.enum(["0", "1"]).default("0"),
-  /**
-   * The per-run secret every test-control request must carry (`x-genstream-test-token`); required
-   * with GENSTREAM_TEST_CONTROLS=1 in production (see src/server/test-controls-gate.ts).
-   */
-  GENSTREAM_TEST_CONTROLS_TOKEN: z.string().min(32, "GENSTREAM_TEST_CONTROLS_TOKEN must be at least 32 characters").optional(),
-  /** Signs session cookies. Required in production (see src/auth/secret.ts); dev and tests use a fallback. */
-  BETTER_AUTH_SECRET: z
-    .string()
-    .min(32, "BETTER_AUTH_SECRET must be at least 32 characters (generate one: openssl rand -base64 32)")
-    .optional(),
-  /** The public URL of the app (e.g. https://genstream.example.com); unset: localhost / 127.0.0.1 on PORT. */
-  BETTER_AUTH_URL: z.string().url("BETTER_AUTH_URL must be a URL such as https://genstream.example.com").optional(),
-  /** "1" behind a reverse proxy: trust its X-Forwarded-For for the client's IP (auth rate limits). */
-  GENSTREAM_TRUST_PROXY: z.enum(["0", "1"]).default("0"),
-  /** pino level; "silent" turns logging off. */
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
-  /** json: one JSON object per line (production); pretty: one coloured line per event. Unset: pretty in development on a terminal, else json. */
-  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
-  /** The planner's language model (src/generation/model/config.ts); unset: the embedded grammar. */
-  ...modelEnvShape,
-}).superRefine((env, ctx) => {
-  // The model's own cross-field rule (LLM_MODEL with LLM_BASE_URL), reported the same way.
-  const model = modelEnvSchema.safeParse(env);
-  if (!model.success) for (const issue of model.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
-});
+    PGLITE_DIR: z.string().default(".data/pglite"),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, "REDIS_URL must be a redis:// URL")
+      .optional(),
+    /** URL of an Inngest dev server (or the embedded executor); "1" means the default dev server. */
+    INNGEST_DEV: z.string().optional(),
+    INNGEST_EVENT_KEY: z.string().optional(),
+    /**
+     * Signs every request the job engine makes to /api/inngest; the app verifies it. Required in
+     * production (see inngestClientOptions), where the embedded executor signs with the same key.
+     */
+    INNGEST_SIGNING_KEY: z.preprocess(
+      // Blank is unset, as the embedded executor reads it.
+      (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+      z
+        .string()
+        .regex(
+          /^signkey-\w+-[0-9a-fA-F]{64,}$/,
+          "INNGEST_SIGNING_KEY must look like signkey-prod-<64 hex digits> (generate one: echo signkey-prod-$(openssl rand -hex 32))",
+        )
+        .optional(),
+    ),
+    INNGEST_BASE_URL: z.string().url().optional(),
+    /**
+     * Enables test-only stream controls (fault injection, bench load). They exist only when this is
+     * "1", which no deployment sets; the end-to-end suite and the benchmark set it explicitly, with a
+     * token and a loopback HOSTNAME, without which production refuses to start (test-controls-gate.ts).
+     */
+    GENSTREAM_TEST_CONTROLS: z.enum(["0", "1"]).default("0"),
+    /**
+     * The per-run secret every test-control request must carry (`x-genstream-test-token`); required
+     * with GENSTREAM_TEST_CONTROLS=1 in production (see src/server/test-controls-gate.ts).
+     */
+    GENSTREAM_TEST_CONTROLS_TOKEN: z.string().min(32, "GENSTREAM_TEST_CONTROLS_TOKEN must be at least 32 characters").optional(),
+    /** Signs session cookies. Required in production (see src/auth/secret.ts); dev and tests use a fallback. */
+    BETTER_AUTH_SECRET: z
+      .string()
+      .min(32, "BETTER_AUTH_SECRET must be at least 32 characters (generate one: openssl rand -base64 32)")
+      .optional(),
+    /** The public URL of the app (e.g. https://genstream.example.com); unset: localhost / 127.0.0.1 on PORT. */
+    BETTER_AUTH_URL: z.string().url("BETTER_AUTH_URL must be a URL such as https://genstream.example.com").optional(),
+    /** "1" behind a reverse proxy: trust its X-Forwarded-For for the client's IP (auth rate limits). */
+    GENSTREAM_TRUST_PROXY: z.enum(["0", "1"]).default("0"),
+    /** pino level; "silent" turns logging off. */
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
+    /** json: one JSON object per line (production); pretty: one coloured line per event. Unset: pretty in development on a terminal, else json. */
+    LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+    /** The planner's language model (src/generation/model/config.ts); unset: the embedded grammar. */
+    ...modelEnvShape,
+  })
+  .superRefine((env, ctx) => {
+    // The model's own cross-field rule (LLM_MODEL with LLM_BASE_URL), reported the same way.
+    const model = modelEnvSchema.safeParse(env);
+    if (!model.success) for (const issue of model.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+  });
 
 export type ServerEnv = z.infer<typeof serverSchema>;
 
@@ -110,8 +118,7 @@ export class MissingInngestSigningKeyError extends Error {
 
 /** Options of the app's Inngest client (see inngest/client.ts). */
 export type InngestClientOptions =
-  | { isDev: true; baseUrl: string }
-  | { isDev: false; signingKey?: string; baseUrl?: string; eventKey?: string };
+  { isDev: true; baseUrl: string } | { isDev: false; signingKey?: string; baseUrl?: string; eventKey?: string };
 
 /**
  * Development talks to the Inngest dev server or the embedded executor unsigned (dev mode). Outside

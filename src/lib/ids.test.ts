@@ -11,6 +11,7 @@ describe("ids", () => {
 
   it("accepts the job engine's run ids and refuses what cannot sit unescaped in a path", () => {
     expect(idSchema.safeParse("01M8SM69PP03XMVQKQXF6SPHAF").success).toBe(true);
-    for (const bad of ["", "../etc/passwd", "a b", "p/1", "p%2F1", "x".repeat(65), "p.1"]) expect(idSchema.safeParse(bad).success, bad).toBe(false);
+    for (const bad of ["", "../etc/passwd", "a b", "p/1", "p%2F1", "x".repeat(65), "p.1"])
+      expect(idSchema.safeParse(bad).success, bad).toBe(false);
   });
 });

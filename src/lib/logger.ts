@@ -33,7 +33,10 @@ export function createLogger(options: LoggerOptions): Logger {
   return pino({
     level,
     base,
-    transport: { target: "pino-pretty", options: { colorize: true, singleLine: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,app" } },
+    transport: {
+      target: "pino-pretty",
+      options: { colorize: true, singleLine: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,app" },
+    },
   });
 }
 

@@ -31,17 +31,34 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   return {
     registry,
     connections: new Gauge({ name: "genstream_stream_connections", help: "Open SSE connections", registers }),
-    eventsPublished: new Counter({ name: "genstream_events_published_total", help: "Progress events appended to a project log", registers }),
+    eventsPublished: new Counter({
+      name: "genstream_events_published_total",
+      help: "Progress events appended to a project log",
+      registers,
+    }),
     eventsDuplicate: new Counter({
       name: "genstream_events_duplicate_total",
       help: "Publishes dropped because their key was already logged (retried steps)",
       registers,
     }),
-    eventsDelivered: new Counter({ name: "genstream_events_delivered_total", help: "Event frames written to connections (live and replayed)", registers }),
+    eventsDelivered: new Counter({
+      name: "genstream_events_delivered_total",
+      help: "Event frames written to connections (live and replayed)",
+      registers,
+    }),
     eventsReplayed: new Counter({ name: "genstream_events_replayed_total", help: "Event frames replayed after a cursor", registers }),
     resets: new Counter({ name: "genstream_stream_resets_total", help: "Reset frames sent, by reason", labelNames: ["reason"], registers }),
-    disconnects: new Counter({ name: "genstream_stream_disconnects_total", help: "Closed connections, by reason (slow-consumer, client-closed, ...)", labelNames: ["reason"], registers }),
-    reconnects: new Counter({ name: "genstream_stream_reconnects_total", help: "Connections that resumed from a cursor or Last-Event-ID", registers }),
+    disconnects: new Counter({
+      name: "genstream_stream_disconnects_total",
+      help: "Closed connections, by reason (slow-consumer, client-closed, ...)",
+      labelNames: ["reason"],
+      registers,
+    }),
+    reconnects: new Counter({
+      name: "genstream_stream_reconnects_total",
+      help: "Connections that resumed from a cursor or Last-Event-ID",
+      registers,
+    }),
     publishLatency: new Histogram({
       name: "genstream_publish_seconds",
       help: "Time to append one event to the project log",

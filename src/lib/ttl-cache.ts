@@ -44,7 +44,8 @@ export class TtlCache<V> {
     const loaded = load().then(
       (value) => {
         if (this.loading.get(key) === loaded) this.loading.delete(key);
-        if (value !== null && generation === this.generation) this.set(key, value, Math.min(this.now() + this.options.ttlMs, expiresAt?.(value) ?? Number.POSITIVE_INFINITY));
+        if (value !== null && generation === this.generation)
+          this.set(key, value, Math.min(this.now() + this.options.ttlMs, expiresAt?.(value) ?? Number.POSITIVE_INFINITY));
         return value;
       },
       (err: unknown) => {

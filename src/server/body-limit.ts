@@ -4,7 +4,9 @@ import { limitMessages, limits } from "./limits";
 
 /** The largest body a path accepts: the Inngest endpoint carries step outputs, everything else is small. */
 export function bodyLimitFor(pathname: string): number {
-  return pathname === "/api/inngest" || pathname.startsWith("/api/inngest/") ? limits.inngestRequestBodyMaxBytes : limits.requestBodyMaxBytes;
+  return pathname === "/api/inngest" || pathname.startsWith("/api/inngest/")
+    ? limits.inngestRequestBodyMaxBytes
+    : limits.requestBodyMaxBytes;
 }
 
 export interface BodyRejection {
@@ -23,7 +25,8 @@ export function checkRequestBody(req: Pick<IncomingMessage, "headers">, pathname
   const length = req.headers["content-length"];
   if (length !== undefined) {
     const bytes = Number(length);
-    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > max) return { status: 413, code: "PAYLOAD_TOO_LARGE", message: limitMessages.bodyTooLarge(max) };
+    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > max)
+      return { status: 413, code: "PAYLOAD_TOO_LARGE", message: limitMessages.bodyTooLarge(max) };
     return null;
   }
   if (req.headers["transfer-encoding"] !== undefined) {

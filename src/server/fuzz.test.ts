@@ -83,13 +83,20 @@ describe(`fuzzing against ${target.name}`, () => {
     ids.ownerProject = (await createProject(db, owner.userId, "Fuzzed")).id;
     ids.otherProject = (await createProject(db, other.userId, "Someone else's")).id;
     ids.connectionId = await app.connect(ids.ownerProject, owner.cookie);
-    const message = await insertUserMessageWithinRate(db, { ownerId: owner.userId, projectId: ids.ownerProject, content: "m", perMinute: 1_000 });
+    const message = await insertUserMessageWithinRate(db, {
+      ownerId: owner.userId,
+      projectId: ids.ownerProject,
+      content: "m",
+      perMinute: 1_000,
+    });
     if (!message) throw new Error("message not stored");
     await setDispatch(db, message.id, "failed");
     ids.failedMessage = message.id;
     ids.runId = `run-${crypto.randomUUID()}`;
     await ensureRun(db, { runId: ids.runId, projectId: ids.ownerProject, messageId: message.id, startedAt: new Date() });
-    ids.version = (await saveArtifact(db, { projectId: ids.ownerProject, runId: ids.runId, messageId: message.id, plan: {}, openapi: "{}", files: [] })).version;
+    ids.version = (
+      await saveArtifact(db, { projectId: ids.ownerProject, runId: ids.runId, messageId: message.id, plan: {}, openapi: "{}", files: [] })
+    ).version;
     for (let n = 1; n <= 30; n++) await app.streaming.publish(ids.ownerProject, `fuzz-${n}`, progressEvent(ids.ownerProject, n));
     ids.epoch = (await app.streaming.head(ids.ownerProject)).split(":")[0] ?? "";
   });
@@ -136,13 +143,21 @@ describe(`fuzzing against ${target.name}`, () => {
     const field = {
       projectId: fc.oneof(fc.constantFrom(ids.ownerProject, ids.otherProject, ids.ownerProject.toUpperCase()), anyValue),
       name: fc.oneof(fc.string({ maxLength: 100 }), anyValue),
-      content: fc.oneof(fc.constantFrom("A shop API with items (name)", "<img src=x onerror=alert(1)>"), fc.string({ maxLength: 200 }), anyValue),
+      content: fc.oneof(
+        fc.constantFrom("A shop API with items (name)", "<img src=x onerror=alert(1)>"),
+        fc.string({ maxLength: 200 }),
+        anyValue,
+      ),
       connectionId: fc.oneof(fc.constant(ids.connectionId), fc.uuid(), anyValue),
       messageId: fc.oneof(fc.constant(ids.failedMessage), anyValue),
       runId: fc.oneof(fc.constant(ids.runId), anyValue),
       version: fc.oneof(fc.constant(ids.version), fc.integer(), anyValue),
     };
-    return fc.oneof(anyValue, fc.record(field, { requiredKeys: [] }), fc.record({ ...field, extra: anyValue }, { requiredKeys: ["projectId"] }));
+    return fc.oneof(
+      anyValue,
+      fc.record(field, { requiredKeys: [] }),
+      fc.record({ ...field, extra: anyValue }, { requiredKeys: ["projectId"] }),
+    );
   }
 
   const cookieArb = fc.constantFrom("owner", "owner", "owner", "owner", "other", "none", "forged");
@@ -157,14 +172,16 @@ describe(`fuzzing against ${target.name}`, () => {
 
   /** One HTTP request as a client could shape it: envelope or raw junk, single or batch, right or wrong method. */
   function requestArb(path: string, type: string) {
-    return fc.record({
-      who: cookieArb,
-      shape: fc.constantFrom("envelope", "envelope", "envelope", "meta", "raw", "batch"),
-      input: inputArb(),
-      meta: anyValue,
-      raw: fc.oneof(junkString, fc.constantFrom("{", "[]", '{"json":', "null", '{"0":{"json":1}}')),
-      wrongMethod: fc.nat(9).map((n) => n === 0),
-    }).map((spec) => ({ ...spec, path, type }));
+    return fc
+      .record({
+        who: cookieArb,
+        shape: fc.constantFrom("envelope", "envelope", "envelope", "meta", "raw", "batch"),
+        input: inputArb(),
+        meta: anyValue,
+        raw: fc.oneof(junkString, fc.constantFrom("{", "[]", '{"json":', "null", '{"0":{"json":1}}')),
+        wrongMethod: fc.nat(9).map((n) => n === 0),
+      })
+      .map((spec) => ({ ...spec, path, type }));
   }
 
   type RequestSpec = ReturnType<typeof requestArb> extends fc.Arbitrary<infer T> ? T : never;
@@ -172,7 +189,7 @@ describe(`fuzzing against ${target.name}`, () => {
   function toRequest(spec: RequestSpec): Request {
     const envelope = spec.shape === "meta" ? { json: spec.input, meta: spec.meta } : { json: spec.input };
     const text = spec.shape === "raw" ? spec.raw : JSON.stringify(spec.shape === "batch" ? { 0: envelope } : envelope);
-    const query = spec.type === "query" !== spec.wrongMethod;
+    const query = (spec.type === "query") !== spec.wrongMethod;
     const batch = spec.shape === "batch" ? "batch=1&" : "";
     const headers = { ...cookieFor(spec.who), "content-type": "application/json" };
     const base = `http://127.0.0.1/api/trpc/${spec.path}`;
@@ -189,45 +206,57 @@ describe(`fuzzing against ${target.name}`, () => {
     expect(projectId).toBe(spec.who === "owner" ? ids.ownerProject : ids.otherProject);
   }
 
-  it.each(procedures)("$path: every fuzzed input gets a typed answer, never a 5xx; rejected inputs change nothing", async ({ path, type }) => {
-    let ran = 0;
-    // A query writes nothing: counted around the whole run. A mutation: around every case.
-    const perCase = type === "mutation";
-    const start = await app.counts();
-    await fc.assert(
-      fc.asyncProperty(requestArb(path, type), async (spec) => {
-        ran++;
-        const before = perCase ? await app.counts() : start;
-        const answer = (async () => {
-          const response = await fetchRequestHandler({ endpoint: "/api/trpc", req: toRequest(spec), router: appRouter, createContext: ({ req }) => app.context(req.headers) });
-          return { response, text: await response.text() };
-        })();
-        const answered = await withinHangLimit(answer);
-        expect(answered, `${path} hung: no complete answer within ${HANG_LIMIT_MS} ms`).not.toBe("hung");
-        if (answered === "hung") return;
-        const { response, text } = answered;
-        tally(path, String(response.status));
-        expect(response.status, text.slice(0, 300)).toBeLessThan(500);
-        expect(() => JSON.parse(text) as unknown).not.toThrow();
-        const ok = response.status === 200;
-        if (ok) expectOwnAnswer(spec);
-        if (!perCase) return;
-        const after = await app.counts();
-        const adds = ok ? (ADDS[path] ?? {}) : {};
-        for (const [table, n] of Object.entries(before)) expect(after[table], `${table} after ${path} (${response.status})`).toBe(n + (adds[table] ?? 0));
-      }),
-      { numRuns: RUNS },
-    );
-    if (!perCase) expect(await app.counts()).toEqual(start);
-    caseCounts[path] = ran;
-  });
+  it.each(procedures)(
+    "$path: every fuzzed input gets a typed answer, never a 5xx; rejected inputs change nothing",
+    async ({ path, type }) => {
+      let ran = 0;
+      // A query writes nothing: counted around the whole run. A mutation: around every case.
+      const perCase = type === "mutation";
+      const start = await app.counts();
+      await fc.assert(
+        fc.asyncProperty(requestArb(path, type), async (spec) => {
+          ran++;
+          const before = perCase ? await app.counts() : start;
+          const answer = (async () => {
+            const response = await fetchRequestHandler({
+              endpoint: "/api/trpc",
+              req: toRequest(spec),
+              router: appRouter,
+              createContext: ({ req }) => app.context(req.headers),
+            });
+            return { response, text: await response.text() };
+          })();
+          const answered = await withinHangLimit(answer);
+          expect(answered, `${path} hung: no complete answer within ${HANG_LIMIT_MS} ms`).not.toBe("hung");
+          if (answered === "hung") return;
+          const { response, text } = answered;
+          tally(path, String(response.status));
+          expect(response.status, text.slice(0, 300)).toBeLessThan(500);
+          expect(() => JSON.parse(text) as unknown).not.toThrow();
+          const ok = response.status === 200;
+          if (ok) expectOwnAnswer(spec);
+          if (!perCase) return;
+          const after = await app.counts();
+          const adds = ok ? (ADDS[path] ?? {}) : {};
+          for (const [table, n] of Object.entries(before))
+            expect(after[table], `${table} after ${path} (${response.status})`).toBe(n + (adds[table] ?? 0));
+        }),
+        { numRuns: RUNS },
+      );
+      if (!perCase) expect(await app.counts()).toEqual(start);
+      caseCounts[path] = ran;
+    },
+  );
 
   describe("the stream", () => {
     const cursorArb = () =>
       fc.oneof(
         junkString,
         fc
-          .tuple(fc.constantFrom(ids.epoch, "otherepoch", ""), fc.oneof(fc.nat(40), fc.integer(), fc.double(), fc.constantFrom(1e15, 999_999_999_999_999)))
+          .tuple(
+            fc.constantFrom(ids.epoch, "otherepoch", ""),
+            fc.oneof(fc.nat(40), fc.integer(), fc.double(), fc.constantFrom(1e15, 999_999_999_999_999)),
+          )
           .map(([epoch, seq]) => `${epoch}:${seq}`),
         fc.constant(`${ids.epoch}:0`),
       );
@@ -244,7 +273,8 @@ describe(`fuzzing against ${target.name}`, () => {
       if (outcome.kind === "status") expect(outcome.status).toBeLessThan(500);
       // A connection that ends without a complete answer (no status, or a 200 stream without ready/reset/error) is a failure;
       // a reset right after a complete 4xx answer (Node's parser refusing the request) is not.
-      if (outcome.kind === "closed") expect(outcome.status !== null && outcome.status >= 400 && outcome.status < 500, JSON.stringify(outcome)).toBe(true);
+      if (outcome.kind === "closed")
+        expect(outcome.status !== null && outcome.status >= 400 && outcome.status < 500, JSON.stringify(outcome)).toBe(true);
       if (outcome.kind === "event" && outcome.event === "error") expect(outcome.data).not.toContain("INTERNAL");
       // The owner is never refused; anyone else never gets further than an error frame.
       if (outcome.kind === "event") expect(outcome.event === "error").toBe(who !== "owner");

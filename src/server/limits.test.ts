@@ -48,10 +48,14 @@ describe.each(testDatabaseTargets())("limits against $name", ({ target }) => {
     const { user, caller } = await account("long");
     const project = await caller.project.create({ name: "Long" });
     const connectionId = await app.connect(project.id, user.cookie);
-    const error = await errorOf(caller.message.send({ projectId: project.id, content: "x".repeat(limits.messageMaxChars + 1), connectionId }));
+    const error = await errorOf(
+      caller.message.send({ projectId: project.id, content: "x".repeat(limits.messageMaxChars + 1), connectionId }),
+    );
     expect(error.code).toBe("BAD_REQUEST");
     expect(error.message).toContain(limitMessages.messageTooLong());
-    await expect(caller.message.send({ projectId: project.id, content: "x".repeat(limits.messageMaxChars), connectionId })).resolves.toMatchObject({ role: "user" });
+    await expect(
+      caller.message.send({ projectId: project.id, content: "x".repeat(limits.messageMaxChars), connectionId }),
+    ).resolves.toMatchObject({ role: "user" });
   });
 
   it(`messages per minute: message ${limits.messagesPerMinute + 1} within a minute is TOO_MANY_REQUESTS over all the user's projects; reads, other users and the next minute carry on`, async () => {
@@ -64,7 +68,10 @@ describe.each(testDatabaseTargets())("limits against $name", ({ target }) => {
       const [projectId, connectionId] = i % 2 === 0 ? [first.id, firstConnection] : [second.id, secondConnection];
       await caller.message.send({ projectId, content: `message ${i}`, connectionId });
     }
-    for (const [projectId, connectionId] of [[first.id, firstConnection], [second.id, secondConnection]] as const) {
+    for (const [projectId, connectionId] of [
+      [first.id, firstConnection],
+      [second.id, secondConnection],
+    ] as const) {
       const error = await errorOf(caller.message.send({ projectId, content: "one too many", connectionId }));
       expect(error.code).toBe("TOO_MANY_REQUESTS");
       expect(error.message).toBe(limitMessages.tooManyMessages());
@@ -76,12 +83,20 @@ describe.each(testDatabaseTargets())("limits against $name", ({ target }) => {
     const { user: neighbour, caller: neighbourCaller } = await account("neighbour");
     const theirs = await neighbourCaller.project.create({ name: "Theirs" });
     await expect(
-      neighbourCaller.message.send({ projectId: theirs.id, content: "hello", connectionId: await app.connect(theirs.id, neighbour.cookie) }),
+      neighbourCaller.message.send({
+        projectId: theirs.id,
+        content: "hello",
+        connectionId: await app.connect(theirs.id, neighbour.cookie),
+      }),
     ).resolves.toMatchObject({ role: "user" });
 
     // A minute later (the messages' clock moved back rather than waiting) the user may send again.
-    await app.handle.db.execute(sql`update messages set created_at = created_at - interval '61 seconds' where project_id in (${first.id}, ${second.id})`);
-    await expect(caller.message.send({ projectId: first.id, content: "later", connectionId: firstConnection })).resolves.toMatchObject({ role: "user" });
+    await app.handle.db.execute(
+      sql`update messages set created_at = created_at - interval '61 seconds' where project_id in (${first.id}, ${second.id})`,
+    );
+    await expect(caller.message.send({ projectId: first.id, content: "later", connectionId: firstConnection })).resolves.toMatchObject({
+      role: "user",
+    });
   });
 
   it(`projects per user: project ${limits.projectsPerUser + 1} is FORBIDDEN with the limit in the message; the user's projects and other users carry on`, async () => {
@@ -106,7 +121,9 @@ describe.each(testDatabaseTargets())("limits against $name", ({ target }) => {
     const connectionId = await app.connect(project.id, user.cookie);
     const extra = 5;
     const sends = await Promise.allSettled(
-      Array.from({ length: limits.messagesPerMinute + extra }, (_, i) => caller.message.send({ projectId: project.id, content: `racing ${i}`, connectionId })),
+      Array.from({ length: limits.messagesPerMinute + extra }, (_, i) =>
+        caller.message.send({ projectId: project.id, content: `racing ${i}`, connectionId }),
+      ),
     );
     expect(sends.filter((r) => r.status === "fulfilled")).toHaveLength(limits.messagesPerMinute);
     const refusedSends = sends.filter((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -118,7 +135,9 @@ describe.each(testDatabaseTargets())("limits against $name", ({ target }) => {
     for (let owned = 1; owned < limits.projectsPerUser - 2; owned++) await createProject(db, user.userId, `P${owned}`);
     const creates = await Promise.allSettled(Array.from({ length: 2 + extra }, (_, i) => caller.project.create({ name: `Racing ${i}` })));
     expect(creates.filter((r) => r.status === "fulfilled")).toHaveLength(2);
-    expect(creates.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => (r.reason as TRPCError).code)).toEqual(Array(extra).fill("FORBIDDEN"));
+    expect(creates.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => (r.reason as TRPCError).code)).toEqual(
+      Array(extra).fill("FORBIDDEN"),
+    );
     expect(await caller.project.list()).toHaveLength(limits.projectsPerUser);
   });
 
@@ -192,13 +211,28 @@ describe.each(testDatabaseTargets())("limits against $name", ({ target }) => {
 
     it("any /api path: an oversized body is 413 with a clear message; a body without Content-Length is 411", async () => {
       const big = Buffer.alloc(limits.requestBodyMaxBytes + 1, 0x61);
-      const tooLarge = await post("/api/auth/sign-up/email", { "content-type": "application/json", "content-length": String(big.length) }, big);
+      const tooLarge = await post(
+        "/api/auth/sign-up/email",
+        { "content-type": "application/json", "content-length": String(big.length) },
+        big,
+      );
       expect(tooLarge.status).toBe(413);
-      expect(JSON.parse(tooLarge.body)).toEqual({ code: "PAYLOAD_TOO_LARGE", message: limitMessages.bodyTooLarge(limits.requestBodyMaxBytes) });
-      const lying = await post("/api/trpc/project.create", { "content-type": "application/json", "content-length": "99999999999999999999" }, null);
+      expect(JSON.parse(tooLarge.body)).toEqual({
+        code: "PAYLOAD_TOO_LARGE",
+        message: limitMessages.bodyTooLarge(limits.requestBodyMaxBytes),
+      });
+      const lying = await post(
+        "/api/trpc/project.create",
+        { "content-type": "application/json", "content-length": "99999999999999999999" },
+        null,
+      );
       // Node's own parser refuses a Content-Length it cannot represent (400); either way nothing is read.
       expect([400, 413]).toContain(lying.status);
-      const chunked = await post("/api/trpc/project.create", { "content-type": "application/json", "transfer-encoding": "chunked" }, Buffer.from("{}"));
+      const chunked = await post(
+        "/api/trpc/project.create",
+        { "content-type": "application/json", "transfer-encoding": "chunked" },
+        Buffer.from("{}"),
+      );
       expect(chunked.status).toBe(411);
       expect(bodyLimitFor("/api/inngest")).toBe(limits.inngestRequestBodyMaxBytes);
     });

@@ -18,7 +18,8 @@ const positiveInt = z.preprocess((v) => (v === "" ? undefined : v), z.coerce.num
 function streamOverride(): number | undefined {
   const raw = typeof process === "undefined" || process.env === undefined ? undefined : process.env.GENSTREAM_MAX_STREAMS_PER_USER;
   const parsed = positiveInt.safeParse(raw);
-  if (!parsed.success) throw new Error(`Invalid environment: GENSTREAM_MAX_STREAMS_PER_USER: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+  if (!parsed.success)
+    throw new Error(`Invalid environment: GENSTREAM_MAX_STREAMS_PER_USER: ${parsed.error.issues[0]?.message ?? "invalid"}`);
   return parsed.data;
 }
 

@@ -7,7 +7,10 @@ import { describe, expect, it } from "vitest";
 import { limits } from "./limits";
 
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-const section = readme.slice(readme.indexOf("## Security and limits"), readme.indexOf("\n## ", readme.indexOf("## Security and limits") + 1));
+const section = readme.slice(
+  readme.indexOf("## Security and limits"),
+  readme.indexOf("\n## ", readme.indexOf("## Security and limits") + 1),
+);
 
 function shown(key: string, value: number): string {
   if (!key.endsWith("Bytes")) return String(value);

@@ -33,5 +33,7 @@ export function parseRequestUrl(raw: string | undefined): URL | null {
 }
 
 export function rejectMalformedUrl(res: ServerResponse): void {
-  res.writeHead(400, { "Content-Type": "application/json", Connection: "close" }).end(JSON.stringify({ code: "BAD_REQUEST", message: "Malformed request URL" }));
+  res
+    .writeHead(400, { "Content-Type": "application/json", Connection: "close" })
+    .end(JSON.stringify({ code: "BAD_REQUEST", message: "Malformed request URL" }));
 }

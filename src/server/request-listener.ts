@@ -39,7 +39,10 @@ export function createRequestListener(deps: RequestListenerDeps): (req: Incoming
       }
       const refused = checkRequestBody(req, url.pathname);
       if (refused) {
-        deps.log.info({ path: url.pathname, status: refused.status, contentLength: req.headers["content-length"] ?? null }, "request body refused");
+        deps.log.info(
+          { path: url.pathname, status: refused.status, contentLength: req.headers["content-length"] ?? null },
+          "request body refused",
+        );
         rejectBody(res, url.pathname, refused);
         return;
       }
@@ -56,5 +59,7 @@ function failed(log: Logger, res: ServerResponse, err: unknown): void {
     res.destroy();
     return;
   }
-  res.writeHead(500, { "Content-Type": "application/json", Connection: "close" }).end(JSON.stringify({ code: "INTERNAL", message: "The request failed on the server" }));
+  res
+    .writeHead(500, { "Content-Type": "application/json", Connection: "close" })
+    .end(JSON.stringify({ code: "INTERNAL", message: "The request failed on the server" }));
 }

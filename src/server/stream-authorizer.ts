@@ -60,7 +60,13 @@ export function createStreamAuthorizer(deps: StreamAuthorizerDeps): StreamAuthor
     }
     const cookie = req.headers.cookie;
     const session =
-      cookie && sessionMs > 0 ? await sessions.getOrLoad(cookie, () => lookUpSession(req), (s) => s.expiresAt) : await lookUpSession(req);
+      cookie && sessionMs > 0
+        ? await sessions.getOrLoad(
+            cookie,
+            () => lookUpSession(req),
+            (s) => s.expiresAt,
+          )
+        : await lookUpSession(req);
     if (!session) return { ok: false, code: "UNAUTHORIZED", message: "You are not signed in. Sign in to watch this project." };
     const ownerId = await owners.getOrLoad(projectId, async () => (await findProject(deps.db, projectId))?.ownerId ?? null);
     if (ownerId === null) return { ok: false, code: "NOT_FOUND", message: `Project ${projectId} does not exist` };

@@ -9,7 +9,13 @@ import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { createRequestListener } from "./request-listener";
-import { mayUseTestControls, resolveTestControls, TestControlsRefusedError, TEST_CONTROLS_TOKEN_HEADER, type TestControlsGate } from "./test-controls-gate";
+import {
+  mayUseTestControls,
+  resolveTestControls,
+  TestControlsRefusedError,
+  TEST_CONTROLS_TOKEN_HEADER,
+  type TestControlsGate,
+} from "./test-controls-gate";
 import { StreamSlots } from "./stream-limits";
 import { FaultRegistry } from "./faults";
 import { streamTestControls, withTestControls } from "./test-controls";
@@ -29,14 +35,18 @@ describe("resolveTestControls", () => {
     expect(resolveTestControls(base)).toEqual({ enabled: true, token: TOKEN });
     expect(resolveTestControls({ ...base, HOSTNAME: "::1" })).toEqual({ enabled: true, token: TOKEN });
     expect(() => resolveTestControls({ ...base, GENSTREAM_TEST_CONTROLS_TOKEN: undefined })).toThrow(TestControlsRefusedError);
-    expect(() => resolveTestControls({ ...base, GENSTREAM_TEST_CONTROLS_TOKEN: undefined })).toThrow(/without GENSTREAM_TEST_CONTROLS_TOKEN/);
+    expect(() => resolveTestControls({ ...base, GENSTREAM_TEST_CONTROLS_TOKEN: undefined })).toThrow(
+      /without GENSTREAM_TEST_CONTROLS_TOKEN/,
+    );
     for (const host of ["0.0.0.0", "::", "10.0.0.5", "genstream.example.com"]) {
       expect(() => resolveTestControls({ ...base, HOSTNAME: host })).toThrow(new RegExp(`listening on ${host.replace(/\./g, "\\.")}`));
     }
   });
 
   it("development and test: on without a token (enforced when set)", () => {
-    expect(resolveTestControls({ ...base, NODE_ENV: "development", HOSTNAME: "0.0.0.0", GENSTREAM_TEST_CONTROLS_TOKEN: undefined })).toEqual({ enabled: true, token: null });
+    expect(
+      resolveTestControls({ ...base, NODE_ENV: "development", HOSTNAME: "0.0.0.0", GENSTREAM_TEST_CONTROLS_TOKEN: undefined }),
+    ).toEqual({ enabled: true, token: null });
     expect(resolveTestControls({ ...base, NODE_ENV: "test" })).toEqual({ enabled: true, token: TOKEN });
   });
 
@@ -55,7 +65,8 @@ describe("the test controls around the request listener", () => {
   async function serve(gate: TestControlsGate) {
     const silent = pino({ level: "silent" });
     const streaming = new StreamingService({ log: new MemoryEventLog(), logger: silent, authorize: allowAll });
-    const fallback = (_req: http.IncomingMessage, res: http.ServerResponse) => res.writeHead(404, { "content-type": "application/json" }).end('{"from":"app"}');
+    const fallback = (_req: http.IncomingMessage, res: http.ServerResponse) =>
+      res.writeHead(404, { "content-type": "application/json" }).end('{"from":"app"}');
     const production = createRequestListener({ streaming, slots: new StreamSlots(), log: silent, trustProxy: false, fallback });
     const controls = [streamTestControls({ streaming, faults: new FaultRegistry(silent), log: silent })];
     // As server.ts mounts them: around the production listener (which knows nothing of them).
@@ -67,7 +78,13 @@ describe("the test controls around the request listener", () => {
       const res = await fetch(url, { headers });
       return { status: res.status, body: (await res.json()) as unknown };
     };
-    return { get, close: async () => { server.close(); await streaming.shutdown(); } };
+    return {
+      get,
+      close: async () => {
+        server.close();
+        await streaming.shutdown();
+      },
+    };
   }
 
   it("serves /api/test/* only with the token; otherwise the path is the app's like any other", async () => {

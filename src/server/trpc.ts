@@ -8,8 +8,7 @@ import { idSchema } from "../lib/ids";
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
-    const zodError =
-      error.cause instanceof ZodError ? z.flattenError(error.cause as ZodError<Record<string, unknown>>) : null;
+    const zodError = error.cause instanceof ZodError ? z.flattenError(error.cause as ZodError<Record<string, unknown>>) : null;
     // An unexpected failure's message can carry SQL and ids: it goes to the log, never to the client.
     const message = error.code === "INTERNAL_SERVER_ERROR" ? "Something went wrong on the server. Try again in a moment." : shape.message;
     return { ...shape, message, data: { ...shape.data, zodError } };

@@ -35,4 +35,3 @@ describe("with Redis", () => {
     },
   });
 });
-

@@ -61,8 +61,7 @@ export function collect(log: EventLog, projectId: string): Collector {
   return {
     events,
     off,
-    until: (count) =>
-      events.length >= count ? Promise.resolve(events) : new Promise((resolve) => waiters.push({ count, resolve })),
+    until: (count) => (events.length >= count ? Promise.resolve(events) : new Promise((resolve) => waiters.push({ count, resolve }))),
   };
 }
 

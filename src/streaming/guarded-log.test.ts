@@ -68,7 +68,8 @@ describe("GuardedEventLog", () => {
   it("opens after consecutive failures, then fails fast without touching the store, and says so in the log", async () => {
     const { flaky, log, captured } = setup();
     flaky.mode = "refuse";
-    for (let i = 0; i < 2; i++) await expect(log.append("p", `k${i}`, progressEvent("p", i))).rejects.toBeInstanceOf(EventLogUnavailableError);
+    for (let i = 0; i < 2; i++)
+      await expect(log.append("p", `k${i}`, progressEvent("p", i))).rejects.toBeInstanceOf(EventLogUnavailableError);
     expect(log.breakerState).toBe("open");
     const callsWhenOpened = flaky.calls;
     await expect(log.append("p", "k9", progressEvent("p", 9))).rejects.toBeInstanceOf(CircuitOpenError);
@@ -122,7 +123,16 @@ describe("publishThroughOutage", () => {
         calls++;
         return Promise.reject(new EventLogUnavailableError("append", "p", new Error("down")));
       },
-      { logger: silent, context: {}, budgetMs: 1_000, backoffBaseMs: 200, backoffCapMs: 200, random: () => 0.5, now: () => clock, backoffSleep: async (ms) => void (clock += ms) },
+      {
+        logger: silent,
+        context: {},
+        budgetMs: 1_000,
+        backoffBaseMs: 200,
+        backoffCapMs: 200,
+        random: () => 0.5,
+        now: () => clock,
+        backoffSleep: async (ms) => void (clock += ms),
+      },
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EventLogUnavailableError);
     // Delays of 100 ms (the jitter pinned at the middle of 0..200 ms) within a 1 s budget: at least 6 tries, never past the budget.

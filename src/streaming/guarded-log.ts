@@ -45,7 +45,11 @@ export class GuardedEventLog implements EventLog {
       resetAfterMs: limits.resetAfterMs,
       ...(options.now ? { now: options.now } : {}),
       onStateChange: (state, error) => {
-        if (state === "open") logger.warn({ backend: inner.kind, err: error === undefined ? undefined : errorMessage(error), retryAfterMs: limits.resetAfterMs }, "event log circuit opened");
+        if (state === "open")
+          logger.warn(
+            { backend: inner.kind, err: error === undefined ? undefined : errorMessage(error), retryAfterMs: limits.resetAfterMs },
+            "event log circuit opened",
+          );
         else logger.info({ backend: inner.kind, state }, "event log circuit closed");
       },
     });
@@ -124,17 +128,25 @@ export async function publishThroughOutage<T>(publish: () => Promise<T>, options
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await publish();
-      if (attempt > 1) options.logger.info({ ...options.context, attempts: attempt, waitedMs: now() - started }, "publish succeeded after event log outage");
+      if (attempt > 1)
+        options.logger.info(
+          { ...options.context, attempts: attempt, waitedMs: now() - started },
+          "publish succeeded after event log outage",
+        );
       return result;
     } catch (error) {
       if (!isEventLogOutage(error)) throw error;
       const retryAfter = retryAfterOf(error);
       const delay = Math.min(capMs, Math.max(backoffDelay(attempt - 1, { baseMs, capMs }, options.random), retryAfter));
       if (now() - started + delay > budgetMs) {
-        options.logger.error({ ...options.context, attempts: attempt, err: errorMessage(error) }, "event log still unavailable; publish gives up");
+        options.logger.error(
+          { ...options.context, attempts: attempt, err: errorMessage(error) },
+          "event log still unavailable; publish gives up",
+        );
         throw error;
       }
-      if (attempt === 1) options.logger.warn({ ...options.context, err: errorMessage(error) }, "event log unavailable; publish retrying with backoff");
+      if (attempt === 1)
+        options.logger.warn({ ...options.context, err: errorMessage(error) }, "event log unavailable; publish retrying with backoff");
       await backoffSleep(delay);
     }
   }

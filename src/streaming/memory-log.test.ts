@@ -161,7 +161,9 @@ describe("MemoryEventLog", () => {
     const log = new MemoryEventLog({ retentionEvents: 10 });
     const events = await appendN(log, 5_000);
     const read = await log.readAfter(P, events[4_989]?.id);
-    expect(read.kind === "events" && read.events.map((e) => seqOf(e.id))).toEqual([4_991, 4_992, 4_993, 4_994, 4_995, 4_996, 4_997, 4_998, 4_999, 5_000]);
+    expect(read.kind === "events" && read.events.map((e) => seqOf(e.id))).toEqual([
+      4_991, 4_992, 4_993, 4_994, 4_995, 4_996, 4_997, 4_998, 4_999, 5_000,
+    ]);
     expect((await log.readAfter(P, events[4_988]?.id)).kind).toBe("reset");
   });
 

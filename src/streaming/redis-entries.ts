@@ -40,7 +40,8 @@ function parseEvent(json: string | undefined): ProgressEvent | null {
   } catch {
     return null;
   }
-  if (typeof raw !== "object" || raw === null || !("type" in raw) || typeof raw.type !== "string" || !EVENT_TYPES.has(raw.type)) return null;
+  if (typeof raw !== "object" || raw === null || !("type" in raw) || typeof raw.type !== "string" || !EVENT_TYPES.has(raw.type))
+    return null;
   // Validated when it was published (see above).
   return raw as ProgressEvent;
 }

@@ -194,7 +194,6 @@ describe("RedisEventLog", () => {
   });
 });
 
-
 /** A throwaway redis-server without persistence; resolves on its own "ready" line, not after a delay. */
 async function startRedisServer(port: number): Promise<ChildProcess> {
   const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
@@ -258,7 +257,12 @@ describe("RedisEventLog when Redis goes down and comes back", () => {
   it("closes promptly while Redis is down, even with a blocked reader and a subscription", { timeout: 10_000 }, async () => {
     const port = await freePort();
     server = await startRedisServer(port);
-    log = new RedisEventLog({ url: `redis://127.0.0.1:${port}`, processName: unique("outage-close"), blockMs: 60_000, commandTimeoutMs: 300 });
+    log = new RedisEventLog({
+      url: `redis://127.0.0.1:${port}`,
+      processName: unique("outage-close"),
+      blockMs: 60_000,
+      commandTimeoutMs: 300,
+    });
     const P = project();
     const got = collect(log, P);
     await log.head(P);
@@ -270,4 +274,3 @@ describe("RedisEventLog when Redis goes down and comes back", () => {
     expect(log.redis.status).not.toBe("ready");
   });
 });
-

@@ -30,7 +30,6 @@ export interface RedisEventLogOptions {
   tails?: TailRegistry;
 }
 
-
 /**
  * One Lua prelude for both scripts. KEYS: 1 stream, 2 seq, 3 dedupe zset, 4 epoch.
  * Age retention is applied here, on every append and read, because stream ids are seqs, not times:

@@ -26,7 +26,12 @@ describe("RedisPresence", () => {
   const leftovers: (() => void)[] = [];
   /** One presence per simulated app instance, each with its own connection and clock. */
   const instance = (now: () => number = Date.now): RedisPresence => {
-    const redis = createRedisConnection({ url, name: `genstream-test:presence:${process.pid}`, logger: appLogger, commandTimeoutMs: 2_000 });
+    const redis = createRedisConnection({
+      url,
+      name: `genstream-test:presence:${process.pid}`,
+      logger: appLogger,
+      commandTimeoutMs: 2_000,
+    });
     connections.push(redis);
     return new RedisPresence({ redis, ttlMs: TTL, now });
   };
@@ -127,7 +132,12 @@ afterAll(async () => {
 describe("RedisPresence without a reachable Redis", () => {
   it("fails isConnected with EventLogUnavailableError within the command timeout", async () => {
     const port = await freePort();
-    const redis = createRedisConnection({ url: `redis://127.0.0.1:${port}`, name: "genstream-test:unreachable", logger: appLogger, commandTimeoutMs: 200 });
+    const redis = createRedisConnection({
+      url: `redis://127.0.0.1:${port}`,
+      name: "genstream-test:unreachable",
+      logger: appLogger,
+      commandTimeoutMs: 200,
+    });
     try {
       const presence = new RedisPresence({ redis });
       await expect(presence.isConnected("p", "c")).rejects.toBeInstanceOf(EventLogUnavailableError);
@@ -136,4 +146,3 @@ describe("RedisPresence without a reachable Redis", () => {
     }
   });
 });
-

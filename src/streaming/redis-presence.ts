@@ -119,4 +119,3 @@ export class RedisPresence implements ConnectionPresence {
     this.timer = undefined;
   }
 }
-

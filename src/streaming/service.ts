@@ -207,10 +207,7 @@ export class StreamingService {
     conn.timer = setTimeout(() => this.disconnect(conn, "max-duration"), this.config.maxDurationMs);
     conn.timer.unref();
     this.startPing();
-    this.logger.info(
-      { projectId, connectionId: conn.id, connections: group.connections.size, cursor: cursor ?? null },
-      "stream connected",
-    );
+    this.logger.info({ projectId, connectionId: conn.id, connections: group.connections.size, cursor: cursor ?? null }, "stream connected");
     return conn;
   }
 
@@ -255,7 +252,10 @@ export class StreamingService {
       if (conn.writeReplay(encodeEvent(logged), pos)) continue;
       if (!waited) {
         waited = true;
-        this.logger.debug({ projectId: conn.projectId, connectionId: conn.id, replay: result.events.length }, "stream replay waiting for drain");
+        this.logger.debug(
+          { projectId: conn.projectId, connectionId: conn.id, replay: result.events.length },
+          "stream replay waiting for drain",
+        );
       }
       await drained(conn.res);
     }

@@ -1,17 +1,7 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { loggedEventSchema, type LoggedEvent } from "./protocol";
-import {
-  encodeClose,
-  encodeError,
-  encodeEvent,
-  encodePing,
-  encodeReady,
-  encodeReset,
-  encodeRetry,
-  parseSseStream,
-  SseParser,
-} from "./sse";
+import { encodeClose, encodeError, encodeEvent, encodePing, encodeReady, encodeReset, encodeRetry, parseSseStream, SseParser } from "./sse";
 import { progressEvent } from "./test-harness";
 
 const logged: LoggedEvent = {

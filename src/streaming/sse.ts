@@ -1,11 +1,4 @@
-import {
-  CONTROL_EVENTS,
-  type CloseFrame,
-  type ErrorFrame,
-  type LoggedEvent,
-  type ReadyFrame,
-  type ResetFrame,
-} from "./protocol";
+import { CONTROL_EVENTS, type CloseFrame, type ErrorFrame, type LoggedEvent, type ReadyFrame, type ResetFrame } from "./protocol";
 
 /**
  * SSE frames as ready-to-write Buffers. The wire format (one data line per frame: JSON never

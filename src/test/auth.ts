@@ -4,7 +4,10 @@ import { createAuth, type Auth } from "../auth/create-auth";
 import { SessionRevocations } from "../auth/revocations";
 
 /** The auth instance a suite runs against its own database, as the app configures it (no IP rate limit unless asked). */
-export function createTestAuth(db: Db, options: { secureCookies?: boolean; rateLimit?: boolean; revocations?: SessionRevocations } = {}): Auth {
+export function createTestAuth(
+  db: Db,
+  options: { secureCookies?: boolean; rateLimit?: boolean; revocations?: SessionRevocations } = {},
+): Auth {
   return createAuth({
     secureCookies: options.secureCookies ?? false,
     db,

@@ -15,8 +15,22 @@ import { pathToFileURL } from "node:url";
 export const CANNED_TODO_PLAN = {
   title: "Todo API",
   resources: [
-    { name: "users", singular: "user", fields: [{ name: "name", type: "string", optional: false, unique: false }, { name: "email", type: "string", optional: false, unique: true }] },
-    { name: "lists", singular: "list", fields: [{ name: "name", type: "string", optional: false, unique: false }, { name: "userId", type: "ref", optional: false, unique: false, ref: "users" }] },
+    {
+      name: "users",
+      singular: "user",
+      fields: [
+        { name: "name", type: "string", optional: false, unique: false },
+        { name: "email", type: "string", optional: false, unique: true },
+      ],
+    },
+    {
+      name: "lists",
+      singular: "list",
+      fields: [
+        { name: "name", type: "string", optional: false, unique: false },
+        { name: "userId", type: "ref", optional: false, unique: false, ref: "users" },
+      ],
+    },
     {
       name: "tasks",
       singular: "task",
@@ -90,7 +104,13 @@ function tokenize(content: string, size: number): string[] {
 }
 
 function chunk(id: string, model: string, delta: Record<string, unknown>, finishReason: string | null): string {
-  const body = { id, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: finishReason }] };
+  const body = {
+    id,
+    object: "chat.completion.chunk",
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, delta, finish_reason: finishReason }],
+  };
   return `data: ${JSON.stringify(body)}\n\n`;
 }
 
@@ -129,9 +149,20 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
   let sequence = 0;
 
   /** The server's token pacing: one token per 1/tokenRate seconds of the server's output. */
-  const tokenPace = () => (tokenRate > 0 ? new Promise<void>((resolve) => { setTimeout(resolve, 1000 / tokenRate); }) : Promise.resolve());
+  const tokenPace = () =>
+    tokenRate > 0
+      ? new Promise<void>((resolve) => {
+          setTimeout(resolve, 1000 / tokenRate);
+        })
+      : Promise.resolve();
 
-  async function streamTokens(res: ServerResponse, record: RecordedRequest, model: string, content: string, limit: number): Promise<boolean> {
+  async function streamTokens(
+    res: ServerResponse,
+    record: RecordedRequest,
+    model: string,
+    content: string,
+    limit: number,
+  ): Promise<boolean> {
     const id = `chatcmpl-${++sequence}`;
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
     res.write(chunk(id, model, { role: "assistant", content: "" }, null));
@@ -149,13 +180,25 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
     const body = record.body as { model?: unknown } | undefined;
     const model = typeof body?.model === "string" ? body.model : "fake-model";
     if (refuseJsonSchema && wantsJsonSchema(record.body)) {
-      sendJson(res, 400, { error: { message: "response_format json_schema is not supported by this server; use json_object", type: "invalid_request_error", param: "response_format", code: null } });
+      sendJson(res, 400, {
+        error: {
+          message: "response_format json_schema is not supported by this server; use json_object",
+          type: "invalid_request_error",
+          param: "response_format",
+          code: null,
+        },
+      });
       return;
     }
     const step = steps.shift() ?? defaultStep;
     switch (step.kind) {
       case "status":
-        sendJson(res, step.status, { error: { message: step.message, type: step.type ?? "api_error", param: null, code: step.code ?? null } }, step.headers);
+        sendJson(
+          res,
+          step.status,
+          { error: { message: step.message, type: step.type ?? "api_error", param: null, code: step.code ?? null } },
+          step.headers,
+        );
         return;
       case "stream":
         if (await streamTokens(res, record, model, step.content, Number.POSITIVE_INFINITY)) {
@@ -166,7 +209,9 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
       case "cut":
         if (await streamTokens(res, record, model, step.content, step.afterTokens)) {
           // Let the tokens reach the client (an SSE comment line is ignored by parsers), then drop the connection.
-          await new Promise<void>((resolve) => { res.write(": cut\n\n", () => resolve()); });
+          await new Promise<void>((resolve) => {
+            res.write(": cut\n\n", () => resolve());
+          });
           req.socket.destroy();
         }
         return;
@@ -179,9 +224,18 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
   const server: Server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
-      const record: RecordedRequest = { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body, aborted: false, completed: false };
+      const record: RecordedRequest = {
+        method: req.method ?? "GET",
+        path: req.url ?? "/",
+        headers: req.headers,
+        body,
+        aborted: false,
+        completed: false,
+      };
       requests.push(record);
-      res.on("finish", () => { record.completed = true; });
+      res.on("finish", () => {
+        record.completed = true;
+      });
       res.on("close", () => {
         if (record.completed) return;
         record.aborted = true;
@@ -191,7 +245,10 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
       events.emit("request", record);
       const path = (req.url ?? "/").split("?")[0];
       if (req.method === "GET" && path === "/v1/models") {
-        sendJson(res, 200, { object: "list", data: (options.models ?? ["fake-model"]).map((id) => ({ id, object: "model", created: 0, owned_by: "genstream-tests" })) });
+        sendJson(res, 200, {
+          object: "list",
+          data: (options.models ?? ["fake-model"]).map((id) => ({ id, object: "model", created: 0, owned_by: "genstream-tests" })),
+        });
       } else if (req.method === "POST" && path === "/v1/chat/completions") {
         await chat(req, res, record);
       } else {
@@ -212,9 +269,15 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
     port,
     requests,
     events,
-    script: (...next) => { steps.push(...next); },
-    setTokenRate: (rate) => { tokenRate = rate; },
-    setRefuseJsonSchema: (refuse) => { refuseJsonSchema = refuse; },
+    script: (...next) => {
+      steps.push(...next);
+    },
+    setTokenRate: (rate) => {
+      tokenRate = rate;
+    },
+    setRefuseJsonSchema: (refuse) => {
+      refuseJsonSchema = refuse;
+    },
     nextAbort: async () => {
       const already = unclaimedAborts.shift();
       if (already !== undefined) return already;
@@ -239,8 +302,12 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const port = Number(flag("--port") ?? "4010");
   const tokenRate = Number(flag("--token-rate") ?? "100");
   void startFakeModelServer({ port, tokenRate }).then((fake) => {
-    process.stdout.write(`fake model server on ${fake.baseUrl} (token rate ${tokenRate}/s); LLM_BASE_URL=${fake.baseUrl} LLM_MODEL=fake-model\n`);
-    const stop = () => { void fake.close().then(() => process.exit(0)); };
+    process.stdout.write(
+      `fake model server on ${fake.baseUrl} (token rate ${tokenRate}/s); LLM_BASE_URL=${fake.baseUrl} LLM_MODEL=fake-model\n`,
+    );
+    const stop = () => {
+      void fake.close().then(() => process.exit(0));
+    };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });

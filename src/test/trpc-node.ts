@@ -13,7 +13,12 @@ import type { Context } from "../server/context";
 export function trpcNodeHandler(createContext: (headers: Headers) => Promise<Context>) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const request = incomingMessageToRequest(req, res, { maxBodySize: null });
-    const response = await fetchRequestHandler({ endpoint: "/api/trpc", req: request, router: appRouter, createContext: () => createContext(request.headers) });
+    const response = await fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req: request,
+      router: appRouter,
+      createContext: () => createContext(request.headers),
+    });
     res.writeHead(response.status, Object.fromEntries(response.headers));
     if (!response.body) {
       res.end();

@@ -14,7 +14,13 @@ export function runEvents(projectId: string, runId: string, messageId = `msg-${r
       message,
       ...extra,
     }),
-    stepCompleted: (step: StepName, durationMs = 5): ProgressEvent => ({ type: "step.completed", ...ref(), step, durationMs, summary: `${step} done` }),
+    stepCompleted: (step: StepName, durationMs = 5): ProgressEvent => ({
+      type: "step.completed",
+      ...ref(),
+      step,
+      durationMs,
+      summary: `${step} done`,
+    }),
     completed: (): ProgressEvent => ({
       type: "run.completed",
       ...ref(),
@@ -27,7 +33,8 @@ export function runEvents(projectId: string, runId: string, messageId = `msg-${r
     /** Every event of a successful run, in publish order. */
     fullRun(): ProgressEvent[] {
       const events = [this.started()];
-      for (const step of STEP_NAMES) events.push(this.stepStarted(step), this.progress(step, `${step} halfway`, { fraction: 0.5 }), this.stepCompleted(step));
+      for (const step of STEP_NAMES)
+        events.push(this.stepStarted(step), this.progress(step, `${step} halfway`, { fraction: 0.5 }), this.stepCompleted(step));
       events.push(this.completed());
       return events;
     },

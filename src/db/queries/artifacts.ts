@@ -5,12 +5,7 @@ import type { GeneratedFile } from "../../generation/codegen";
 import { newId } from "../../lib/ids";
 
 export async function latestArtifact(db: Db, projectId: string): Promise<Artifact | null> {
-  const [row] = await db
-    .select()
-    .from(artifacts)
-    .where(eq(artifacts.projectId, projectId))
-    .orderBy(desc(artifacts.version))
-    .limit(1);
+  const [row] = await db.select().from(artifacts).where(eq(artifacts.projectId, projectId)).orderBy(desc(artifacts.version)).limit(1);
   return row ?? null;
 }
 
@@ -82,7 +77,10 @@ export async function findRunOutput(db: Db, runId: string): Promise<RunOutput | 
  * becomes visible and the outputs row goes. Idempotent per run, like saveArtifact: a retried save
  * finds the version it already stored. Null when the run finished (cancelled) before it saved.
  */
-export function saveRunArtifact(db: Db, input: { projectId: string; runId: string; messageId: string; plan: unknown }): Promise<Artifact | null> {
+export function saveRunArtifact(
+  db: Db,
+  input: { projectId: string; runId: string; messageId: string; plan: unknown },
+): Promise<Artifact | null> {
   return db.transaction(async (tx) => {
     const [existing] = await tx.select().from(artifacts).where(eq(artifacts.runId, input.runId)).limit(1);
     if (existing) return existing;

@@ -5,10 +5,7 @@ import { newId } from "../../lib/ids";
 import { USER_LOCK, withUserLock } from "./user-lock";
 
 export async function insertUserMessage(db: Db, projectId: string, content: string): Promise<Message> {
-  const [row] = await db
-    .insert(messages)
-    .values({ id: newId(), projectId, role: "user", content, dispatch: "pending" })
-    .returning();
+  const [row] = await db.insert(messages).values({ id: newId(), projectId, role: "user", content, dispatch: "pending" }).returning();
   if (!row) throw new Error("insert returned no row");
   return row;
 }

@@ -12,7 +12,14 @@ function pendingSteps(): StoredStep[] {
 export async function ensureRun(db: Db, input: { runId: string; projectId: string; messageId: string; startedAt: Date }): Promise<Run> {
   await db
     .insert(runs)
-    .values({ id: input.runId, projectId: input.projectId, messageId: input.messageId, status: "running", steps: pendingSteps(), startedAt: input.startedAt })
+    .values({
+      id: input.runId,
+      projectId: input.projectId,
+      messageId: input.messageId,
+      status: "running",
+      steps: pendingSteps(),
+      startedAt: input.startedAt,
+    })
     .onConflictDoNothing();
   const run = await findRun(db, input.runId);
   if (!run) throw new Error(`run ${input.runId} missing after insert`);
@@ -52,7 +59,9 @@ export function finishRun(db: Db, input: FinishRunInput): Promise<{ run: Run; fi
     const [run] = await tx.select().from(runs).where(eq(runs.id, input.runId)).limit(1).for("update");
     if (!run) return null;
     if (run.status !== "running") return { run, finishedNow: false };
-    const steps = input.failedStep ? run.steps.map((s) => (s.name === input.failedStep ? { ...s, state: "failed" as const } : s)) : run.steps;
+    const steps = input.failedStep
+      ? run.steps.map((s) => (s.name === input.failedStep ? { ...s, state: "failed" as const } : s))
+      : run.steps;
     const [updated] = await tx
       .update(runs)
       .set({ status: input.status, reason: input.reason, steps, finishedAt: new Date() })

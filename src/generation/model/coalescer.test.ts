@@ -8,13 +8,17 @@ function fakeTimer(): CoalescerTimer & { advance(ms: number): void; now: number;
   let nextId = 1;
   const clock = {
     now: 0,
-    get active() { return timers.size; },
+    get active() {
+      return timers.size;
+    },
     set(callback: () => void, ms: number) {
       const id = nextId++;
       timers.set(id, { at: clock.now + ms, callback });
       return id;
     },
-    clear(handle: unknown) { timers.delete(handle as number); },
+    clear(handle: unknown) {
+      timers.delete(handle as number);
+    },
     advance(ms: number) {
       const until = clock.now + ms;
       for (;;) {
@@ -36,7 +40,11 @@ function setup(options: { maxBytes?: number; flush?: (text: string) => void | Pr
   const coalescer = createTextCoalescer({
     timer,
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
-    flush: options.flush ?? ((text) => { flushes.push({ at: timer.now, text }); }),
+    flush:
+      options.flush ??
+      ((text) => {
+        flushes.push({ at: timer.now, text });
+      }),
   });
   return { timer, flushes, coalescer };
 }
@@ -114,7 +122,13 @@ describe("text coalescer", () => {
     const coalescer = createTextCoalescer({
       timer,
       maxBytes: 2,
-      flush: (text) => new Promise<void>((resolve) => { releases.push(() => { seen.push(text); resolve(); }); }),
+      flush: (text) =>
+        new Promise<void>((resolve) => {
+          releases.push(() => {
+            seen.push(text);
+            resolve();
+          });
+        }),
     });
     coalescer.push("ab");
     coalescer.push("cd");
@@ -123,7 +137,9 @@ describe("text coalescer", () => {
     await Promise.resolve();
     expect(releases).toHaveLength(1);
     releases[0]?.();
-    await new Promise<void>((resolve) => { queueMicrotask(resolve); });
+    await new Promise<void>((resolve) => {
+      queueMicrotask(resolve);
+    });
     await Promise.resolve();
     releases[1]?.();
     await ended;

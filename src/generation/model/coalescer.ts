@@ -34,7 +34,10 @@ function utf8Length(text: string): number {
     const code = text.charCodeAt(i);
     if (code < 0x80) bytes += 1;
     else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff) { bytes += 4; i++; } // a surrogate pair is one 4-byte code point
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      bytes += 4;
+      i++;
+    } // a surrogate pair is one 4-byte code point
     else bytes += 3;
   }
   return bytes;
@@ -70,8 +73,14 @@ export function createTextCoalescer(options: TextCoalescerOptions): TextCoalesce
         const result = options.flush(text);
         if (result instanceof Promise) {
           draining = result.then(
-            () => { draining = undefined; drain(); },
-            (error: unknown) => { draining = undefined; failure = { error }; },
+            () => {
+              draining = undefined;
+              drain();
+            },
+            (error: unknown) => {
+              draining = undefined;
+              failure = { error };
+            },
           );
         }
       } catch (error) {
@@ -102,7 +111,11 @@ export function createTextCoalescer(options: TextCoalescerOptions): TextCoalesce
       buffer.push(delta);
       bufferedBytes += bytes;
       if (bufferedBytes >= maxBytes) flushNow();
-      else if (pending === undefined) pending = timer.set(() => { pending = undefined; flushNow(); }, intervalMs);
+      else if (pending === undefined)
+        pending = timer.set(() => {
+          pending = undefined;
+          flushNow();
+        }, intervalMs);
     },
     async end() {
       if (ended) return settled();

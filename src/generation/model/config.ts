@@ -20,7 +20,11 @@ export const modelEnvShape = {
 
 export const modelEnvSchema = z.object(modelEnvShape).superRefine((env, ctx) => {
   if (env.LLM_BASE_URL !== undefined && env.LLM_MODEL === undefined) {
-    ctx.addIssue({ code: "custom", path: ["LLM_MODEL"], message: "LLM_MODEL is required with LLM_BASE_URL (e.g. llama3.1 for Ollama, gpt-4o-mini for OpenAI)" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["LLM_MODEL"],
+      message: "LLM_MODEL is required with LLM_BASE_URL (e.g. llama3.1 for Ollama, gpt-4o-mini for OpenAI)",
+    });
   }
 });
 
@@ -35,7 +39,14 @@ export interface ModelConfig {
 }
 
 /** The planner's config from the parsed env; null when no model is configured. */
-export function modelConfigFromEnv(env: Pick<ModelEnv, "LLM_BASE_URL" | "LLM_API_KEY" | "LLM_MODEL" | "LLM_TIMEOUT_MS">): ModelConfig | null {
+export function modelConfigFromEnv(
+  env: Pick<ModelEnv, "LLM_BASE_URL" | "LLM_API_KEY" | "LLM_MODEL" | "LLM_TIMEOUT_MS">,
+): ModelConfig | null {
   if (env.LLM_BASE_URL === undefined || env.LLM_MODEL === undefined) return null;
-  return { baseUrl: env.LLM_BASE_URL.replace(/\/+$/, ""), apiKey: env.LLM_API_KEY, model: env.LLM_MODEL, tokenTimeoutMs: env.LLM_TIMEOUT_MS };
+  return {
+    baseUrl: env.LLM_BASE_URL.replace(/\/+$/, ""),
+    apiKey: env.LLM_API_KEY,
+    model: env.LLM_MODEL,
+    tokenTimeoutMs: env.LLM_TIMEOUT_MS,
+  };
 }

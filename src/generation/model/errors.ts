@@ -18,7 +18,11 @@ export abstract class ModelError extends Error {
 /** 401/403: the key is missing, wrong, or may not use this model. */
 export class ModelAuthError extends ModelError {
   readonly retriable = false;
-  constructor(readonly status: number, config: ModelConfig, options?: { cause?: unknown }) {
+  constructor(
+    readonly status: number,
+    config: ModelConfig,
+    options?: { cause?: unknown },
+  ) {
     const key = config.apiKey === undefined ? "LLM_API_KEY is not set" : "check LLM_API_KEY";
     super(
       status === 401
@@ -33,7 +37,11 @@ export class ModelAuthError extends ModelError {
 export class ModelRateLimitError extends ModelError {
   readonly retriable = true;
   /** From Retry-After / retry-after-ms; undefined when the server gave none. */
-  constructor(readonly retryAfterMs: number | undefined, config: ModelConfig, options?: { cause?: unknown }) {
+  constructor(
+    readonly retryAfterMs: number | undefined,
+    config: ModelConfig,
+    options?: { cause?: unknown },
+  ) {
     const wait = retryAfterMs === undefined ? "" : ` (retry after ${Math.ceil(retryAfterMs / 1000)} s)`;
     super(`The model endpoint ${config.baseUrl} is rate limiting requests (HTTP 429)${wait}.`, options);
   }
@@ -42,15 +50,26 @@ export class ModelRateLimitError extends ModelError {
 /** 5xx, refused or reset connections: the endpoint is down or overloaded for now. */
 export class ModelUnavailableError extends ModelError {
   readonly retriable = true;
-  constructor(readonly status: number | undefined, detail: string, options?: { cause?: unknown }) {
-    super(status === undefined ? `The model endpoint could not be reached: ${detail}` : `The model endpoint failed (HTTP ${status}): ${detail}`, options);
+  constructor(
+    readonly status: number | undefined,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      status === undefined ? `The model endpoint could not be reached: ${detail}` : `The model endpoint failed (HTTP ${status}): ${detail}`,
+      options,
+    );
   }
 }
 
 /** The response stream ended before the model finished its answer. */
 export class ModelStreamCutError extends ModelError {
   readonly retriable = true;
-  constructor(readonly receivedChars: number, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly receivedChars: number,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`The model's answer broke off after ${receivedChars} characters: ${detail}`, options);
   }
 }
@@ -67,14 +86,22 @@ export class ModelTimeoutError extends ModelError {
 export class ModelContextTooLongError extends ModelError {
   readonly retriable = false;
   constructor(config: ModelConfig, options?: { cause?: unknown }) {
-    super(`The request is too long for model "${config.model}"'s context window; use a model with a larger context or describe a smaller change.`, options);
+    super(
+      `The request is too long for model "${config.model}"'s context window; use a model with a larger context or describe a smaller change.`,
+      options,
+    );
   }
 }
 
 /** Any other 4xx (unknown model, malformed request): retrying sends the same request again. */
 export class ModelRequestError extends ModelError {
   readonly retriable = false;
-  constructor(readonly status: number, detail: string, config: ModelConfig, options?: { cause?: unknown }) {
+  constructor(
+    readonly status: number,
+    detail: string,
+    config: ModelConfig,
+    options?: { cause?: unknown },
+  ) {
     const hint = status === 404 ? ` Check LLM_MODEL ("${config.model}") and LLM_BASE_URL (${config.baseUrl}).` : "";
     super(`The model endpoint rejected the request (HTTP ${status}): ${detail}.${hint}`, options);
   }
@@ -92,11 +119,14 @@ export class ModelAbortedError extends ModelError {
 export class ModelPlanInvalidError extends ModelError {
   readonly retriable = false;
   constructor(readonly problems: readonly string[]) {
-    super(`The model's plan was invalid: ${problems.slice(0, 8).join("; ")}${problems.length > 8 ? `; …and ${problems.length - 8} more` : ""}`);
+    super(
+      `The model's plan was invalid: ${problems.slice(0, 8).join("; ")}${problems.length > 8 ? `; …and ${problems.length - 8} more` : ""}`,
+    );
   }
 }
 
-const CONTEXT_TOO_LONG = /context_length_exceeded|context length|context window|maximum context|too many tokens|prompt is too long|exceeds the (?:model's )?(?:maximum|context)/i;
+const CONTEXT_TOO_LONG =
+  /context_length_exceeded|context length|context window|maximum context|too many tokens|prompt is too long|exceeds the (?:model's )?(?:maximum|context)/i;
 
 /** Retry-After is seconds or an HTTP date; OpenAI also sends retry-after-ms. */
 export function retryAfterMs(headers: Record<string, string> | undefined, now: number = Date.now()): number | undefined {
@@ -116,7 +146,7 @@ function detailOf(error: APICallError): string {
   const body = error.responseBody ?? "";
   try {
     const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
-    const message = typeof parsed.error === "string" ? parsed.error : parsed.error?.message ?? parsed.message;
+    const message = typeof parsed.error === "string" ? parsed.error : (parsed.error?.message ?? parsed.message);
     if (typeof message === "string" && message.length > 0) return message.slice(0, 300);
   } catch {
     // not JSON: fall through to the raw text
@@ -140,7 +170,9 @@ export function classifyModelError(error: unknown, config: ModelConfig, received
     // A 200 whose body broke while being read ("Failed to process successful response"): the stream was cut.
     if (status >= 200 && status < 300) {
       const detail = error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
-      return receivedChars > 0 ? new ModelStreamCutError(receivedChars, detail, { cause: error }) : new ModelUnavailableError(undefined, detail, { cause: error });
+      return receivedChars > 0
+        ? new ModelStreamCutError(receivedChars, detail, { cause: error })
+        : new ModelUnavailableError(undefined, detail, { cause: error });
     }
     if (status === 401 || status === 403) return new ModelAuthError(status, config, { cause: error });
     if (status === 429) return new ModelRateLimitError(retryAfterMs(error.responseHeaders), config, { cause: error });
@@ -152,7 +184,10 @@ export function classifyModelError(error: unknown, config: ModelConfig, received
     return new ModelRequestError(status, detail, config, { cause: error });
   }
   // Anything else broke the response body: a reset socket, a truncated chunk, a parse error mid-stream.
-  const detail = error instanceof Error ? [error.message, error.cause instanceof Error ? error.cause.message : ""].filter(Boolean).join(": ") : String(error);
+  const detail =
+    error instanceof Error
+      ? [error.message, error.cause instanceof Error ? error.cause.message : ""].filter(Boolean).join(": ")
+      : String(error);
   if (receivedChars === 0) return new ModelUnavailableError(undefined, detail, { cause: error });
   return new ModelStreamCutError(receivedChars, detail, { cause: error });
 }
@@ -162,7 +197,8 @@ export function classifyModelError(error: unknown, config: ModelConfig, received
  * RetryAfterError for 429 (honouring Retry-After), the error itself (plain retry with backoff) otherwise.
  */
 export function toStepError(error: ModelError): Error {
-  if (error instanceof ModelRateLimitError) return new RetryAfterError(error.message, error.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, { cause: error });
+  if (error instanceof ModelRateLimitError)
+    return new RetryAfterError(error.message, error.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, { cause: error });
   if (!error.retriable) return new NonRetriableError(error.message, { cause: error });
   return error;
 }

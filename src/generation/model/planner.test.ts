@@ -40,19 +40,33 @@ function chatRequests() {
   return server.requests.filter((r) => r.path === "/v1/chat/completions");
 }
 
-function bodyOf(index: number): { stream?: boolean; response_format?: { type: string; json_schema?: { schema: unknown } }; messages: { role: string; content: string }[]; model: string } {
+function bodyOf(index: number): {
+  stream?: boolean;
+  response_format?: { type: string; json_schema?: { schema: unknown } };
+  messages: { role: string; content: string }[];
+  model: string;
+} {
   return chatRequests()[index]?.body as never;
 }
 
 async function plan(message: string, previousPlan: ApiPlan | null = null, extra: Partial<ModelConfig> = {}) {
   const deltas: string[] = [];
   const repairs: (readonly string[])[] = [];
-  const result = await planWithModel({ config: { ...config, ...extra }, message, previousPlan, onText: (d) => deltas.push(d), onRepair: (p) => repairs.push(p) });
+  const result = await planWithModel({
+    config: { ...config, ...extra },
+    message,
+    previousPlan,
+    onText: (d) => deltas.push(d),
+    onRepair: (p) => repairs.push(p),
+  });
   return { result, deltas, repairs };
 }
 
 async function failure(run: Promise<unknown>): Promise<ModelError> {
-  const error = await run.then(() => undefined, (e: unknown) => e);
+  const error = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ModelError);
   return error as ModelError;
 }
@@ -125,7 +139,12 @@ describe("planWithModel against an OpenAI-compatible server", () => {
   });
 
   it("repairs an invalid first answer with one more round that carries the problems", async () => {
-    const dangling = { title: "Todo API", resources: [{ name: "tasks", singular: "task", fields: [{ name: "listId", type: "ref", optional: false, unique: false, ref: "lists" }] }] };
+    const dangling = {
+      title: "Todo API",
+      resources: [
+        { name: "tasks", singular: "task", fields: [{ name: "listId", type: "ref", optional: false, unique: false, ref: "lists" }] },
+      ],
+    };
     server.script({ kind: "stream", content: JSON.stringify(dangling) }, { kind: "stream", content: CANNED });
     const { result, repairs, deltas } = await plan(TODO_MESSAGE);
     expect(result.ok).toBe(true);
@@ -199,7 +218,13 @@ describe("planWithModel against an OpenAI-compatible server", () => {
   });
 
   it("classifies a context-length 400 as a readable non-retriable failure", async () => {
-    server.script({ kind: "status", status: 400, message: "This model's maximum context length is 8192 tokens.", code: "context_length_exceeded", type: "invalid_request_error" });
+    server.script({
+      kind: "status",
+      status: 400,
+      message: "This model's maximum context length is 8192 tokens.",
+      code: "context_length_exceeded",
+      type: "invalid_request_error",
+    });
     const error = await failure(plan(TODO_MESSAGE));
     expect(error).toBeInstanceOf(ModelContextTooLongError);
     expect(error.message).toMatch(/too long for model "fake-model"/);
@@ -209,7 +234,9 @@ describe("planWithModel against an OpenAI-compatible server", () => {
   it("classifies an unreachable endpoint as retriable", async () => {
     const closed = await startFakeModelServer();
     await closed.close();
-    const error = await failure(planWithModel({ config: { ...config, baseUrl: closed.baseUrl }, message: TODO_MESSAGE, previousPlan: null }));
+    const error = await failure(
+      planWithModel({ config: { ...config, baseUrl: closed.baseUrl }, message: TODO_MESSAGE, previousPlan: null }),
+    );
     expect(error).toBeInstanceOf(ModelUnavailableError);
     expect(error.retriable).toBe(true);
   });

@@ -75,9 +75,7 @@ async function streamAnswer(input: PlanWithModelInput, messages: ModelMessage[],
       abortSignal,
       temperature: 0,
       output:
-        mode === "json_schema"
-          ? Output.object({ schema: jsonSchema<ModelPlan>(MODEL_PLAN_JSON_SCHEMA), name: "api_plan" })
-          : Output.json(),
+        mode === "json_schema" ? Output.object({ schema: jsonSchema<ModelPlan>(MODEL_PLAN_JSON_SCHEMA), name: "api_plan" }) : Output.json(),
       // The plan has optional keys (min, max, values, ref), which strict mode would forbid.
       providerOptions: { [PROVIDER]: { strictJsonSchema: false } },
       // Errors arrive as stream parts and are classified below; the SDK's default handler would print them.
@@ -87,7 +85,8 @@ async function streamAnswer(input: PlanWithModelInput, messages: ModelMessage[],
       if (part.type === "text-delta" || part.type === "reasoning-delta") armTimer();
       if (part.type === "text-delta" && part.text.length > 0) {
         text += part.text;
-        if (text.length > MAX_PLAN_TEXT_CHARS) throw new ModelPlanInvalidError([`the answer is longer than ${MAX_PLAN_TEXT_CHARS} characters`]);
+        if (text.length > MAX_PLAN_TEXT_CHARS)
+          throw new ModelPlanInvalidError([`the answer is longer than ${MAX_PLAN_TEXT_CHARS} characters`]);
         onText?.(part.text);
       } else if (part.type === "finish-step") {
         finished = part.rawFinishReason !== undefined;
@@ -120,7 +119,11 @@ function stripFence(text: string): string {
 function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
   if (typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
 }
 
 type Checked = { ok: true; plan: ModelPlan } | { ok: false; problems: string[] };
@@ -141,7 +144,11 @@ function checkAnswer(text: string): Checked {
 }
 
 /** An answer the step can use, or a stream that broke off (retriable) rather than a plan to repair. */
-async function answerOnce(input: PlanWithModelInput, messages: ModelMessage[], mode: { current: ResponseMode }): Promise<{ text: string; checked: Checked }> {
+async function answerOnce(
+  input: PlanWithModelInput,
+  messages: ModelMessage[],
+  mode: { current: ResponseMode },
+): Promise<{ text: string; checked: Checked }> {
   let answer: Answer;
   try {
     answer = await streamAnswer(input, messages, mode.current);
@@ -179,7 +186,10 @@ export async function planWithModel(input: PlanWithModelInput): Promise<ParseRes
   if (input.previousPlan !== null) {
     const checked = apiPlanSchema.safeParse(input.previousPlan);
     if (!checked.success) {
-      return notUnderstood(`The stored plan is not valid, so I can't change it: ${checked.error.issues.map((i) => i.message).join("; ")}`, null);
+      return notUnderstood(
+        `The stored plan is not valid, so I can't change it: ${checked.error.issues.map((i) => i.message).join("; ")}`,
+        null,
+      );
     }
     previous = checked.data;
   }
@@ -195,8 +205,13 @@ export async function planWithModel(input: PlanWithModelInput): Promise<ParseRes
     if (!answer.checked.ok) throw new ModelPlanInvalidError(answer.checked.problems);
   }
 
-  const plan: ApiPlan = { title: answer.checked.plan.title.trim(), version: previous === null ? 1 : previous.version + 1, resources: answer.checked.plan.resources };
+  const plan: ApiPlan = {
+    title: answer.checked.plan.title.trim(),
+    version: previous === null ? 1 : previous.version + 1,
+    resources: answer.checked.plan.resources,
+  };
   const changes = diffPlans(previous, plan);
-  if (previous !== null && changes.length === 0) return notUnderstood("The model returned the API unchanged; say what to add, remove or rename.", previous);
+  if (previous !== null && changes.length === 0)
+    return notUnderstood("The model returned the API unchanged; say what to add, remove or rename.", previous);
   return { ok: true, plan, changes };
 }

@@ -14,7 +14,11 @@ export interface ModelProbe {
  * Health's view of the model endpoint: `GET {LLM_BASE_URL}/models`, bounded by PROBE_TIMEOUT_MS.
  * Never throws, so a model that is down cannot fail health.
  */
-export async function probeModel(config: ModelConfig | null, signal?: AbortSignal, timeoutMs: number = PROBE_TIMEOUT_MS): Promise<ModelProbe> {
+export async function probeModel(
+  config: ModelConfig | null,
+  signal?: AbortSignal,
+  timeoutMs: number = PROBE_TIMEOUT_MS,
+): Promise<ModelProbe> {
   if (config === null) return { configured: false, reachable: false };
   const timeout = AbortSignal.timeout(timeoutMs);
   const started = performance.now();
@@ -29,7 +33,11 @@ export async function probeModel(config: ModelConfig | null, signal?: AbortSigna
     const hint = response.status === 401 || response.status === 403 ? " (check LLM_API_KEY)" : "";
     return { configured: true, reachable: false, latencyMs: latency(), error: `GET /models answered HTTP ${response.status}${hint}` };
   } catch (error) {
-    const message = timeout.aborted ? `no answer within ${timeoutMs} ms` : error instanceof Error ? [error.message, error.cause instanceof Error ? error.cause.message : ""].filter(Boolean).join(": ") : String(error);
+    const message = timeout.aborted
+      ? `no answer within ${timeoutMs} ms`
+      : error instanceof Error
+        ? [error.message, error.cause instanceof Error ? error.cause.message : ""].filter(Boolean).join(": ")
+        : String(error);
     return { configured: true, reachable: false, latencyMs: latency(), error: message };
   }
 }

@@ -5,7 +5,7 @@ import { type ApiPlan, resourcePlanSchema } from "../plan";
 
 /** What the model writes: a plan without `version`, which the app assigns. */
 const modelPlanShape = z.object({
-  title: z.string().describe("A short human title, e.g. \"Todo API\""),
+  title: z.string().describe('A short human title, e.g. "Todo API"'),
   resources: z.array(resourcePlanSchema),
 });
 
@@ -29,7 +29,7 @@ const RULES = [
   '"min"/"max" bound number and int values or string lengths; leave them out when the user gives none.',
   "Every resource needs at least one field. When the user names a resource without fields, give it the obvious ones (a name or title).",
   `Keep to at most ${LIMITS.resources} resources and ${LIMITS.fieldsPerResource} fields per resource.`,
-  "A relation like \"users have lists\" becomes a required ref field on the child (lists.userId -> users).",
+  'A relation like "users have lists" becomes a required ref field on the child (lists.userId -> users).',
 ];
 
 export interface PromptInput {

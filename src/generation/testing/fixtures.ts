@@ -10,8 +10,10 @@ export const SAMPLE_MESSAGES: Record<string, string> = {
   petShop:
     "Build me a simple REST API for a pet shop with pets (name 1..40, species:enum(dog|cat|bird), born:date?, chip unique, weight:number 0..200, owner -> owners?) and owners (email unique, first-name, vip:boolean)",
   todo: "Todo API\n- tasks (title 1..200, done:boolean, due:datetime?, priority:int 1..3, tag -> tags?)\n- tags (name unique)",
-  categories: "A catalog API with categories (name unique, parent -> categories?) and products (sku unique, price:number 0.., category -> categories, stock:int 0..)",
-  awkwardNames: "blog_posts (class, delete:boolean, constructor, default:int?, type:enum(a|b-c|d.e)) and people (name, post -> blog_posts?)",
+  categories:
+    "A catalog API with categories (name unique, parent -> categories?) and products (sku unique, price:number 0.., category -> categories, stock:int 0..)",
+  awkwardNames:
+    "blog_posts (class, delete:boolean, constructor, default:int?, type:enum(a|b-c|d.e)) and people (name, post -> blog_posts?)",
   singleField: "notes (body)",
 };
 

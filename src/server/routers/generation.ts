@@ -21,29 +21,30 @@ export const generationRouter = createTRPCRouter({
    * Cancels a running generation. The job engine stops it at its next step boundary (cancelOn);
    * the run is stored as cancelled (with the assistant's reply) and every tab receives run.cancelled.
    */
-  cancel: projectProcedure
-    .input(z.object({ projectId: idSchema, runId: idSchema }))
-    .mutation(async ({ ctx, input }) => {
-      const run = await findRun(ctx.db, input.runId);
-      if (!run || run.projectId !== ctx.project.id) {
-        throw new TRPCError({ code: "NOT_FOUND", message: `Run ${input.runId} does not exist in this project` });
-      }
-      if (run.status !== "running") {
-        throw new TRPCError({ code: "CONFLICT", message: `Run is already ${run.status}` });
-      }
-      try {
-        await ctx.jobs.cancel({ projectId: run.projectId, messageId: run.messageId, runId: run.id });
-      } catch (error) {
-        throw new TRPCError({
-          code: "SERVICE_UNAVAILABLE",
-          message: error instanceof JobEngineUnavailableError ? error.message : "The job engine is unavailable",
-          cause: error,
-        });
-      }
-      // Stored at once; during an event log outage run.cancelled follows in the background.
-      const reporter = new RunReporter({ db: ctx.db, streaming: ctx.streaming, log: ctx.log, metrics: ctx.metrics }, { projectId: run.projectId, messageId: run.messageId, runId: run.id });
-      const finished = await reporter.finish({ status: "cancelled", reason: "Cancelled by the user" }, { whenLogDown: "defer" });
-      if (!finished.finishedNow) throw new TRPCError({ code: "CONFLICT", message: "Run finished before it could be cancelled" });
-      return { runId: run.id, status: "cancelled" as const };
-    }),
+  cancel: projectProcedure.input(z.object({ projectId: idSchema, runId: idSchema })).mutation(async ({ ctx, input }) => {
+    const run = await findRun(ctx.db, input.runId);
+    if (!run || run.projectId !== ctx.project.id) {
+      throw new TRPCError({ code: "NOT_FOUND", message: `Run ${input.runId} does not exist in this project` });
+    }
+    if (run.status !== "running") {
+      throw new TRPCError({ code: "CONFLICT", message: `Run is already ${run.status}` });
+    }
+    try {
+      await ctx.jobs.cancel({ projectId: run.projectId, messageId: run.messageId, runId: run.id });
+    } catch (error) {
+      throw new TRPCError({
+        code: "SERVICE_UNAVAILABLE",
+        message: error instanceof JobEngineUnavailableError ? error.message : "The job engine is unavailable",
+        cause: error,
+      });
+    }
+    // Stored at once; during an event log outage run.cancelled follows in the background.
+    const reporter = new RunReporter(
+      { db: ctx.db, streaming: ctx.streaming, log: ctx.log, metrics: ctx.metrics },
+      { projectId: run.projectId, messageId: run.messageId, runId: run.id },
+    );
+    const finished = await reporter.finish({ status: "cancelled", reason: "Cancelled by the user" }, { whenLogDown: "defer" });
+    if (!finished.finishedNow) throw new TRPCError({ code: "CONFLICT", message: "Run finished before it could be cancelled" });
+    return { runId: run.id, status: "cancelled" as const };
+  }),
 });

@@ -26,7 +26,11 @@ const STREAM_NOT_CONNECTED = "The live stream for this project is not connected 
  * Whether the caller's stream is registered for the project. "unavailable": presence lives in Redis
  * when scaled out, and while Redis is down a connection held by another instance cannot be confirmed.
  */
-async function connectionState(ctx: Context, projectId: string, connectionId: string): Promise<"connected" | "not-connected" | "unavailable"> {
+async function connectionState(
+  ctx: Context,
+  projectId: string,
+  connectionId: string,
+): Promise<"connected" | "not-connected" | "unavailable"> {
   try {
     return (await ctx.streaming.isConnected(projectId, connectionId)) ? "connected" : "not-connected";
   } catch (error) {
@@ -97,7 +101,8 @@ export const messageRouter = createTRPCRouter({
         ctx.log.warn({ projectId: ctx.project.id, messageId: message.id }, "message stored, not dispatched: event log unavailable");
         throw new TRPCError({
           code: "SERVICE_UNAVAILABLE",
-          message: "Your message is saved, but live progress is temporarily unavailable (the event log cannot be reached). Retry it from the conversation once the service is back.",
+          message:
+            "Your message is saved, but live progress is temporarily unavailable (the event log cannot be reached). Retry it from the conversation once the service is back.",
         });
       }
       await dispatch(ctx, message);

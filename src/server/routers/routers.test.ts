@@ -168,7 +168,14 @@ describe.each(testDatabaseTargets())("tRPC routers against $name", ({ target }) 
       presence: { track: () => () => undefined, isConnected: () => Promise.reject(new Error("event log unavailable: ECONNREFUSED")) },
     });
     const owner = await insertTestUser(handle.db, "presence-owner");
-    const ownCaller = createCaller({ db: handle.db, streaming: cut, jobs, log: pino({ level: "silent" }), metrics: createMetrics(), user: owner });
+    const ownCaller = createCaller({
+      db: handle.db,
+      streaming: cut,
+      jobs,
+      log: pino({ level: "silent" }),
+      metrics: createMetrics(),
+      user: owner,
+    });
     const own = await ownCaller.project.create({ name: "Presence down" });
     const dispatched = jobs.iterations.length;
     const error = await expectTrpcError(
@@ -181,11 +188,17 @@ describe.each(testDatabaseTargets())("tRPC routers against $name", ({ target }) 
     const [stored] = await ownCaller.message.list({ projectId: own.id });
     expect(stored).toMatchObject({ content: "A shop API with items (name)", dispatch: "failed" });
     // A retry while presence is still down is refused without dispatching; nothing else changes.
-    await expectTrpcError(ownCaller.message.retry({ projectId: own.id, messageId: stored?.id ?? "", connectionId: crypto.randomUUID() }), "PRECONDITION_FAILED");
+    await expectTrpcError(
+      ownCaller.message.retry({ projectId: own.id, messageId: stored?.id ?? "", connectionId: crypto.randomUUID() }),
+      "PRECONDITION_FAILED",
+    );
     expect(jobs.iterations).toHaveLength(dispatched);
     await cut.shutdown();
     // A stream that is not connected at all is still PRECONDITION_FAILED with nothing stored.
-    await expectTrpcError(caller.message.send({ projectId: project.id, content: "hello", connectionId: crypto.randomUUID() }), "PRECONDITION_FAILED");
+    await expectTrpcError(
+      caller.message.send({ projectId: project.id, content: "hello", connectionId: crypto.randomUUID() }),
+      "PRECONDITION_FAILED",
+    );
     expect(await caller.message.list({ projectId: project.id })).toEqual([]);
   });
 
@@ -215,16 +228,31 @@ describe.each(testDatabaseTargets())("tRPC routers against $name", ({ target }) 
     class OutageLog extends MemoryEventLog {
       refusals = 2;
       override append(...args: Parameters<MemoryEventLog["append"]>) {
-        if (this.refusals-- > 0) return Promise.reject(Object.assign(new Error("event log is unavailable (circuit open)"), { name: "CircuitOpenError", retryAfterMs: 0 }));
+        if (this.refusals-- > 0)
+          return Promise.reject(
+            Object.assign(new Error("event log is unavailable (circuit open)"), { name: "CircuitOpenError", retryAfterMs: 0 }),
+          );
         return super.append(...args);
       }
     }
     const outageLog = new OutageLog();
     const down = new StreamingService({ log: outageLog, logger: pino({ level: "silent" }), authorize: allowAll });
     const owner = await insertTestUser(handle.db, "cancel-outage-owner");
-    const ownCaller = createCaller({ db: handle.db, streaming: down, jobs, log: pino({ level: "silent" }), metrics: createMetrics(), user: owner });
+    const ownCaller = createCaller({
+      db: handle.db,
+      streaming: down,
+      jobs,
+      log: pino({ level: "silent" }),
+      metrics: createMetrics(),
+      user: owner,
+    });
     const project = await ownCaller.project.create({ name: "Cancel in outage" });
-    const message = await insertUserMessageWithinRate(handle.db, { ownerId: owner.id, projectId: project.id, content: "A shop API", perMinute: 100 });
+    const message = await insertUserMessageWithinRate(handle.db, {
+      ownerId: owner.id,
+      projectId: project.id,
+      content: "A shop API",
+      perMinute: 100,
+    });
     const messageId = message?.id ?? "";
     const runId = `run-${crypto.randomUUID()}`;
     await ensureRun(handle.db, { runId, projectId: project.id, messageId, startedAt: new Date() });

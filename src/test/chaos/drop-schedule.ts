@@ -19,7 +19,7 @@ export interface DropScheduleOptions {
  */
 export async function runDropSchedule(client: ObservedClient, random: Random, options: DropScheduleOptions): Promise<void> {
   await client.waitUntilReady();
-  for (let cycle = 0; cycle < options.cycles; ) {
+  for (let cycle = 0; cycle < options.cycles;) {
     const upMs = Math.floor(random() * options.maxUpMs);
     const handshakeDrop = random() < options.handshakeDropRate;
     if (upMs > 0) await scheduleDelay(upMs);

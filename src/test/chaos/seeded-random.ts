@@ -26,7 +26,8 @@ export function deriveRandom(seed: number, index: number): Random {
 export function chaosSeed(value: string | undefined = process.env.CHAOS_SEED): number {
   if (value !== undefined && value !== "") {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 0 || parsed > 0xffffffff) throw new Error(`CHAOS_SEED must be an integer in [0, 2^32): ${value}`);
+    if (!Number.isInteger(parsed) || parsed < 0 || parsed > 0xffffffff)
+      throw new Error(`CHAOS_SEED must be an integer in [0, 2^32): ${value}`);
     return parsed;
   }
   return Math.floor(Math.random() * 0xffffffff);

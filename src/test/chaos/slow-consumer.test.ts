@@ -58,7 +58,13 @@ describe("slow consumer", () => {
     expect(closed).toMatchObject({ reason: "slow-consumer", projectId: P, connections: 3 });
     const max = Math.max(...latencies);
     chaosLog.info(
-      { events: published.length, p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), maxMs: round(max), boundMs: HEALTHY_BOUND_MS },
+      {
+        events: published.length,
+        p50Ms: round(percentile(latencies, 50)),
+        p99Ms: round(percentile(latencies, 99)),
+        maxMs: round(max),
+        boundMs: HEALTHY_BOUND_MS,
+      },
       "healthy clients' publish-to-applied latency while one client stalled",
     );
     expect(max).toBeLessThan(HEALTHY_BOUND_MS);
