@@ -15,7 +15,8 @@ import { signRequest } from "../inngest/local/signing";
  * INNGEST_SIGNING_KEY), as a self-hosted Inngest would.
  */
 const BOOKSTORE = "A bookstore API with books (title, author -> authors, isbn unique, price:number) and authors (name, bio?)";
-const SHOP = "A shop API with items (name, price:number)";
+// A follow-up to the bookstore (a different API in the same project is answered with a question, not a run).
+const FOLLOW_UP = "also publishers (name, country?)";
 
 const signingKey = () => `signkey-test-${randomBytes(32).toString("hex")}`;
 
@@ -190,7 +191,7 @@ test.describe("Redis stopped mid-run and restarted", () => {
     await b.appLog.waitForMsg("event log circuit opened");
 
     // A send now needs Redis (the stream is on A, the send on B): it fails clearly, and the message is kept.
-    await projectPage.sendMessage(SHOP);
+    await projectPage.sendMessage(FOLLOW_UP);
     await expect(projectPage.sendError).toContainText("saved");
     await expect(projectPage.sendError).toContainText("live progress is temporarily unavailable");
     await expect(page.getByTestId("health-banner")).toContainText("live progress is degraded");

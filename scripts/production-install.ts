@@ -162,16 +162,16 @@ async function main(): Promise<void> {
         .map(([k, v]) => `${k}=${v}`)
         .join("\n")}\n`,
     );
-    // Honest about what it relies on: the .env is written as a deployment would, but until the app
-    // loads .env itself (issue 10 §2) the same values are also passed as real environment variables.
-    say(`wrote .env (${Object.keys(settings).join(", ")}); the same values are also set in npm start's environment`);
+    // The secrets and ports reach the app and the executor only through this file, as in a deployment
+    // (DATABASE_URL / REDIS_URL, when the caller has them, are in both, with the same values).
+    say(`wrote .env (${Object.keys(settings).join(", ")}); npm start reads its configuration from it`);
     say(
       `database: ${settings.DATABASE_URL ? "PostgreSQL (DATABASE_URL)" : "PGlite in .data/"}; event log: ${settings.REDIS_URL ? "Redis (REDIS_URL)" : "in-memory"}`,
     );
     say(`start: ${PRODUCTION_STEPS.start}`);
     const started: ChildProcess = spawn("sh", ["-c", PRODUCTION_STEPS.start], {
       cwd: dir,
-      env: { ...env, ...settings },
+      env,
       stdio: "inherit",
       detached: true,
     });

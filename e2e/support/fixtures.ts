@@ -1,11 +1,12 @@
 import { test as base } from "@playwright/test";
+import pg from "pg";
 import { AppServer } from "./app-server";
 import { appServerPorts } from "./ports";
 import { HomePage, ProjectPage } from "./project-page";
 import { recordTabFrames } from "./stream-recorder";
 
 type WorkerFixtures = { app: AppServer };
-type TestFixtures = { home: HomePage; projectPage: ProjectPage };
+type TestFixtures = { home: HomePage; projectPage: ProjectPage; freshSignInWindow: void };
 
 /** One production server + executor per worker, on ports the OS hands out (shared machines collide on fixed ones). */
 export const test = base.extend<TestFixtures, WorkerFixtures>({
@@ -23,6 +24,29 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     await recordTabFrames(context);
     await use(context);
   },
+  /**
+   * Each test starts a new window of the sign-in limit (30 attempts per IP per minute). On PostgreSQL
+   * the limit is counted in the shared database, over every instance and across restarts, and this
+   * suite signs up far more than 30 accounts a minute from 127.0.0.1. (On PGlite each server has its
+   * own database.) The limit itself is tested by src/auth/rate-limit.test.ts.
+   */
+  freshSignInWindow: [
+    async ({}, use) => {
+      const url = process.env.DATABASE_URL;
+      if (url) {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          // Before any app has migrated this database there is no table yet, and nothing to reset.
+          await client.query("DO $$ BEGIN IF to_regclass('public.rate_limit') IS NOT NULL THEN DELETE FROM rate_limit; END IF; END $$");
+        } finally {
+          await client.end();
+        }
+      }
+      await use();
+    },
+    { auto: true },
+  ],
   home: async ({ page }, use) => use(new HomePage(page)),
   projectPage: async ({ page }, use) => use(new ProjectPage(page)),
 });
