@@ -1,9 +1,6 @@
 import type { ApiPlan, ParseResult } from "../src/generation";
 import { ModelError, createTextCoalescer, planWithModel, toStepError, type ModelConfig } from "../src/generation/model";
-import type { ReportAttemptText } from "./run-reporter";
-
-/** The run panel shows the end of a long text; the whole plan is in the result. */
-const PARTIAL_MAX_CHARS = 4_000;
+import type { ReportText } from "./run-reporter";
 
 /**
  * The plan step's model path: the model writes the plan while its text reaches every tab, coalesced
@@ -14,15 +11,9 @@ export async function planByModel(
   model: ModelConfig,
   message: string,
   previous: ApiPlan | null,
-  attemptText: ReportAttemptText,
+  writeText: ReportText,
 ): Promise<ParseResult> {
-  let text = "";
-  const coalescer = createTextCoalescer({
-    flush: (batch) => {
-      text += batch;
-      return attemptText("the model is writing the plan", text.slice(-PARTIAL_MAX_CHARS));
-    },
-  });
+  const coalescer = createTextCoalescer({ flush: writeText, intervalMs: model.flushMs });
   try {
     const result = await planWithModel({
       config: model,

@@ -68,13 +68,13 @@ export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = default
         };
       });
 
-      const planned = await steps.run<ParseResult>("plan", async (report, attemptText) => {
+      const planned = await steps.run<ParseResult>("plan", async (report, writeText) => {
         const previous = context.previousVersion === null ? null : await findArtifact(deps.db, projectId, context.previousVersion);
         if (context.previousVersion !== null && !previous) throw new NonRetriableError(`Version ${context.previousVersion} does not exist`);
         const previousPlan = previous ? apiPlanSchema.parse(previous.plan) : null;
         // A configured model writes the plan from free-form text; without one, the grammar does.
         const result = deps.model
-          ? await planByModel(deps.model, context.content, previousPlan, attemptText)
+          ? await planByModel(deps.model, context.content, previousPlan, writeText)
           : parseRequest(context.content, previousPlan);
         if (!result.ok) return { value: result, summary: "not understood" };
         const lines = describePlan(result.plan);
