@@ -12,6 +12,8 @@ export async function planByModel(
   message: string,
   previous: ApiPlan | null,
   writeText: ReportText,
+  /** Aborted when the run is cancelled: the request to the model is aborted with it. */
+  signal?: AbortSignal,
 ): Promise<ParseResult> {
   const coalescer = createTextCoalescer({ flush: writeText, intervalMs: model.flushMs });
   try {
@@ -19,6 +21,7 @@ export async function planByModel(
       config: model,
       message,
       previousPlan: previous,
+      ...(signal ? { signal } : {}),
       onText: (delta) => coalescer.push(delta),
       // The repair round writes the plan again: its text follows a visible marker, not the invalid one.
       onRepair: () => coalescer.push("\n\n[the plan was invalid; the model is asked again]\n\n"),
@@ -26,8 +29,9 @@ export async function planByModel(
     await coalescer.end();
     return result;
   } catch (error) {
-    // What the failed attempt wrote stays visible until the retry's text replaces it.
-    await coalescer.end().catch(() => undefined);
+    // A cancelled run's text stops where it was; a failed attempt's stays visible until the retry's replaces it.
+    if (signal?.aborted) coalescer.discard();
+    else await coalescer.end().catch(() => undefined);
     throw error instanceof ModelError ? toStepError(error) : error;
   }
 }

@@ -22,7 +22,11 @@ export interface StepFaults {
 /** What a run needs to report: the project's log (via the streaming service) and the database. */
 export interface ReporterDeps {
   db: Db;
-  streaming: { publish(projectId: string, key: string, event: ProgressEvent): Promise<LoggedEvent | null> };
+  streaming: {
+    publish(projectId: string, key: string, event: ProgressEvent): Promise<LoggedEvent | null>;
+    /** Every event of the project's log from now on, from any instance (StreamingService.follow). */
+    follow(projectId: string, listener: (logged: LoggedEvent) => void): Promise<() => void>;
+  };
   log: pino.Logger;
   metrics: Pick<Metrics, "runDuration">;
   /** Test-only fault points (src/server/faults.ts); absent unless the server runs with test controls. */

@@ -62,6 +62,7 @@ describe("generate-api function", () => {
           published.push({ key, event, stored: logged !== null });
           return logged;
         },
+        follow: (projectId, listener) => streaming.follow(projectId, listener),
       },
     };
     app = await AppServer.start();
@@ -403,6 +404,39 @@ describe("generate-api function", () => {
         expect(canned.startsWith(first)).toBe(true);
         expect(first).not.toBe(canned);
         expect(joined(texts.get(1))).toBe(canned);
+      });
+    });
+
+    it("a cancel while the model writes aborts the model's request: the run stays cancelled, with no text after it", async () => {
+      await withModel(async (server) => {
+        // The model writes 20 tokens, then stalls: only an abort can end this request before the token timeout.
+        server.script({ kind: "stall", content: canned, afterTokens: 20 });
+        const project = await createProject(db.db, (await insertTestUser(db.db)).id, "Cancelled while planning");
+        const message = await insertUserMessage(db.db, project.id, TODO);
+        const firstText = new Promise<string>((resolve) => {
+          void streaming.follow(project.id, ({ event }) => {
+            if (event.type === "step.text") resolve(event.runId);
+          });
+        });
+        const failure = nextFinishedRun(executor, "genstream-generate-api-failure");
+        executor.ingest([{ name: "api/iterate", data: { projectId: project.id, messageId: message.id } }]);
+        const runId = await firstText;
+        const aborted = server.nextAbort();
+        // What generation.cancel stores and publishes (the engine's cancelOn is not part of this test).
+        await new RunReporter(deps, { projectId: project.id, messageId: message.id, runId }).finish({
+          status: "cancelled",
+          reason: "Cancelled by the user",
+        });
+        const request = await aborted;
+        expect(request).toMatchObject({ aborted: true, completed: false });
+        await failure;
+        expect(server.requests.filter((r) => r.path.endsWith("/chat/completions"))).toHaveLength(1);
+        const events = (await streaming.retained(project.id)).map((e) => e.event);
+        const cancelledAt = events.findIndex((e) => e.type === "run.cancelled");
+        expect(cancelledAt).toBeGreaterThan(0);
+        expect(events.slice(cancelledAt + 1)).toEqual([]);
+        expect(await findRun(db.db, runId)).toMatchObject({ status: "cancelled", reason: "Cancelled by the user" });
+        expect(await latestArtifact(db.db, project.id)).toBeNull();
       });
     });
 
