@@ -52,6 +52,8 @@ export type ScriptStep =
   | { kind: "cut"; content: string; afterTokens: number }
   /** Stream the first `afterTokens` tokens, then send nothing more until the client gives up. */
   | { kind: "stall"; content: string; afterTokens: number }
+  /** Stream the first `afterTokens` tokens, emit `held`, wait for `release()`, then stream the rest and finish. */
+  | { kind: "hold"; content: string; afterTokens: number }
   /** Answer with an HTTP error and an OpenAI-style error body. */
   | { kind: "status"; status: number; message: string; code?: string; type?: string; headers?: Record<string, string> };
 
@@ -92,10 +94,20 @@ export interface FakeModelServer {
   setRefuseJsonSchema(refuse: boolean): void;
   /** Resolves with the next request the client aborts (or one already aborted and not yet awaited). */
   nextAbort(): Promise<RecordedRequest>;
+  /** Lets every request waiting in a `hold` step go on. */
+  release(): void;
   /** Resolves when a chat request has received `tokens` tokens (mid-stream hooks for tests). */
-  events: EventEmitter<{ aborted: [RecordedRequest]; token: [RecordedRequest, number]; request: [RecordedRequest] }>;
+  events: EventEmitter<ServerEvents>;
   close(): Promise<void>;
 }
+
+type ServerEvents = {
+  aborted: [RecordedRequest];
+  token: [RecordedRequest, number];
+  request: [RecordedRequest];
+  /** A `hold` step streamed its first tokens and waits for release(). */
+  held: [RecordedRequest];
+};
 
 function tokenize(content: string, size: number): string[] {
   const tokens: string[] = [];
@@ -145,7 +157,8 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
   const steps: ScriptStep[] = [];
   const requests: RecordedRequest[] = [];
   const unclaimedAborts: RecordedRequest[] = [];
-  const events = new EventEmitter<{ aborted: [RecordedRequest]; token: [RecordedRequest, number]; request: [RecordedRequest] }>();
+  const events = new EventEmitter<ServerEvents>();
+  let holds: (() => void)[] = [];
   let sequence = 0;
 
   /** The server's token pacing: one token per 1/tokenRate seconds of the server's output. */
@@ -162,12 +175,15 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
     model: string,
     content: string,
     limit: number,
+    from = 0,
   ): Promise<boolean> {
-    const id = `chatcmpl-${++sequence}`;
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-    res.write(chunk(id, model, { role: "assistant", content: "" }, null));
+    if (!res.headersSent) {
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+      res.write(chunk(`chatcmpl-${++sequence}`, model, { role: "assistant", content: "" }, null));
+    }
+    const id = `chatcmpl-${sequence}`;
     const tokens = tokenize(content, tokenSize).slice(0, limit);
-    for (let i = 0; i < tokens.length; i++) {
+    for (let i = from; i < tokens.length; i++) {
       if (record.aborted) return false;
       res.write(chunk(id, model, { content: tokens[i] }, null));
       events.emit("token", record, i + 1);
@@ -218,6 +234,19 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
       case "stall":
         await streamTokens(res, record, model, step.content, step.afterTokens);
         return; // the response stays open until the client closes it (or the server shuts down)
+      case "hold": {
+        if (!(await streamTokens(res, record, model, step.content, step.afterTokens))) return;
+        await new Promise<void>((resolve) => {
+          holds.push(resolve);
+          res.once("close", () => resolve());
+          events.emit("held", record);
+        });
+        if (await streamTokens(res, record, model, step.content, Number.POSITIVE_INFINITY, step.afterTokens)) {
+          res.write(chunk(`chatcmpl-${sequence}`, model, {}, "stop"));
+          res.end("data: [DONE]\n\n");
+        }
+        return;
+      }
     }
   }
 
@@ -271,6 +300,11 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
     events,
     script: (...next) => {
       steps.push(...next);
+    },
+    release: () => {
+      const waiting = holds;
+      holds = [];
+      for (const resolve of waiting) resolve();
     },
     setTokenRate: (rate) => {
       tokenRate = rate;
