@@ -4,6 +4,7 @@ import { AppServer } from "./support/app-server";
 import { AppCluster } from "./support/cluster";
 import { appServerPorts } from "./support/ports";
 import { expectReceivedEqualsLog } from "./support/lossless";
+import { closeStreams } from "./support/server-log";
 import { ProjectPage } from "./support/project-page";
 import { CANNED_TODO_PLAN, startFakeModelServer, type FakeModelServer } from "../src/test/fake-model-server";
 
@@ -112,11 +113,16 @@ test("the browser offline mid-stream: back online, the text has no gap and no re
   await projectPage.expectStepText("plan", HELD_TEXT);
 
   const runDone = app.appLog.waitForMsg("run completed", { projectId });
+  // Chromium's offline emulation fails new requests but leaves an established stream open, so the
+  // server cuts it, as a real outage eventually does; every reconnect then fails while offline.
   await page.context().setOffline(true);
-  await expect(projectPage.status).not.toHaveAttribute("data-status", "ready");
+  expect(await closeStreams(page.request, app.baseURL, projectId)).toBe(1);
+  await expect(projectPage.status).toHaveAttribute("data-status", "reconnecting");
   model.release();
   // The rest of the text and the run's end are written while the tab is offline.
   await runDone;
+  await expect(projectPage.status).not.toHaveAttribute("data-status", "ready");
+  await projectPage.expectStepText("plan", HELD_TEXT);
   await page.context().setOffline(false);
   await projectPage.expectRunStatus("completed");
   await projectPage.expectStepText("plan", PLAN_TEXT);
@@ -204,9 +210,11 @@ test.describe("two instances: the cancel is taken by one, the model is called by
       await projectPage.expectStepText("plan", HELD_TEXT);
 
       const cancelTaken = a.appLog.waitForMsg("run cancelled", { projectId });
+      const clicked = Date.now();
       await page.getByTestId("cancel-run").click();
       await cancelTaken;
       expect(await aborted).toMatchObject({ aborted: true, completed: false });
+      test.info().annotations.push({ type: "cancel on A → model request of B aborted", description: `${Date.now() - clicked} ms` });
       await projectPage.expectRunStatus("cancelled");
       await projectPage.expectStepText("plan", HELD_TEXT);
       // The model was called by B's step, and the cancel was taken by A: it crossed instances through Redis.
