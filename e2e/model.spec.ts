@@ -4,7 +4,7 @@ import { AppServer } from "./support/app-server";
 import { AppCluster } from "./support/cluster";
 import { appServerPorts } from "./support/ports";
 import { expectReceivedEqualsLog } from "./support/lossless";
-import { closeStreams } from "./support/server-log";
+import { closeStreams, serverLog } from "./support/server-log";
 import { ProjectPage } from "./support/project-page";
 import { CANNED_TODO_PLAN, startFakeModelServer, type FakeModelServer } from "../src/test/fake-model-server";
 
@@ -33,7 +33,7 @@ const modelEnv = (model: FakeModelServer): Record<string, string> => ({
 const test = base.extend<object, { model: FakeModelServer }>({
   model: [
     async ({}, use) => {
-      const model = await startFakeModelServer({ tokenRate: 100, tokenSize: TOKEN_SIZE });
+      const model = await startFakeModelServer({ tokenRate: 400, tokenSize: TOKEN_SIZE });
       await use(model);
       await model.close();
     },
@@ -49,6 +49,17 @@ const test = base.extend<object, { model: FakeModelServer }>({
     { scope: "worker", timeout: 120_000 },
   ],
 });
+
+/** After a reload the tab applied exactly the log's events after the cursor its page was rendered at (its recording restarts with the document). */
+async function expectLiveAfter(tab: ProjectPage, app: AppServer, projectId: string, renderedCursor: string | null): Promise<void> {
+  const log = await serverLog(tab.page.request, app.baseURL, projectId);
+  const from = log.findIndex((e) => e.id === renderedCursor);
+  expect(from).toBeGreaterThan(-1);
+  const after = log.slice(from + 1).map((e) => e.id);
+  expect(after.length).toBeGreaterThan(0);
+  await expect(tab.page.getByTestId("stream-cursor")).toHaveAttribute("data-received", String(after.length));
+  expect(await tab.receivedIds()).toEqual(after);
+}
 
 const chatRequests = (model: FakeModelServer) => model.requests.filter((r) => r.path.endsWith("/chat/completions"));
 
@@ -73,6 +84,12 @@ test("a free-form description: every tab watches the model write the plan, then 
     await expect(tab.step("plan")).toHaveAttribute("data-state", "running");
     await tab.expectRunStatus("running");
   }
+  // Closing a tab mid-stream never cancels: the run goes on for the others.
+  const third = new ProjectPage(await page.context().newPage());
+  await third.goto(app.baseURL, projectId);
+  await third.expectStepText("plan", HELD_TEXT);
+  await third.page.close();
+  await app.appLog.waitForMsg("stream disconnected", { projectId, reason: "client-closed" });
   model.release();
   for (const tab of [projectPage, second]) {
     await tab.expectRunStatus("completed");
@@ -89,7 +106,7 @@ test("a free-form description: every tab watches the model write the plan, then 
 });
 
 test("reload mid-stream: the whole text so far at once, then the rest live", async ({ app, model, home, projectPage, page }) => {
-  await home.createProject(app.baseURL, "Reloaded");
+  const projectId = await home.createProject(app.baseURL, "Reloaded");
   await projectPage.expectReady();
   model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
   await projectPage.sendMessage(TODO);
@@ -100,9 +117,11 @@ test("reload mid-stream: the whole text so far at once, then the rest live", asy
   // The page rendered the text from the log (the model is still held: nothing new was written).
   await projectPage.expectStepText("plan", HELD_TEXT);
   await projectPage.expectRunStatus("running");
+  const renderedCursor = await page.getByTestId("stream-cursor").getAttribute("data-cursor");
   model.release();
   await projectPage.expectRunStatus("completed");
   await projectPage.expectStepText("plan", PLAN_TEXT);
+  await expectLiveAfter(projectPage, app, projectId, renderedCursor);
 });
 
 test("the browser offline mid-stream: back online, the text has no gap and no repeat", async ({ app, model, home, projectPage, page }) => {
@@ -188,7 +207,7 @@ test.describe("two instances: the cancel is taken by one, the model is called by
   let cluster: AppCluster | undefined;
   test.beforeAll(async () => {
     test.setTimeout(120_000);
-    model = await startFakeModelServer({ tokenRate: 100, tokenSize: TOKEN_SIZE });
+    model = await startFakeModelServer({ tokenRate: 400, tokenSize: TOKEN_SIZE });
     cluster = await AppCluster.start({ signingKey: `signkey-test-${randomBytes(32).toString("hex")}`, env: modelEnv(model) });
   });
   test.afterAll(async () => {
@@ -220,6 +239,33 @@ test.describe("two instances: the cancel is taken by one, the model is called by
       // The model was called by B's step, and the cancel was taken by A: it crossed instances through Redis.
       expect(b.appLog.with("run cancelled", { projectId })).toEqual([]);
       await expectReceivedEqualsLog(projectPage, a, projectId);
+    } finally {
+      cluster.route((req) => cluster?.pageOnA(req) ?? a.baseURL);
+    }
+  });
+
+  test("reload on A mid-stream while B's step writes: the text so far comes through Redis, then the rest live", async ({
+    home,
+    projectPage,
+    page,
+  }) => {
+    if (!cluster || !model) throw new Error("cluster not started");
+    const { a, lb } = cluster;
+    cluster.routeAllTo(a);
+    try {
+      const projectId = await home.createProject(lb.url, "Reloaded across instances");
+      await projectPage.expectReady();
+      model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
+      await projectPage.sendMessage(TODO);
+      await projectPage.expectStepText("plan", HELD_TEXT);
+      await page.reload();
+      await projectPage.expectReady();
+      await projectPage.expectStepText("plan", HELD_TEXT);
+      const renderedCursor = await page.getByTestId("stream-cursor").getAttribute("data-cursor");
+      model.release();
+      await projectPage.expectRunStatus("completed");
+      await projectPage.expectStepText("plan", PLAN_TEXT);
+      await expectLiveAfter(projectPage, a, projectId, renderedCursor);
     } finally {
       cluster.route((req) => cluster?.pageOnA(req) ?? a.baseURL);
     }
