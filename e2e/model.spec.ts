@@ -5,7 +5,7 @@ import { AppCluster } from "./support/cluster";
 import { appServerPorts } from "./support/ports";
 import { expectReceivedEqualsLog } from "./support/lossless";
 import { closeStreams, serverLog } from "./support/server-log";
-import { ProjectPage } from "./support/project-page";
+import { ProjectPage, type HomePage } from "./support/project-page";
 import { CANNED_TODO_PLAN, startFakeModelServer, type FakeModelServer } from "../src/test/fake-model-server";
 
 /**
@@ -61,6 +61,33 @@ async function expectLiveAfter(tab: ProjectPage, app: AppServer, projectId: stri
   expect(await tab.receivedIds()).toEqual(after);
 }
 
+/**
+ * A project whose plan the model is writing and holds after HELD_AFTER tokens, watched by `tabs`
+ * tabs (the test's page plus new ones): resolves when every tab shows the held text.
+ */
+async function heldRun(
+  baseURL: string,
+  model: FakeModelServer,
+  home: HomePage,
+  first: ProjectPage,
+  name: string,
+  tabs = 1,
+): Promise<{ projectId: string; tabs: ProjectPage[] }> {
+  const projectId = await home.createProject(baseURL, name);
+  await first.expectReady();
+  const all = [first];
+  for (let i = 1; i < tabs; i++) {
+    const tab = new ProjectPage(await first.page.context().newPage());
+    await tab.goto(baseURL, projectId);
+    await tab.expectReady();
+    all.push(tab);
+  }
+  model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
+  await first.sendMessage(TODO);
+  for (const tab of all) await tab.expectStepText("plan", HELD_TEXT);
+  return { projectId, tabs: all };
+}
+
 const chatRequests = (model: FakeModelServer) => model.requests.filter((r) => r.path.endsWith("/chat/completions"));
 
 test("a free-form description: every tab watches the model write the plan, then gets that API", async ({
@@ -70,17 +97,12 @@ test("a free-form description: every tab watches the model write the plan, then 
   projectPage,
   page,
 }) => {
-  const projectId = await home.createProject(app.baseURL, "Todo");
-  await projectPage.expectReady();
-  const second = new ProjectPage(await page.context().newPage());
-  await second.goto(app.baseURL, projectId);
-  await second.expectReady();
-
-  model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
-  await projectPage.sendMessage(TODO);
+  const {
+    projectId,
+    tabs: [, second = projectPage],
+  } = await heldRun(app.baseURL, model, home, projectPage, "Todo", 2);
   // Mid-stream: the text so far, in both tabs, while the run is still planning.
   for (const tab of [projectPage, second]) {
-    await tab.expectStepText("plan", HELD_TEXT);
     await expect(tab.step("plan")).toHaveAttribute("data-state", "running");
     await tab.expectRunStatus("running");
   }
@@ -106,11 +128,7 @@ test("a free-form description: every tab watches the model write the plan, then 
 });
 
 test("reload mid-stream: the whole text so far at once, then the rest live", async ({ app, model, home, projectPage, page }) => {
-  const projectId = await home.createProject(app.baseURL, "Reloaded");
-  await projectPage.expectReady();
-  model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
-  await projectPage.sendMessage(TODO);
-  await projectPage.expectStepText("plan", HELD_TEXT);
+  const { projectId } = await heldRun(app.baseURL, model, home, projectPage, "Reloaded");
 
   await page.reload();
   await projectPage.expectReady();
@@ -125,11 +143,7 @@ test("reload mid-stream: the whole text so far at once, then the rest live", asy
 });
 
 test("the browser offline mid-stream: back online, the text has no gap and no repeat", async ({ app, model, home, projectPage, page }) => {
-  const projectId = await home.createProject(app.baseURL, "Offline");
-  await projectPage.expectReady();
-  model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
-  await projectPage.sendMessage(TODO);
-  await projectPage.expectStepText("plan", HELD_TEXT);
+  const { projectId } = await heldRun(app.baseURL, model, home, projectPage, "Offline");
 
   const runDone = app.appLog.waitForMsg("run completed", { projectId });
   // Chromium's offline emulation fails new requests but leaves an established stream open, so the
@@ -177,15 +191,10 @@ test("cancel mid-stream stops the model: its request is aborted and every tab sh
   projectPage,
   page,
 }) => {
-  const projectId = await home.createProject(app.baseURL, "Cancelled");
-  await projectPage.expectReady();
-  const second = new ProjectPage(await page.context().newPage());
-  await second.goto(app.baseURL, projectId);
-  await second.expectReady();
   // Held and never released: only an abort ends this request (the token timeout is a minute).
-  model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
-  await projectPage.sendMessage(TODO);
-  await projectPage.expectStepText("plan", HELD_TEXT);
+  const {
+    tabs: [, second = projectPage],
+  } = await heldRun(app.baseURL, model, home, projectPage, "Cancelled", 2);
 
   const aborted = model.nextAbort();
   const clicked = Date.now();
@@ -221,12 +230,8 @@ test.describe("two instances: the cancel is taken by one, the model is called by
     // Pages, streams and tRPC (the send and the cancel) on A; the executor runs every step on B.
     cluster.routeAllTo(a);
     try {
-      const projectId = await home.createProject(lb.url, "Cancelled across instances");
-      await projectPage.expectReady();
-      model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
       const aborted = model.nextAbort();
-      await projectPage.sendMessage(TODO);
-      await projectPage.expectStepText("plan", HELD_TEXT);
+      const { projectId } = await heldRun(lb.url, model, home, projectPage, "Cancelled across instances");
 
       const cancelTaken = a.appLog.waitForMsg("run cancelled", { projectId });
       const clicked = Date.now();
@@ -253,11 +258,7 @@ test.describe("two instances: the cancel is taken by one, the model is called by
     const { a, lb } = cluster;
     cluster.routeAllTo(a);
     try {
-      const projectId = await home.createProject(lb.url, "Reloaded across instances");
-      await projectPage.expectReady();
-      model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
-      await projectPage.sendMessage(TODO);
-      await projectPage.expectStepText("plan", HELD_TEXT);
+      const { projectId } = await heldRun(lb.url, model, home, projectPage, "Reloaded across instances");
       await page.reload();
       await projectPage.expectReady();
       await projectPage.expectStepText("plan", HELD_TEXT);
