@@ -6,7 +6,7 @@ import { appServerPorts } from "./support/ports";
 import { expectReceivedEqualsLog } from "./support/lossless";
 import { closeStreams, serverLog } from "./support/server-log";
 import { ProjectPage, type HomePage } from "./support/project-page";
-import { CANNED_TODO_PLAN, startFakeModelServer, type FakeModelServer } from "../src/test/fake-model-server";
+import { CANNED_TODO_PLAN, startFakeModelServer, type FakeModelServer, type RecordedRequest } from "../src/test/fake-model-server";
 
 /**
  * The model planner end to end: the app runs with LLM_BASE_URL pointing at a local OpenAI-compatible
@@ -86,6 +86,14 @@ async function heldRun(
   await first.sendMessage(TODO);
   for (const tab of all) await tab.expectStepText("plan", HELD_TEXT);
   return { projectId, tabs: all };
+}
+
+/** The next chat request the client aborted (not a health probe's GET /models). */
+async function nextChatAbort(model: FakeModelServer): Promise<RecordedRequest> {
+  for (;;) {
+    const request = await model.nextAbort();
+    if (request.path.endsWith("/chat/completions")) return request;
+  }
 }
 
 const chatRequests = (model: FakeModelServer) => model.requests.filter((r) => r.path.endsWith("/chat/completions"));
@@ -196,7 +204,7 @@ test("cancel mid-stream stops the model: its request is aborted and every tab sh
     tabs: [, second = projectPage],
   } = await heldRun(app.baseURL, model, home, projectPage, "Cancelled", 2);
 
-  const aborted = model.nextAbort();
+  const aborted = nextChatAbort(model);
   const clicked = Date.now();
   await page.getByTestId("cancel-run").click();
   const request = await aborted;
@@ -230,7 +238,7 @@ test.describe("two instances: the cancel is taken by one, the model is called by
     // Pages, streams and tRPC (the send and the cancel) on A; the executor runs every step on B.
     cluster.routeAllTo(a);
     try {
-      const aborted = model.nextAbort();
+      const aborted = nextChatAbort(model);
       const { projectId } = await heldRun(lb.url, model, home, projectPage, "Cancelled across instances");
 
       const cancelTaken = a.appLog.waitForMsg("run cancelled", { projectId });
