@@ -3,6 +3,7 @@ import type { BroadcastResult } from "./broadcast";
 import type { E2eResult } from "./e2e";
 import type { OpenResult } from "./pool";
 import type { SteadyResult } from "./steady";
+import type { TokensResult } from "./tokens";
 
 /** The load client's IPC protocol: the orchestrator (bench/run.ts) sends one command at a time. */
 const target = z.object({ host: z.string(), port: z.number().int().positive() });
@@ -49,6 +50,15 @@ export const commandSchemas = {
     awaitRun: z.boolean(),
     deadlineMs: z.number().positive(),
   }),
+  tokens: z.object({
+    baseUrl: z.string(),
+    target,
+    /** One generation per project: its owner's cookie and the message that starts it. */
+    projects: z.array(z.object({ id: z.string(), cookie: z.string(), content: z.string() })).min(1),
+    connectionsPerProject: z.number().int().positive(),
+    concurrency: z.number().int().positive(),
+    deadlineMs: z.number().positive(),
+  }),
 };
 
 export interface CloseResult {
@@ -63,6 +73,7 @@ export interface CommandResults {
   broadcast: BroadcastResult;
   steady: SteadyResult;
   e2e: E2eResult;
+  tokens: TokensResult;
 }
 
 export type CommandName = keyof typeof commandSchemas;

@@ -44,6 +44,19 @@ export const CANNED_TODO_PLAN = {
   ],
 };
 
+/**
+ * One content chunk as the server wrote it: the characters [offset, end) of the step's `content`,
+ * written (res.write called) at `writtenAt` — wall clock in ms as performance.timeOrigin +
+ * performance.now(), the clock the bench's load client stamps receipts with.
+ */
+export interface WrittenChunk {
+  /** 0-based index of the chunk in its response. */
+  index: number;
+  offset: number;
+  end: number;
+  writtenAt: number;
+}
+
 /** What the server does with one chat-completions request. */
 export type ScriptStep =
   /** Stream `content` token by token, then finish_reason "stop" and [DONE]. */
@@ -64,6 +77,14 @@ export interface RecordedRequest {
   aborted: boolean;
   /** The response was written to the end. */
   completed: boolean;
+}
+
+export interface FakeModelServerEvents {
+  aborted: [RecordedRequest];
+  token: [RecordedRequest, number];
+  request: [RecordedRequest];
+  /** Every content chunk of a chat response, just before it is written. */
+  chunk: [RecordedRequest, WrittenChunk];
 }
 
 export interface FakeModelServerOptions {
@@ -92,8 +113,11 @@ export interface FakeModelServer {
   setRefuseJsonSchema(refuse: boolean): void;
   /** Resolves with the next request the client aborts (or one already aborted and not yet awaited). */
   nextAbort(): Promise<RecordedRequest>;
-  /** Resolves when a chat request has received `tokens` tokens (mid-stream hooks for tests). */
-  events: EventEmitter<{ aborted: [RecordedRequest]; token: [RecordedRequest, number]; request: [RecordedRequest] }>;
+  /**
+   * `token` (after a chat request's n-th token was written: mid-stream hooks for tests), `chunk` (each
+   * content chunk with its offsets and write time: the bench's token latency), `request`, `aborted`.
+   */
+  events: EventEmitter<FakeModelServerEvents>;
   close(): Promise<void>;
 }
 
@@ -145,16 +169,25 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
   const steps: ScriptStep[] = [];
   const requests: RecordedRequest[] = [];
   const unclaimedAborts: RecordedRequest[] = [];
-  const events = new EventEmitter<{ aborted: [RecordedRequest]; token: [RecordedRequest, number]; request: [RecordedRequest] }>();
+  const events = new EventEmitter<FakeModelServerEvents>();
   let sequence = 0;
 
-  /** The server's token pacing: one token per 1/tokenRate seconds of the server's output. */
-  const tokenPace = () =>
-    tokenRate > 0
-      ? new Promise<void>((resolve) => {
-          setTimeout(resolve, 1000 / tokenRate);
-        })
-      : Promise.resolve();
+  /**
+   * The server's token pacing: one token per 1/tokenRate seconds of the server's output, on a schedule
+   * (each token is due one interval after the previous one was due), so timer lateness does not add up
+   * over a stream and 100 tokens/s stay 100 tokens/s on a busy machine. A stream more than one interval
+   * behind (a long stall) starts a new schedule rather than bursting to catch up.
+   */
+  const clock = (): number => performance.timeOrigin + performance.now();
+  const tokenPace = (due: number): Promise<number> => {
+    if (tokenRate <= 0) return Promise.resolve(clock());
+    const interval = 1000 / tokenRate;
+    const now = clock();
+    const next = due + interval < now - interval ? now : due + interval;
+    return new Promise<number>((resolve) => {
+      setTimeout(() => resolve(next), Math.max(0, next - now));
+    });
+  };
 
   async function streamTokens(
     res: ServerResponse,
@@ -167,11 +200,17 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
     res.write(chunk(id, model, { role: "assistant", content: "" }, null));
     const tokens = tokenize(content, tokenSize).slice(0, limit);
+    let due = clock();
+    let offset = 0;
     for (let i = 0; i < tokens.length; i++) {
       if (record.aborted) return false;
-      res.write(chunk(id, model, { content: tokens[i] }, null));
+      const token = tokens[i] ?? "";
+      const frame = chunk(id, model, { content: token }, null);
+      events.emit("chunk", record, { index: i, offset, end: offset + token.length, writtenAt: clock() });
+      res.write(frame);
+      offset += token.length;
       events.emit("token", record, i + 1);
-      await tokenPace();
+      due = await tokenPace(due);
     }
     return !record.aborted;
   }

@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { CANNED_TODO_PLAN, startFakeModelServer, type FakeModelServer, type WrittenChunk } from "./fake-model-server";
+
+let server: FakeModelServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+/** The content deltas of a streamed chat completion, as an OpenAI client reads them. */
+async function streamedContent(baseUrl: string): Promise<string[]> {
+  const res = await fetch(`${baseUrl}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "fake-model", stream: true, messages: [{ role: "user", content: "a todo app" }] }),
+  });
+  const text = await res.text();
+  return text
+    .split("\n\n")
+    .filter((frame) => frame.startsWith("data: {"))
+    .map((frame) => (JSON.parse(frame.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? "")
+    .filter((delta) => delta !== "");
+}
+
+describe("fake model server: written chunks", () => {
+  it("reports every content chunk with its character range and write time, before its token event", async () => {
+    server = await startFakeModelServer({ tokenSize: 7 });
+    const chunks: WrittenChunk[] = [];
+    const order: string[] = [];
+    server.events.on("chunk", (_record, c) => {
+      chunks.push(c);
+      order.push(`chunk ${c.index}`);
+    });
+    server.events.on("token", (_record, n) => order.push(`token ${n}`));
+    const before = performance.timeOrigin + performance.now();
+    const deltas = await streamedContent(server.baseUrl);
+    const content = JSON.stringify(CANNED_TODO_PLAN, null, 2);
+
+    expect(deltas.join("")).toBe(content);
+    expect(chunks).toHaveLength(deltas.length);
+    chunks.forEach((c, i) => {
+      expect(c.index).toBe(i);
+      expect(c.offset).toBe(i === 0 ? 0 : chunks[i - 1]?.end);
+      expect(content.slice(c.offset, c.end)).toBe(deltas[i]);
+      expect(c.writtenAt).toBeGreaterThanOrEqual(i === 0 ? before : (chunks[i - 1]?.writtenAt ?? Infinity));
+    });
+    expect(chunks.at(-1)?.end).toBe(content.length);
+    expect(order.slice(0, 4)).toEqual(["chunk 0", "token 1", "chunk 1", "token 2"]);
+  });
+
+  it("reports the chunks of a cut stream up to the cut", async () => {
+    server = await startFakeModelServer({ tokenSize: 4 });
+    server.script({ kind: "cut", content: "0123456789abcdef", afterTokens: 2 });
+    const chunks: WrittenChunk[] = [];
+    server.events.on("chunk", (_record, c) => chunks.push(c));
+    await streamedContent(server.baseUrl).catch(() => []);
+    expect(chunks.map((c) => [c.offset, c.end])).toEqual([
+      [0, 4],
+      [4, 8],
+    ]);
+  });
+});
