@@ -1,6 +1,8 @@
 "use client";
 
+import { useLayoutEffect, useRef } from "react";
 import type { RunView, StepView } from "@/src/client/run-state";
+import type { StepText } from "@/src/streaming/step-text";
 
 function stepIcon(step: StepView, runFinished: boolean): string {
   switch (step.state) {
@@ -38,6 +40,48 @@ function runLabel(run: RunView): string {
       return unreachable;
     }
   }
+}
+
+/** Within this many pixels of the bottom, the text follows what is being written; scrolled further up, it stays put. */
+const FOLLOW_SLACK_PX = 24;
+
+/** What a step is writing (the model's plan), monospaced, following the end while it grows. */
+function StepTextView({ step, text, live }: { step: StepView["name"]; text: StepText; live: boolean }) {
+  const ref = useRef<HTMLPreElement>(null);
+  const following = useRef(true);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (el && following.current) el.scrollTop = el.scrollHeight;
+  }, [text.text]);
+  return (
+    <div
+      className="step-text stack"
+      data-testid={`step-text-${step}`}
+      data-attempt={text.attempt}
+      data-length={text.start + text.text.length}
+      data-live={live}
+    >
+      {text.attempt > 0 && (
+        <span className="muted" data-testid={`step-text-${step}-retried`}>
+          Retried: this is attempt {text.attempt + 1}; the text of the attempt that failed was replaced.
+        </span>
+      )}
+      <pre
+        ref={ref}
+        className="code stream"
+        tabIndex={0}
+        aria-label={`${step} text`}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          following.current = el.scrollHeight - el.scrollTop - el.clientHeight <= FOLLOW_SLACK_PX;
+        }}
+      >
+        {text.start > 0 && <span className="muted">{`… (the first ${text.start} characters are no longer kept)\n`}</span>}
+        {text.text}
+      </pre>
+      {text.gap && <span className="error">Part of this text was not received; the result below is complete.</span>}
+    </div>
+  );
 }
 
 /** The latest run: each step with its state and elapsed time, and an overall progress bar. */
@@ -106,6 +150,7 @@ export function RunPanel({
               {(step.summary ?? step.message) && (
                 <span className="detail">{step.state === "completed" ? (step.summary ?? step.message) : step.message}</span>
               )}
+              {step.text && <StepTextView step={step.name} text={step.text} live={!finished && step.state === "running"} />}
             </li>
           );
         })}

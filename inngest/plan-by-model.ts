@@ -1,9 +1,6 @@
 import type { ApiPlan, ParseResult } from "../src/generation";
 import { ModelError, createTextCoalescer, planWithModel, toStepError, type ModelConfig } from "../src/generation/model";
-import type { ReportAttemptText } from "./run-reporter";
-
-/** The run panel shows the end of a long text; the whole plan is in the result. */
-const PARTIAL_MAX_CHARS = 4_000;
+import type { ReportText } from "./run-reporter";
 
 /**
  * The plan step's model path: the model writes the plan while its text reaches every tab, coalesced
@@ -14,20 +11,17 @@ export async function planByModel(
   model: ModelConfig,
   message: string,
   previous: ApiPlan | null,
-  attemptText: ReportAttemptText,
+  writeText: ReportText,
+  /** Aborted when the run is cancelled: the request to the model is aborted with it. */
+  signal?: AbortSignal,
 ): Promise<ParseResult> {
-  let text = "";
-  const coalescer = createTextCoalescer({
-    flush: (batch) => {
-      text += batch;
-      return attemptText("the model is writing the plan", text.slice(-PARTIAL_MAX_CHARS));
-    },
-  });
+  const coalescer = createTextCoalescer({ flush: writeText, intervalMs: model.flushMs });
   try {
     const result = await planWithModel({
       config: model,
       message,
       previousPlan: previous,
+      ...(signal ? { signal } : {}),
       onText: (delta) => coalescer.push(delta),
       // The repair round writes the plan again: its text follows a visible marker, not the invalid one.
       onRepair: () => coalescer.push("\n\n[the plan was invalid; the model is asked again]\n\n"),
@@ -35,8 +29,9 @@ export async function planByModel(
     await coalescer.end();
     return result;
   } catch (error) {
-    // What the failed attempt wrote stays visible until the retry's text replaces it.
-    await coalescer.end().catch(() => undefined);
+    // A cancelled run's text stops where it was; a failed attempt's stays visible until the retry's replaces it.
+    if (signal?.aborted) coalescer.discard();
+    else await coalescer.end().catch(() => undefined);
     throw error instanceof ModelError ? toStepError(error) : error;
   }
 }

@@ -22,7 +22,11 @@ export interface StepFaults {
 /** What a run needs to report: the project's log (via the streaming service) and the database. */
 export interface ReporterDeps {
   db: Db;
-  streaming: { publish(projectId: string, key: string, event: ProgressEvent): Promise<LoggedEvent | null> };
+  streaming: {
+    publish(projectId: string, key: string, event: ProgressEvent): Promise<LoggedEvent | null>;
+    /** Every event of the project's log from now on, from any instance (StreamingService.follow). */
+    follow(projectId: string, listener: (logged: LoggedEvent) => void): Promise<() => void>;
+  };
   log: pino.Logger;
   metrics: Pick<Metrics, "runDuration">;
   /** Test-only fault points (src/server/faults.ts); absent unless the server runs with test controls. */
@@ -40,14 +44,14 @@ export interface RunRef {
 export type ReportProgress = (message: string, extra?: { partial?: string; fraction?: number }) => Promise<void>;
 
 /**
- * Text that differs from one attempt to the next (a model's output): `partial` is the whole text so
- * far. Keyed by attempt, so a retry's text replaces the failed attempt's on every tab instead of
- * being dropped as a duplicate of it.
+ * Text a step writes as it goes (the model writing the plan): each call publishes one delta as a
+ * `step.text` event of this attempt, at the offset where it starts. Keyed by attempt, so a retry's
+ * text replaces the failed attempt's on every tab instead of being dropped as a duplicate of it.
  */
-export type ReportAttemptText = (message: string, partial: string) => Promise<void>;
+export type ReportText = (delta: string) => Promise<void>;
 
 /** A step's work: its result (memoized by the engine, so keep it to ids and small summaries) and a one-line summary. */
-export type StepBody<T> = (report: ReportProgress, attemptText: ReportAttemptText) => Promise<{ value: T; summary?: string }>;
+export type StepBody<T> = (report: ReportProgress, writeText: ReportText) => Promise<{ value: T; summary?: string }>;
 
 /** The engine's step tool, as far as a run's steps use it (Inngest's `step`). */
 export interface StepTools {
@@ -139,10 +143,14 @@ export class RunReporter {
       await faults?.point(point, name, attempt, seq);
     };
     let textSeq = 0;
-    const attemptText: ReportAttemptText = async (message, partial) => {
-      await this.publish(`${name}:text:${attempt}:${textSeq++}`, { type: "step.progress", ...this.base(), step: name, message, partial });
+    let textOffset = 0;
+    const writeText: ReportText = async (text) => {
+      if (text.length === 0) return;
+      const offset = textOffset;
+      textOffset += text.length;
+      await this.publish(`${name}:text:${attempt}:${textSeq++}`, { type: "step.text", ...this.base(), step: name, attempt, offset, text });
     };
-    const { value, summary } = await body(report, attemptText);
+    const { value, summary } = await body(report, writeText);
     const completedAt = Date.now();
     const durationMs = completedAt - startedAt;
     await updateStep(this.deps.db, this.ref.runId, name, { state: "completed", completedAt, durationMs });

@@ -62,6 +62,7 @@ describe("generate-api function", () => {
           published.push({ key, event, stored: logged !== null });
           return logged;
         },
+        follow: (projectId, listener) => streaming.follow(projectId, listener),
       },
     };
     app = await AppServer.start();
@@ -343,6 +344,7 @@ describe("generate-api function", () => {
         LLM_API_KEY: undefined,
         LLM_MODEL: "fake-model",
         LLM_TIMEOUT_MS: 5_000,
+        LLM_STREAM_FLUSH_MS: 50,
       });
       try {
         return await body(server);
@@ -352,16 +354,27 @@ describe("generate-api function", () => {
       }
     }
 
-    /** The plan step's text events of one run, per attempt (key `<runId>:plan:text:<attempt>:<seq>`). */
-    function planTexts(runId: string): Map<number, string[]> {
-      const byAttempt = new Map<number, string[]>();
+    /** The plan step's stored text deltas of one run, per attempt (key `<runId>:plan:text:<attempt>:<seq>`). */
+    function planTexts(runId: string): Map<number, { offset: number; text: string }[]> {
+      const byAttempt = new Map<number, { offset: number; text: string }[]>();
       for (const { key, event, stored } of published) {
         const match = new RegExp(`^${runId}:plan:text:(\\d+):\\d+$`).exec(key);
-        if (!match || !stored || event.type !== "step.progress") continue;
+        if (!match || !stored || event.type !== "step.text") continue;
         const attempt = Number(match[1]);
-        byAttempt.set(attempt, [...(byAttempt.get(attempt) ?? []), event.partial ?? ""]);
+        expect(event.attempt).toBe(attempt);
+        byAttempt.set(attempt, [...(byAttempt.get(attempt) ?? []), { offset: event.offset, text: event.text }]);
       }
       return byAttempt;
+    }
+
+    /** The deltas must tile the text: each starts where the previous ended. */
+    function joined(deltas: { offset: number; text: string }[] | undefined): string {
+      let text = "";
+      for (const d of deltas ?? []) {
+        expect(d.offset).toBe(text.length);
+        text += d.text;
+      }
+      return text;
     }
 
     it("plans a free-form description with the model, its text reaching the log as it grows, and builds that API", async () => {
@@ -371,11 +384,11 @@ describe("generate-api function", () => {
         expect(server.requests.filter((r) => r.path.endsWith("/chat/completions"))).toHaveLength(1);
         const artifact = await latestArtifact(db.db, project.id);
         expect(artifact?.plan).toMatchObject({ title: CANNED_TODO_PLAN.title, version: 1 });
-        const texts = planTexts(view.runId).get(0) ?? [];
-        expect(texts.length).toBeGreaterThan(0);
-        // Each event carries the whole text so far: it only grows, and the last one is the model's answer.
-        for (let i = 1; i < texts.length; i++) expect(texts[i]?.startsWith(texts[i - 1] ?? "")).toBe(true);
-        expect(JSON.parse(texts[texts.length - 1] ?? "")).toEqual(CANNED_TODO_PLAN);
+        const deltas = planTexts(view.runId).get(0) ?? [];
+        // Coalesced: far fewer events than the server's tokens, and together exactly the model's answer.
+        expect(deltas.length).toBeGreaterThan(0);
+        expect(deltas.length).toBeLessThan(canned.length / 4);
+        expect(JSON.parse(joined(deltas))).toEqual(CANNED_TODO_PLAN);
       });
     });
 
@@ -386,9 +399,44 @@ describe("generate-api function", () => {
         expect(view.status).toBe("Completed");
         const texts = planTexts(view.runId);
         expect([...texts.keys()]).toEqual([0, 1]);
-        expect(canned.startsWith(texts.get(0)?.at(-1) ?? "x")).toBe(true);
-        expect(texts.get(0)?.at(-1)).not.toBe(canned);
-        expect(texts.get(1)?.at(-1)).toBe(canned);
+        const first = joined(texts.get(0));
+        expect(first.length).toBeGreaterThan(0);
+        expect(canned.startsWith(first)).toBe(true);
+        expect(first).not.toBe(canned);
+        expect(joined(texts.get(1))).toBe(canned);
+      });
+    });
+
+    it("a cancel while the model writes aborts the model's request: the run stays cancelled, with no text after it", async () => {
+      await withModel(async (server) => {
+        // The model writes 20 tokens, then stalls: only an abort can end this request before the token timeout.
+        server.script({ kind: "stall", content: canned, afterTokens: 20 });
+        const project = await createProject(db.db, (await insertTestUser(db.db)).id, "Cancelled while planning");
+        const message = await insertUserMessage(db.db, project.id, TODO);
+        const firstText = new Promise<string>((resolve) => {
+          void streaming.follow(project.id, ({ event }) => {
+            if (event.type === "step.text") resolve(event.runId);
+          });
+        });
+        const failure = nextFinishedRun(executor, "genstream-generate-api-failure");
+        executor.ingest([{ name: "api/iterate", data: { projectId: project.id, messageId: message.id } }]);
+        const runId = await firstText;
+        const aborted = server.nextAbort();
+        // What generation.cancel stores and publishes (the engine's cancelOn is not part of this test).
+        await new RunReporter(deps, { projectId: project.id, messageId: message.id, runId }).finish({
+          status: "cancelled",
+          reason: "Cancelled by the user",
+        });
+        const request = await aborted;
+        expect(request).toMatchObject({ aborted: true, completed: false });
+        await failure;
+        expect(server.requests.filter((r) => r.path.endsWith("/chat/completions"))).toHaveLength(1);
+        const events = (await streaming.retained(project.id)).map((e) => e.event);
+        const cancelledAt = events.findIndex((e) => e.type === "run.cancelled");
+        expect(cancelledAt).toBeGreaterThan(0);
+        expect(events.slice(cancelledAt + 1)).toEqual([]);
+        expect(await findRun(db.db, runId)).toMatchObject({ status: "cancelled", reason: "Cancelled by the user" });
+        expect(await latestArtifact(db.db, project.id)).toBeNull();
       });
     });
 

@@ -19,6 +19,7 @@ import {
 } from "../../src/generation";
 import { assistantReply } from "./replies";
 import { planByModel } from "../plan-by-model";
+import { watchRunCancel } from "../run-cancel-watch";
 
 export const GENERATE_API_RETRIES = 2;
 
@@ -68,14 +69,24 @@ export function createGenerateApi(getDeps: () => Promise<ReporterDeps> = default
         };
       });
 
-      const planned = await steps.run<ParseResult>("plan", async (report, attemptText) => {
+      const planned = await steps.run<ParseResult>("plan", async (report, writeText) => {
         const previous = context.previousVersion === null ? null : await findArtifact(deps.db, projectId, context.previousVersion);
         if (context.previousVersion !== null && !previous) throw new NonRetriableError(`Version ${context.previousVersion} does not exist`);
         const previousPlan = previous ? apiPlanSchema.parse(previous.plan) : null;
         // A configured model writes the plan from free-form text; without one, the grammar does.
-        const result = deps.model
-          ? await planByModel(deps.model, context.content, previousPlan, attemptText)
-          : parseRequest(context.content, previousPlan);
+        let result: ParseResult;
+        if (deps.model) {
+          // A cancel aborts the model's request at once, on whichever instance runs this step.
+          const watch = await watchRunCancel(deps, { projectId, runId });
+          try {
+            result = await planByModel(deps.model, context.content, previousPlan, writeText, watch.signal);
+          } catch (error) {
+            if (watch.signal.aborted) throw new NonRetriableError(RUN_ENDED, { cause: error });
+            throw error;
+          } finally {
+            watch.stop();
+          }
+        } else result = parseRequest(context.content, previousPlan);
         if (!result.ok) return { value: result, summary: "not understood" };
         const lines = describePlan(result.plan);
         for (const [i, line] of lines.entries()) await report(line, { fraction: (i + 1) / lines.length });

@@ -8,6 +8,14 @@ import { runStatusSchema, stepNameSchema, stepStateSchema } from "../streaming/p
 
 const epochMs = z.number().int().nonnegative();
 
+/** A step's text so far (src/streaming/step-text.ts), folded by the server from the log for a running run. */
+export const stepTextSnapshotSchema = z.object({
+  attempt: z.number().int().nonnegative(),
+  start: z.number().int().nonnegative(),
+  text: z.string(),
+  gap: z.boolean(),
+});
+
 export const stepSnapshotSchema = z.object({
   name: stepNameSchema,
   state: stepStateSchema,
@@ -15,6 +23,7 @@ export const stepSnapshotSchema = z.object({
   startedAt: epochMs.nullable(),
   completedAt: epochMs.nullable(),
   durationMs: z.number().nonnegative().nullable(),
+  text: stepTextSnapshotSchema.optional(),
 });
 export type StepSnapshot = z.infer<typeof stepSnapshotSchema>;
 

@@ -222,4 +222,44 @@ describe("run state", () => {
       }).success,
     ).toBe(false);
   });
+
+  describe("a step's text (step.text)", () => {
+    it("grows from deltas; a repeated or replayed delta changes nothing", () => {
+      const e = runEvents("p1", "r1");
+      const events = [e.started(), e.stepStarted("plan"), e.text("plan", 0, 0, '{"title":'), e.text("plan", 0, 9, ' "Todo"}')];
+      const state = fold(events);
+      expect(step(only(state), "plan").text).toEqual({ attempt: 0, start: 0, text: '{"title": "Todo"}', gap: false });
+      expect(fold(events.slice(2), state)).toBe(state);
+    });
+
+    it("a retry keeps the failed attempt's text until its own arrives, then replaces it", () => {
+      const e = runEvents("p1", "r1");
+      const first = fold([e.started(), e.stepStarted("plan"), e.text("plan", 0, 0, "cut mid-")]);
+      const retried = fold([e.stepStarted("plan", 1)], first);
+      expect(step(only(retried), "plan").text?.text).toBe("cut mid-");
+      const replaced = fold([e.text("plan", 1, 0, "whole"), e.text("plan", 0, 8, "late")], retried);
+      expect(step(only(replaced), "plan").text).toEqual({ attempt: 1, start: 0, text: "whole", gap: false });
+    });
+
+    it("continues a snapshot's text from the log without repeating what the snapshot holds", () => {
+      const planStep = {
+        name: "plan" as const,
+        state: "running" as const,
+        attempt: 0,
+        startedAt: 1_010,
+        completedAt: null,
+        durationMs: null,
+      };
+      const state = fromSnapshot([snapshot({ steps: [{ ...planStep, text: { attempt: 0, start: 0, text: "abcdef", gap: false } }] })]);
+      const e = runEvents("p1", "r1");
+      const next = fold([e.text("plan", 0, 3, "def"), e.text("plan", 0, 6, "gh")], state);
+      expect(step(only(next), "plan").text?.text).toBe("abcdefgh");
+    });
+
+    it("shows no text published after the run ended", () => {
+      const e = runEvents("p1", "r1");
+      const state = fold([e.started(), e.stepStarted("plan"), e.text("plan", 0, 0, "ab"), e.cancelled("Cancelled by the user")]);
+      expect(fold([e.text("plan", 0, 2, "cd")], state)).toBe(state);
+    });
+  });
 });

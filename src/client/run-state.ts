@@ -1,4 +1,5 @@
 import { STEP_NAMES, type ProgressEvent, type RunStatus, type StepName, type StepState } from "../streaming/protocol";
+import { appendStepText, type StepText } from "../streaming/step-text";
 import type { RunSnapshot, StepSnapshot } from "./run-snapshot";
 
 /**
@@ -21,6 +22,8 @@ export interface StepView {
   /** 0..1 within the step. */
   readonly fraction: number | null;
   readonly summary: string | null;
+  /** What the step has written so far (the model's plan text), of its latest attempt that wrote any. */
+  readonly text: StepText | null;
 }
 
 export interface RunView {
@@ -90,6 +93,13 @@ function reduceRun(run: RunView, event: ProgressEvent): RunView {
               fraction: event.fraction === undefined ? s.fraction : Math.max(s.fraction ?? 0, event.fraction),
             }),
       );
+    case "step.text":
+      // A cancelled or failed run's late text is not shown: the run's end is the last word.
+      if (isTerminal(run.status)) return run;
+      return withStep(run, event.step, (s) => {
+        const text = appendStepText(s.text, event);
+        return text === s.text ? s : { ...s, text };
+      });
     case "step.completed":
       return withStep(run, event.step, (s) =>
         s.state === "completed" || (s.state === "failed" && isTerminal(run.status))
@@ -227,6 +237,7 @@ function pendingStep(name: StepName): StepView {
     partial: null,
     fraction: null,
     summary: null,
+    text: null,
   };
 }
 
@@ -255,6 +266,7 @@ function runFromSnapshot(snapshot: RunSnapshot): RunView {
         completedAt: s.completedAt,
         durationMs: s.durationMs,
         fraction: s.state === "completed" ? 1 : null,
+        text: s.text ?? null,
       };
     }),
   });

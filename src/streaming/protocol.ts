@@ -51,6 +51,20 @@ export const stepProgressSchema = z.object({
   /** 0..1 within the step. */
   fraction: z.number().min(0).max(1).optional(),
 });
+/**
+ * Text a step writes as it goes (the model writing the plan), coalesced on the server. `text` is a
+ * delta that starts at character `offset` of this attempt's whole text, so a replayed or repeated
+ * delta is recognised and dropped, and a retry (a higher attempt) starts a new text that replaces
+ * the failed attempt's. See src/streaming/step-text.ts.
+ */
+export const stepTextSchema = z.object({
+  type: z.literal("step.text"),
+  ...runRef,
+  step: stepNameSchema,
+  attempt: z.number().int().nonnegative(),
+  offset: z.number().int().nonnegative(),
+  text: z.string().min(1),
+});
 export const stepCompletedSchema = z.object({
   type: z.literal("step.completed"),
   ...runRef,
@@ -81,12 +95,14 @@ export const progressEventSchema = z.discriminatedUnion("type", [
   runStartedSchema,
   stepStartedSchema,
   stepProgressSchema,
+  stepTextSchema,
   stepCompletedSchema,
   runCompletedSchema,
   runFailedSchema,
   runCancelledSchema,
 ]);
 export type ProgressEvent = z.infer<typeof progressEventSchema>;
+export type StepTextEvent = z.infer<typeof stepTextSchema>;
 export const PROGRESS_EVENT_TYPES = progressEventSchema.options.map((o) => o.shape.type.value);
 
 /**

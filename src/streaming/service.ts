@@ -107,6 +107,25 @@ export class StreamingService {
   }
 
   /**
+   * Every event appended to the project's log from this call on, by any instance, for watchers
+   * inside the app (a step that stops when its run is cancelled). Resolves once nothing can be
+   * missed: the live tail is subscribed, then the log is read back from the head taken before it,
+   * covering the moment the tail was starting. So an event may arrive twice: listeners are idempotent.
+   */
+  async follow(projectId: string, listener: (logged: LoggedEvent) => void): Promise<() => void> {
+    const from = await this.log.head(projectId);
+    const unsubscribe = this.log.subscribe(projectId, listener);
+    try {
+      const result = await this.log.readAfter(projectId, from);
+      if (result.kind === "events") for (const logged of result.events) listener(logged);
+    } catch (error) {
+      unsubscribe();
+      throw error;
+    }
+    return unsubscribe;
+  }
+
+  /**
    * Validates and appends. Fan-out is not done here but by the log subscription, so events
    * appended by other instances (Redis) reach this process's connections by the same path.
    * Returns null when the key was already logged (a retried step).

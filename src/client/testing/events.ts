@@ -14,6 +14,14 @@ export function runEvents(projectId: string, runId: string, messageId = `msg-${r
       message,
       ...extra,
     }),
+    text: (step: StepName, attempt: number, offset: number, text: string): ProgressEvent => ({
+      type: "step.text",
+      ...ref(),
+      step,
+      attempt,
+      offset,
+      text,
+    }),
     stepCompleted: (step: StepName, durationMs = 5): ProgressEvent => ({
       type: "step.completed",
       ...ref(),
@@ -48,6 +56,8 @@ export function keyOf(event: ProgressEvent, seq = 0): string {
       return `${event.runId}:${event.step}:started`;
     case "step.progress":
       return `${event.runId}:${event.step}:progress:${seq}`;
+    case "step.text":
+      return `${event.runId}:${event.step}:text:${event.attempt}:${seq}`;
     case "step.completed":
       return `${event.runId}:${event.step}:completed`;
     default:

@@ -157,4 +157,13 @@ describe("text coalescer", () => {
     timer.advance(1000);
     expect(flushes).toEqual([]);
   });
+
+  it("with intervalMs 0 flushes every delta as its own batch, without a timer (coalescing off)", () => {
+    const timer = fakeTimer();
+    const batches: string[] = [];
+    const coalescer = createTextCoalescer({ timer, intervalMs: 0, flush: (text) => void batches.push(text) });
+    for (const delta of ["a", "b", "c"]) coalescer.push(delta);
+    expect(batches).toEqual(["a", "b", "c"]);
+    expect(timer.active).toBe(0);
+  });
 });

@@ -14,6 +14,7 @@ export const realTimer: CoalescerTimer = {
 export interface TextCoalescerOptions {
   /** Receives each batch, in order; an async flush is awaited before the next one starts. */
   flush: (text: string) => void | Promise<void>;
+  /** 0 flushes every delta at once (no coalescing). */
   intervalMs?: number;
   maxBytes?: number;
   timer?: CoalescerTimer;
@@ -110,7 +111,8 @@ export function createTextCoalescer(options: TextCoalescerOptions): TextCoalesce
       if (bufferedBytes > 0 && bufferedBytes + bytes > maxBytes) flushNow();
       buffer.push(delta);
       bufferedBytes += bytes;
-      if (bufferedBytes >= maxBytes) flushNow();
+      // intervalMs 0: no coalescing, every delta is its own batch (LLM_STREAM_FLUSH_MS=0).
+      if (bufferedBytes >= maxBytes || intervalMs === 0) flushNow();
       else if (pending === undefined)
         pending = timer.set(() => {
           pending = undefined;

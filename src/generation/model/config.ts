@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_TOKEN_TIMEOUT_MS } from "./tuning";
+import { DEFAULT_TOKEN_TIMEOUT_MS, TEXT_FLUSH_INTERVAL_MS } from "./tuning";
 
 /** Blank counts as unset, as in the rest of the env schema (a `.env` line `LLM_BASE_URL=`). */
 const blankIsUnset = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -16,6 +16,8 @@ export const modelEnvShape = {
   LLM_MODEL: z.preprocess(blankIsUnset, z.string().optional()),
   /** No token for this long fails the attempt. */
   LLM_TIMEOUT_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(100).max(600_000).default(DEFAULT_TOKEN_TIMEOUT_MS)),
+  /** The model's text reaches the stream at most this often (ms); 0 publishes every chunk as it arrives. */
+  LLM_STREAM_FLUSH_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(0).max(1_000).default(TEXT_FLUSH_INTERVAL_MS)),
 };
 
 export const modelEnvSchema = z.object(modelEnvShape).superRefine((env, ctx) => {
@@ -36,11 +38,13 @@ export interface ModelConfig {
   apiKey: string | undefined;
   model: string;
   tokenTimeoutMs: number;
+  /** Coalescing window of the text stream (src/generation/model/coalescer.ts); 0: none. */
+  flushMs: number;
 }
 
 /** The planner's config from the parsed env; null when no model is configured. */
 export function modelConfigFromEnv(
-  env: Pick<ModelEnv, "LLM_BASE_URL" | "LLM_API_KEY" | "LLM_MODEL" | "LLM_TIMEOUT_MS">,
+  env: Pick<ModelEnv, "LLM_BASE_URL" | "LLM_API_KEY" | "LLM_MODEL" | "LLM_TIMEOUT_MS" | "LLM_STREAM_FLUSH_MS">,
 ): ModelConfig | null {
   if (env.LLM_BASE_URL === undefined || env.LLM_MODEL === undefined) return null;
   return {
@@ -48,5 +52,6 @@ export function modelConfigFromEnv(
     apiKey: env.LLM_API_KEY,
     model: env.LLM_MODEL,
     tokenTimeoutMs: env.LLM_TIMEOUT_MS,
+    flushMs: env.LLM_STREAM_FLUSH_MS,
   };
 }

@@ -28,7 +28,7 @@ let config: ModelConfig;
 
 beforeAll(async () => {
   server = await startFakeModelServer();
-  config = { baseUrl: server.baseUrl, apiKey: "sk-test", model: "fake-model", tokenTimeoutMs: 5_000 };
+  config = { baseUrl: server.baseUrl, apiKey: "sk-test", model: "fake-model", tokenTimeoutMs: 5_000, flushMs: 50 };
 });
 afterAll(() => server.close());
 afterEach(() => {

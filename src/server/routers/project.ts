@@ -4,7 +4,7 @@ import { createTRPCRouter, projectProcedure, protectedProcedure } from "../trpc"
 import { idSchema } from "../../lib/ids";
 import { createProjectWithinQuota, listProjects } from "../../db/queries/projects";
 import { listRuns } from "../../db/queries/runs";
-import { toRunSnapshot } from "../snapshots";
+import { toRunSnapshot, withStepTexts } from "../snapshots";
 import { limitMessages, limits } from "../limits";
 import { hasNoNul } from "../text-input";
 
@@ -31,11 +31,13 @@ export const projectRouter = createTRPCRouter({
 
   /**
    * The project with its runs and the stream cursor. The cursor is read BEFORE the runs, and steps
-   * write the database before they publish, so replay after this cursor never leaves a gap.
+   * write the database before they publish, so replay after this cursor never leaves a gap. A
+   * running run's text so far comes from the log, read after the cursor too (withStepTexts).
    */
   get: projectProcedure.input(z.object({ projectId: idSchema })).query(async ({ ctx }) => {
     const cursor = await ctx.streaming.head(ctx.project.id);
-    const runs = await listRuns(ctx.db, ctx.project.id);
-    return { project: ctx.project, cursor, runs: runs.map(toRunSnapshot) };
+    const runs = (await listRuns(ctx.db, ctx.project.id)).map(toRunSnapshot);
+    const running = runs.some((r) => r.status === "running");
+    return { project: ctx.project, cursor, runs: running ? withStepTexts(runs, await ctx.streaming.retained(ctx.project.id)) : runs };
   }),
 });
