@@ -20,6 +20,7 @@ const GENERATIONS_PER_ACCOUNT = 10;
 const CPU_SAMPLE_MS = 20;
 /** Below this, "every generation streaming at once" is too short a window for /proc's 10 ms ticks. */
 const MIN_WINDOW_MS = 500;
+const wallClock = (): number => performance.timeOrigin + performance.now();
 const tagOf = (i: number): string => `(bench generation ${i})`;
 const TAG = /\(bench generation (\d+)\)/;
 
@@ -62,8 +63,10 @@ export interface TokenVariantResult {
   streaming: CpuWindow;
   /** First chunk written to the last text event received: includes sends, other steps of runs that finished early. */
   whole: CpuWindow;
-  /** The spread of the generations' first chunks (how far from "all at once" the sends were). */
+  /** The spread of the generations' first chunks (the model server releases them together, each a fraction of a token interval apart). */
   startSpreadMs: number;
+  /** message.send called -> the generation's first chunk written (includes the wait for every generation to reach the model). */
+  sendToStreamMs: Summary;
   clientLoop: TokensResult["clientLoop"];
   wallMs: number;
 }
@@ -183,6 +186,12 @@ async function runVariant(
 
     const refs = await createProjects(baseUrl, sizes.generations, `bench-tokens-${variant.name}`, GENERATIONS_PER_ACCOUNT);
     const projects = refs.map((r, i) => ({ ...r, content: `${TOKENS_MESSAGE} ${tagOf(i)}` }));
+    // The model server holds every answer until all generations have asked, then streams them together:
+    // N generations at once, however long the sends and the steps before the plan take on this machine.
+    let releasedAt = Number.NaN;
+    void fake.holdStreams(sizes.generations).then(() => {
+      releasedAt = wallClock();
+    });
     const cpu = new CpuTimeline(app.pid);
     cpu.start(CPU_SAMPLE_MS);
     let raw: TokensResult;
@@ -192,6 +201,7 @@ async function runVariant(
       cpu.stop();
     }
     const notes: string[] = [];
+    if (Number.isNaN(releasedAt)) notes.push(`the model server never got all ${sizes.generations} requests`);
     if (raw.timedOut) notes.push(`not every connection saw its run end within ${sizes.deadlineMs} ms`);
     notes.push(...raw.openFailures.map((e) => `connection failed: ${e}`));
     const perGeneration = chunksByGeneration(chunks, sizes.generations, notes);
@@ -220,6 +230,7 @@ async function runVariant(
       streaming: window(analyses, cpu, Math.max(...firsts), Math.min(...lasts)),
       whole: window(analyses, cpu, Math.min(...firsts), lastReceipt),
       startSpreadMs: Math.max(...firsts) - Math.min(...firsts),
+      sendToStreamMs: summarize(analyses.map((a, i) => a.firstWriteAt - (raw.projects[i]?.sentAt ?? Number.NaN))),
       clientLoop: raw.clientLoop,
       wallMs: raw.wallMs,
     };

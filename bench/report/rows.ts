@@ -165,6 +165,7 @@ export function buildTokenRows(t: TokensPhaseResult): TokenRow[] {
   add("server CPU use, every generation streaming (100 = one core)", "%", (v) => v.streaming.cpuPercent);
   add("window: every generation streaming", "s", (v) => v.streaming.ms / 1000);
   add("server CPU per delivered token, first chunk -> last delivery", "µs", (v) => v.whole.cpuUsPerToken);
+  add("message.send -> first model chunk (held until every generation asked): max", "ms", (v) => v.sendToStreamMs.max);
   add("generations' first chunks spread over", "ms", (v) => v.startSpreadMs);
   add("load client event-loop delay max", "ms", (v) => v.clientLoop.maxMs);
   return rows;

@@ -59,4 +59,28 @@ describe("fake model server: written chunks", () => {
       [4, 8],
     ]);
   });
+
+  it("holds streamed answers until every held request has arrived, then streams them all", async () => {
+    server = await startFakeModelServer();
+    const fake = server;
+    const order: string[] = [];
+    fake.events.on("request", (record) => order.push(`request ${fake.requests.indexOf(record)}`));
+    fake.events.on("chunk", (record, c) => {
+      if (c.index === 0) order.push(`chunk of ${fake.requests.indexOf(record)}`);
+    });
+    const released = fake.holdStreams(2);
+    const firstArrived = new Promise<void>((resolve) => fake.events.once("request", () => resolve()));
+    const first = streamedContent(fake.baseUrl);
+    await firstArrived;
+    // Unheld, the first answer (token rate 0) would be written before a second request could arrive.
+    const second = streamedContent(fake.baseUrl);
+    const answers = await Promise.all([first, second]);
+    const content = JSON.stringify(CANNED_TODO_PLAN, null, 2);
+    expect(answers.map((a) => a.join(""))).toEqual([content, content]);
+    expect(order.slice(0, 2)).toEqual(["request 0", "request 1"]);
+    expect(order.slice(2).sort()).toEqual(["chunk of 0", "chunk of 1"]);
+    await released;
+    // The hold is used up: the next answer streams at once.
+    expect((await streamedContent(fake.baseUrl)).join("")).toBe(content);
+  });
 });

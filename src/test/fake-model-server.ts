@@ -111,6 +111,13 @@ export interface FakeModelServer {
   script(...steps: ScriptStep[]): void;
   setTokenRate(tokensPerSecond: number): void;
   setRefuseJsonSchema(refuse: boolean): void;
+  /**
+   * The next `count` streamed answers wait (before their response headers) until all `count` requests
+   * have arrived, then stream together — "N generations at once" even when their requests arrive over
+   * seconds. Their first tokens are spread evenly over one token interval, so their chunks interleave
+   * instead of being written in bursts of `count`. Resolves when they are released.
+   */
+  holdStreams(count: number): Promise<void>;
   /** Resolves with the next request the client aborts (or one already aborted and not yet awaited). */
   nextAbort(): Promise<RecordedRequest>;
   /**
@@ -171,6 +178,22 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
   const unclaimedAborts: RecordedRequest[] = [];
   const events = new EventEmitter<FakeModelServerEvents>();
   let sequence = 0;
+  let gate: { count: number; arrived: number; open: Array<() => void>; released: () => void } | null = null;
+
+  /** Waits at the gate, if one is set; resolves with this answer's place among the released ones. */
+  async function passGate(): Promise<{ slot: number; of: number }> {
+    const g = gate;
+    if (g === null) return { slot: 0, of: 1 };
+    const slot = g.arrived++;
+    if (g.arrived === g.count) {
+      gate = null;
+      for (const release of g.open) release();
+      g.released();
+    } else {
+      await new Promise<void>((resolve) => g.open.push(resolve));
+    }
+    return { slot, of: g.count };
+  }
 
   /**
    * The server's token pacing: one token per 1/tokenRate seconds of the server's output, on a schedule
@@ -196,11 +219,20 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
     content: string,
     limit: number,
   ): Promise<boolean> {
+    const place = await passGate();
+    if (record.aborted) return false;
     const id = `chatcmpl-${++sequence}`;
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
     res.write(chunk(id, model, { role: "assistant", content: "" }, null));
     const tokens = tokenize(content, tokenSize).slice(0, limit);
     let due = clock();
+    if (place.slot > 0 && tokenRate > 0) {
+      // Released together: this answer's first token comes slot/of of a token interval after the first one's.
+      due += (place.slot * 1000) / tokenRate / place.of;
+      await new Promise<void>((resolve) => {
+        setTimeout(resolve, due - clock());
+      });
+    }
     let offset = 0;
     for (let i = 0; i < tokens.length; i++) {
       if (record.aborted) return false;
@@ -316,6 +348,13 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
     },
     setRefuseJsonSchema: (refuse) => {
       refuseJsonSchema = refuse;
+    },
+    holdStreams: (count) => {
+      if (gate !== null) throw new Error("holdStreams: a hold is already in place");
+      if (!(Number.isInteger(count) && count > 0)) throw new Error(`holdStreams: count must be a positive integer, not ${count}`);
+      return new Promise<void>((resolve) => {
+        gate = { count, arrived: 0, open: [], released: resolve };
+      });
     },
     nextAbort: async () => {
       const already = unclaimedAborts.shift();
