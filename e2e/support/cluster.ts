@@ -8,6 +8,8 @@ export interface ClusterOptions {
   redisUrl?: string;
   /** Production Inngest with signed requests (see AppServerOptions.signingKey). */
   signingKey?: string;
+  /** Extra environment of both instances (e.g. the model, LLM_BASE_URL). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -32,6 +34,7 @@ export class AppCluster {
       publicURL: lb.url,
       ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
       ...(options.signingKey ? { signingKey: options.signingKey } : {}),
+      ...(options.env ? { env: options.env } : {}),
     };
     const a = new AppServer({ ...shared, port: portA, executor: false });
     const b = new AppServer({ ...shared, port: portB });

@@ -39,6 +39,21 @@ export class ProjectPage {
     return this.page.getByTestId(`step-${name}`);
   }
 
+  /** What a step has written so far (the model's plan text): the block, with `data-attempt` and `data-length`. */
+  stepText(name: StepName): Locator {
+    return this.page.getByTestId(`step-text-${name}`);
+  }
+
+  /**
+   * Waits until the step's text is exactly `text` (character for character, whitespace included):
+   * the length first, web-first, then the content, so a duplicated or missing delta fails.
+   */
+  async expectStepText(name: StepName, text: string): Promise<void> {
+    const block = this.stepText(name);
+    await expect(block).toHaveAttribute("data-length", String(text.length));
+    expect(await block.locator("pre").textContent()).toBe(text);
+  }
+
   async expectRunStatus(status: RunStatus): Promise<void> {
     await expect(this.runPanel).toHaveAttribute("data-run-status", status);
   }

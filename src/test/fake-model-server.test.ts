@@ -60,6 +60,28 @@ describe("fake model server: written chunks", () => {
     ]);
   });
 
+  it("reports the chunks of a held stream with offsets that continue after the release, under one completion id", async () => {
+    server = await startFakeModelServer({ tokenSize: 4 });
+    const fake = server;
+    fake.script({ kind: "hold", content: "0123456789abcdef", afterTokens: 2 });
+    const chunks: WrittenChunk[] = [];
+    fake.events.on("chunk", (_record, c) => chunks.push(c));
+    fake.events.once("held", () => fake.release());
+    const res = await fetch(`${fake.baseUrl}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "fake-model", stream: true, messages: [] }),
+    });
+    const ids = new Set((await res.text()).match(/"id":"chatcmpl-\d+"/g));
+    expect(chunks.map((c) => [c.index, c.offset, c.end])).toEqual([
+      [0, 0, 4],
+      [1, 4, 8],
+      [2, 8, 12],
+      [3, 12, 16],
+    ]);
+    expect(ids.size).toBe(1);
+  });
+
   it("holds streamed answers until every held request has arrived, then streams them all", async () => {
     server = await startFakeModelServer();
     const fake = server;

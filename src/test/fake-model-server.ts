@@ -65,6 +65,8 @@ export type ScriptStep =
   | { kind: "cut"; content: string; afterTokens: number }
   /** Stream the first `afterTokens` tokens, then send nothing more until the client gives up. */
   | { kind: "stall"; content: string; afterTokens: number }
+  /** Stream the first `afterTokens` tokens, emit `held`, wait for `release()`, then stream the rest and finish. */
+  | { kind: "hold"; content: string; afterTokens: number }
   /** Answer with an HTTP error and an OpenAI-style error body. */
   | { kind: "status"; status: number; message: string; code?: string; type?: string; headers?: Record<string, string> };
 
@@ -83,6 +85,8 @@ export interface FakeModelServerEvents {
   aborted: [RecordedRequest];
   token: [RecordedRequest, number];
   request: [RecordedRequest];
+  /** A `hold` step streamed its first tokens and waits for release(). */
+  held: [RecordedRequest];
   /** Every content chunk of a chat response, just before it is written. */
   chunk: [RecordedRequest, WrittenChunk];
 }
@@ -120,9 +124,11 @@ export interface FakeModelServer {
   holdStreams(count: number): Promise<void>;
   /** Resolves with the next request the client aborts (or one already aborted and not yet awaited). */
   nextAbort(): Promise<RecordedRequest>;
+  /** Lets every request waiting in a `hold` step go on. */
+  release(): void;
   /**
    * `token` (after a chat request's n-th token was written: mid-stream hooks for tests), `chunk` (each
-   * content chunk with its offsets and write time: the bench's token latency), `request`, `aborted`.
+   * content chunk with its offsets and write time: the bench's token latency), `held`, `request`, `aborted`.
    */
   events: EventEmitter<FakeModelServerEvents>;
   close(): Promise<void>;
@@ -177,6 +183,9 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
   const requests: RecordedRequest[] = [];
   const unclaimedAborts: RecordedRequest[] = [];
   const events = new EventEmitter<FakeModelServerEvents>();
+  let holds: (() => void)[] = [];
+  /** A response's completion id, the same in every chunk even when a `hold` step streams it in two parts. */
+  const responseIds = new WeakMap<ServerResponse, string>();
   let sequence = 0;
   let gate: { count: number; arrived: number; open: Array<() => void>; released: () => void } | null = null;
 
@@ -218,12 +227,18 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
     model: string,
     content: string,
     limit: number,
+    from = 0,
   ): Promise<boolean> {
-    const place = await passGate();
-    if (record.aborted) return false;
-    const id = `chatcmpl-${++sequence}`;
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-    res.write(chunk(id, model, { role: "assistant", content: "" }, null));
+    let place = { slot: 0, of: 1 };
+    if (!res.headersSent) {
+      place = await passGate();
+      if (record.aborted) return false;
+      const first = `chatcmpl-${++sequence}`;
+      responseIds.set(res, first);
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+      res.write(chunk(first, model, { role: "assistant", content: "" }, null));
+    }
+    const id = responseIds.get(res) ?? `chatcmpl-${sequence}`;
     const tokens = tokenize(content, tokenSize).slice(0, limit);
     let due = clock();
     if (place.slot > 0 && tokenRate > 0) {
@@ -233,8 +248,8 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
         setTimeout(resolve, due - clock());
       });
     }
-    let offset = 0;
-    for (let i = 0; i < tokens.length; i++) {
+    let offset = tokens.slice(0, from).reduce((n, t) => n + t.length, 0);
+    for (let i = from; i < tokens.length; i++) {
       if (record.aborted) return false;
       const token = tokens[i] ?? "";
       const frame = chunk(id, model, { content: token }, null);
@@ -289,6 +304,19 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
       case "stall":
         await streamTokens(res, record, model, step.content, step.afterTokens);
         return; // the response stays open until the client closes it (or the server shuts down)
+      case "hold": {
+        if (!(await streamTokens(res, record, model, step.content, step.afterTokens))) return;
+        await new Promise<void>((resolve) => {
+          holds.push(resolve);
+          res.once("close", () => resolve());
+          events.emit("held", record);
+        });
+        if (await streamTokens(res, record, model, step.content, Number.POSITIVE_INFINITY, step.afterTokens)) {
+          res.write(chunk(`chatcmpl-${sequence}`, model, {}, "stop"));
+          res.end("data: [DONE]\n\n");
+        }
+        return;
+      }
     }
   }
 
@@ -342,6 +370,11 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
     events,
     script: (...next) => {
       steps.push(...next);
+    },
+    release: () => {
+      const waiting = holds;
+      holds = [];
+      for (const resolve of waiting) resolve();
     },
     setTokenRate: (rate) => {
       tokenRate = rate;

@@ -97,6 +97,30 @@ describe("planWithModel against an OpenAI-compatible server", () => {
     expect(chatRequests()[0]?.headers.authorization).toBe("Bearer sk-test");
   });
 
+  it("hands over every token as it arrives: nothing is withheld while the model pauses mid-answer", async () => {
+    // The server writes 40 tokens, then waits. It is released only once all 40 reached onText, so a
+    // client that withholds text (as the SDK does with a structured `output`) never gets released.
+    const held = CANNED.slice(0, 40 * 4);
+    server.script({ kind: "hold", content: CANNED, afterTokens: 40 });
+    let text = "";
+    let sawHeld = false;
+    const result = await planWithModel({
+      config,
+      message: TODO_MESSAGE,
+      previousPlan: null,
+      onText: (delta) => {
+        text += delta;
+        if (text === held) {
+          sawHeld = true;
+          server.release();
+        }
+      },
+    });
+    expect(sawHeld).toBe(true);
+    expect(text).toBe(CANNED);
+    expect(result.ok).toBe(true);
+  });
+
   it("sends the current plan on a follow-up and diffs the new plan into changes", async () => {
     const first = await plan(TODO_MESSAGE);
     if (!first.result.ok) throw new Error("first plan failed");

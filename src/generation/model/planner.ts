@@ -1,5 +1,5 @@
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import { jsonSchema, type ModelMessage, Output, streamText } from "ai";
+import { type JSONValue, type ModelMessage, streamText } from "ai";
 import { failureReply } from "../help";
 import { MAX_MESSAGE_LENGTH, type ParseResult } from "../parse";
 import { type ApiPlan, apiPlanSchema } from "../plan";
@@ -53,7 +53,6 @@ async function streamAnswer(input: PlanWithModelInput, messages: ModelMessage[],
     name: PROVIDER,
     baseURL: config.baseUrl,
     ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }),
-    supportsStructuredOutputs: true,
   });
   const idle = new AbortController();
   const abortSignal = signal === undefined ? idle.signal : AbortSignal.any([signal, idle.signal]);
@@ -74,10 +73,10 @@ async function streamAnswer(input: PlanWithModelInput, messages: ModelMessage[],
       maxRetries: 0,
       abortSignal,
       temperature: 0,
-      output:
-        mode === "json_schema" ? Output.object({ schema: jsonSchema<ModelPlan>(MODEL_PLAN_JSON_SCHEMA), name: "api_plan" }) : Output.json(),
-      // The plan has optional keys (min, max, values, ref), which strict mode would forbid.
-      providerOptions: { [PROVIDER]: { strictJsonSchema: false } },
+      // response_format goes in the body as a provider option, not as the SDK's `output`: with an
+      // output the SDK re-parses the whole text on every token (quadratic in the plan's length) and
+      // withholds text until the parsed value changes, so the panel would lag the model.
+      providerOptions: { [PROVIDER]: { response_format: responseFormat(mode) } },
       // Errors arrive as stream parts and are classified below; the SDK's default handler would print them.
       onError: () => {},
     });
@@ -107,6 +106,13 @@ async function streamAnswer(input: PlanWithModelInput, messages: ModelMessage[],
   if (signal?.aborted) throw new ModelAbortedError();
   if (idle.signal.aborted) throw new ModelTimeoutError(config.tokenTimeoutMs);
   return { text, finished };
+}
+
+/** The OpenAI `response_format` of a mode. `strict` stays off: the plan has optional keys (min, max, values, ref). */
+function responseFormat(mode: ResponseMode): JSONValue {
+  return mode === "json_schema"
+    ? { type: "json_schema", json_schema: { name: "api_plan", schema: MODEL_PLAN_JSON_SCHEMA as JSONValue, strict: false } }
+    : { type: "json_object" };
 }
 
 /** Local models in json_object mode sometimes wrap the object in a markdown fence. */
