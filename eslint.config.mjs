@@ -47,6 +47,27 @@ const config = [
     rules: { "no-console": "error" },
   },
   {
+    // Production code carries no test machinery: test runners and test-only modules (testing/ folders,
+    // test harnesses, src/test helpers) are imported by tests only. server.ts loads the test controls
+    // with a dynamic import, only when they are enabled.
+    files: ["app/**", "components/**", "hooks/**", "inngest/**", "src/**", "server.ts", "proxy.ts"],
+    ignores: ["**/*.test.ts", "**/*.test.tsx", "**/testing/**", "**/test-support.ts", "**/test-harness.ts", "src/test/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["vitest", "vitest/*", "@inngest/test", "@playwright/test"], message: "Test runners belong to tests only." },
+            {
+              group: ["**/testing/*", "**/test-harness", "**/test-support", "**/test/*"],
+              message: "Test-only modules are imported by tests only.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Text from users and the generator is rendered as React text only, never as HTML.
     files: ["app/**", "components/**", "hooks/**"],
     rules: { "react/no-danger": "error" },

@@ -4,8 +4,9 @@ import { AppServer } from "./support/app-server";
 import { AppCluster } from "./support/cluster";
 import { appServerPorts } from "./support/ports";
 import { expectReceivedEqualsLog } from "./support/lossless";
-import { ProjectPage } from "./support/project-page";
-import { CANNED_TODO_PLAN, startFakeModelServer, type FakeModelServer } from "../src/test/fake-model-server";
+import { closeStreams, serverLog } from "./support/server-log";
+import { ProjectPage, type HomePage } from "./support/project-page";
+import { CANNED_TODO_PLAN, startFakeModelServer, type FakeModelServer, type RecordedRequest } from "../src/test/fake-model-server";
 
 /**
  * The model planner end to end: the app runs with LLM_BASE_URL pointing at a local OpenAI-compatible
@@ -32,7 +33,7 @@ const modelEnv = (model: FakeModelServer): Record<string, string> => ({
 const test = base.extend<object, { model: FakeModelServer }>({
   model: [
     async ({}, use) => {
-      const model = await startFakeModelServer({ tokenRate: 100, tokenSize: TOKEN_SIZE });
+      const model = await startFakeModelServer({ tokenRate: 400, tokenSize: TOKEN_SIZE });
       await use(model);
       await model.close();
     },
@@ -49,6 +50,52 @@ const test = base.extend<object, { model: FakeModelServer }>({
   ],
 });
 
+/** After a reload the tab applied exactly the log's events after the cursor its page was rendered at (its recording restarts with the document). */
+async function expectLiveAfter(tab: ProjectPage, app: AppServer, projectId: string, renderedCursor: string | null): Promise<void> {
+  const log = await serverLog(tab.page.request, app.baseURL, projectId);
+  const from = log.findIndex((e) => e.id === renderedCursor);
+  expect(from).toBeGreaterThan(-1);
+  const after = log.slice(from + 1).map((e) => e.id);
+  expect(after.length).toBeGreaterThan(0);
+  await expect(tab.page.getByTestId("stream-cursor")).toHaveAttribute("data-received", String(after.length));
+  expect(await tab.receivedIds()).toEqual(after);
+}
+
+/**
+ * A project whose plan the model is writing and holds after HELD_AFTER tokens, watched by `tabs`
+ * tabs (the test's page plus new ones): resolves when every tab shows the held text.
+ */
+async function heldRun(
+  baseURL: string,
+  model: FakeModelServer,
+  home: HomePage,
+  first: ProjectPage,
+  name: string,
+  tabs = 1,
+): Promise<{ projectId: string; tabs: ProjectPage[] }> {
+  const projectId = await home.createProject(baseURL, name);
+  await first.expectReady();
+  const all = [first];
+  for (let i = 1; i < tabs; i++) {
+    const tab = new ProjectPage(await first.page.context().newPage());
+    await tab.goto(baseURL, projectId);
+    await tab.expectReady();
+    all.push(tab);
+  }
+  model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
+  await first.sendMessage(TODO);
+  for (const tab of all) await tab.expectStepText("plan", HELD_TEXT);
+  return { projectId, tabs: all };
+}
+
+/** The next chat request the client aborted (not a health probe's GET /models). */
+async function nextChatAbort(model: FakeModelServer): Promise<RecordedRequest> {
+  for (;;) {
+    const request = await model.nextAbort();
+    if (request.path.endsWith("/chat/completions")) return request;
+  }
+}
+
 const chatRequests = (model: FakeModelServer) => model.requests.filter((r) => r.path.endsWith("/chat/completions"));
 
 test("a free-form description: every tab watches the model write the plan, then gets that API", async ({
@@ -58,20 +105,21 @@ test("a free-form description: every tab watches the model write the plan, then 
   projectPage,
   page,
 }) => {
-  const projectId = await home.createProject(app.baseURL, "Todo");
-  await projectPage.expectReady();
-  const second = new ProjectPage(await page.context().newPage());
-  await second.goto(app.baseURL, projectId);
-  await second.expectReady();
-
-  model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
-  await projectPage.sendMessage(TODO);
+  const {
+    projectId,
+    tabs: [, second = projectPage],
+  } = await heldRun(app.baseURL, model, home, projectPage, "Todo", 2);
   // Mid-stream: the text so far, in both tabs, while the run is still planning.
   for (const tab of [projectPage, second]) {
-    await tab.expectStepText("plan", HELD_TEXT);
     await expect(tab.step("plan")).toHaveAttribute("data-state", "running");
     await tab.expectRunStatus("running");
   }
+  // Closing a tab mid-stream never cancels: the run goes on for the others.
+  const third = new ProjectPage(await page.context().newPage());
+  await third.goto(app.baseURL, projectId);
+  await third.expectStepText("plan", HELD_TEXT);
+  await third.page.close();
+  await app.appLog.waitForMsg("stream disconnected", { projectId, reason: "client-closed" });
   model.release();
   for (const tab of [projectPage, second]) {
     await tab.expectRunStatus("completed");
@@ -88,35 +136,34 @@ test("a free-form description: every tab watches the model write the plan, then 
 });
 
 test("reload mid-stream: the whole text so far at once, then the rest live", async ({ app, model, home, projectPage, page }) => {
-  await home.createProject(app.baseURL, "Reloaded");
-  await projectPage.expectReady();
-  model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
-  await projectPage.sendMessage(TODO);
-  await projectPage.expectStepText("plan", HELD_TEXT);
+  const { projectId } = await heldRun(app.baseURL, model, home, projectPage, "Reloaded");
 
   await page.reload();
   await projectPage.expectReady();
   // The page rendered the text from the log (the model is still held: nothing new was written).
   await projectPage.expectStepText("plan", HELD_TEXT);
   await projectPage.expectRunStatus("running");
+  const renderedCursor = await page.getByTestId("stream-cursor").getAttribute("data-cursor");
   model.release();
   await projectPage.expectRunStatus("completed");
   await projectPage.expectStepText("plan", PLAN_TEXT);
+  await expectLiveAfter(projectPage, app, projectId, renderedCursor);
 });
 
 test("the browser offline mid-stream: back online, the text has no gap and no repeat", async ({ app, model, home, projectPage, page }) => {
-  const projectId = await home.createProject(app.baseURL, "Offline");
-  await projectPage.expectReady();
-  model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
-  await projectPage.sendMessage(TODO);
-  await projectPage.expectStepText("plan", HELD_TEXT);
+  const { projectId } = await heldRun(app.baseURL, model, home, projectPage, "Offline");
 
   const runDone = app.appLog.waitForMsg("run completed", { projectId });
+  // Chromium's offline emulation fails new requests but leaves an established stream open, so the
+  // server cuts it, as a real outage eventually does; every reconnect then fails while offline.
   await page.context().setOffline(true);
-  await expect(projectPage.status).not.toHaveAttribute("data-status", "ready");
+  expect(await closeStreams(page.request, app.baseURL, projectId)).toBe(1);
+  await expect(projectPage.status).toHaveAttribute("data-status", "reconnecting");
   model.release();
   // The rest of the text and the run's end are written while the tab is offline.
   await runDone;
+  await expect(projectPage.status).not.toHaveAttribute("data-status", "ready");
+  await projectPage.expectStepText("plan", HELD_TEXT);
   await page.context().setOffline(false);
   await projectPage.expectRunStatus("completed");
   await projectPage.expectStepText("plan", PLAN_TEXT);
@@ -152,17 +199,12 @@ test("cancel mid-stream stops the model: its request is aborted and every tab sh
   projectPage,
   page,
 }) => {
-  const projectId = await home.createProject(app.baseURL, "Cancelled");
-  await projectPage.expectReady();
-  const second = new ProjectPage(await page.context().newPage());
-  await second.goto(app.baseURL, projectId);
-  await second.expectReady();
   // Held and never released: only an abort ends this request (the token timeout is a minute).
-  model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
-  await projectPage.sendMessage(TODO);
-  await projectPage.expectStepText("plan", HELD_TEXT);
+  const {
+    tabs: [, second = projectPage],
+  } = await heldRun(app.baseURL, model, home, projectPage, "Cancelled", 2);
 
-  const aborted = model.nextAbort();
+  const aborted = nextChatAbort(model);
   const clicked = Date.now();
   await page.getByTestId("cancel-run").click();
   const request = await aborted;
@@ -182,7 +224,7 @@ test.describe("two instances: the cancel is taken by one, the model is called by
   let cluster: AppCluster | undefined;
   test.beforeAll(async () => {
     test.setTimeout(120_000);
-    model = await startFakeModelServer({ tokenRate: 100, tokenSize: TOKEN_SIZE });
+    model = await startFakeModelServer({ tokenRate: 400, tokenSize: TOKEN_SIZE });
     cluster = await AppCluster.start({ signingKey: `signkey-test-${randomBytes(32).toString("hex")}`, env: modelEnv(model) });
   });
   test.afterAll(async () => {
@@ -196,22 +238,43 @@ test.describe("two instances: the cancel is taken by one, the model is called by
     // Pages, streams and tRPC (the send and the cancel) on A; the executor runs every step on B.
     cluster.routeAllTo(a);
     try {
-      const projectId = await home.createProject(lb.url, "Cancelled across instances");
-      await projectPage.expectReady();
-      model.script({ kind: "hold", content: PLAN_TEXT, afterTokens: HELD_AFTER });
-      const aborted = model.nextAbort();
-      await projectPage.sendMessage(TODO);
-      await projectPage.expectStepText("plan", HELD_TEXT);
+      const aborted = nextChatAbort(model);
+      const { projectId } = await heldRun(lb.url, model, home, projectPage, "Cancelled across instances");
 
       const cancelTaken = a.appLog.waitForMsg("run cancelled", { projectId });
+      const clicked = Date.now();
       await page.getByTestId("cancel-run").click();
       await cancelTaken;
       expect(await aborted).toMatchObject({ aborted: true, completed: false });
+      test.info().annotations.push({ type: "cancel on A → model request of B aborted", description: `${Date.now() - clicked} ms` });
       await projectPage.expectRunStatus("cancelled");
       await projectPage.expectStepText("plan", HELD_TEXT);
       // The model was called by B's step, and the cancel was taken by A: it crossed instances through Redis.
       expect(b.appLog.with("run cancelled", { projectId })).toEqual([]);
       await expectReceivedEqualsLog(projectPage, a, projectId);
+    } finally {
+      cluster.route((req) => cluster?.pageOnA(req) ?? a.baseURL);
+    }
+  });
+
+  test("reload on A mid-stream while B's step writes: the text so far comes through Redis, then the rest live", async ({
+    home,
+    projectPage,
+    page,
+  }) => {
+    if (!cluster || !model) throw new Error("cluster not started");
+    const { a, lb } = cluster;
+    cluster.routeAllTo(a);
+    try {
+      const { projectId } = await heldRun(lb.url, model, home, projectPage, "Reloaded across instances");
+      await page.reload();
+      await projectPage.expectReady();
+      await projectPage.expectStepText("plan", HELD_TEXT);
+      const renderedCursor = await page.getByTestId("stream-cursor").getAttribute("data-cursor");
+      model.release();
+      await projectPage.expectRunStatus("completed");
+      await projectPage.expectStepText("plan", PLAN_TEXT);
+      await expectLiveAfter(projectPage, a, projectId, renderedCursor);
     } finally {
       cluster.route((req) => cluster?.pageOnA(req) ?? a.baseURL);
     }

@@ -13,6 +13,8 @@ import { limits } from "./server/limits";
 import { createStreamAuthorizer } from "./server/stream-authorizer";
 import { StreamSlots } from "./server/stream-limits";
 import { createStreamingService, type StreamingService } from "./streaming";
+import { ModelHealth } from "./generation/model/health";
+import { modelConfigFromEnv } from "./generation/model/config";
 
 /**
  * Everything process-wide, built once by server.ts in dependency order and shared by every module
@@ -31,6 +33,8 @@ export interface AppServices {
   readonly slots: StreamSlots;
   readonly streaming: StreamingService;
   readonly jobs: JobQueue;
+  /** The language model endpoint as /api/health reports it (probed at most every few seconds). */
+  readonly modelHealth: ModelHealth;
   /** Test-only fault points for the generation job: set only when server.ts runs with the test controls. */
   readonly faults: StepFaults | undefined;
   /** Closes streams, the event log and the database. */
@@ -66,6 +70,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<AppS
     log: logger,
   });
   const streaming = createStreamingService({ config, logger, metrics, authorize });
+  const modelHealth = new ModelHealth(modelConfigFromEnv(config));
   return {
     config,
     logger,
@@ -76,8 +81,10 @@ export async function buildServices(options: BuildServicesOptions): Promise<AppS
     slots,
     streaming,
     jobs: inngestJobQueue,
+    modelHealth,
     faults: options.faults,
     async close() {
+      modelHealth.close();
       await streaming.shutdown();
       await db.close();
     },

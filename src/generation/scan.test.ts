@@ -56,6 +56,72 @@ describe("splitClauses", () => {
     expect(split("add stock:int 0.. to products")).toEqual(["add stock:int 0.. to products"]);
     expect(split("add pages:int and isbn unique to books")).toEqual(["add pages:int and isbn unique to books"]);
   });
+
+  // No timing here: a quadratic split takes most of a minute on 200k spaces and many minutes on a
+  // million, so the test's own timeout catches a regression; the linear one takes milliseconds.
+  const RUN = " ".repeat(200_000);
+
+  it("splits long runs of spaces in linear time, with the same clauses", () => {
+    expect(splitClauses(RUN)).toEqual([]);
+    expect(splitClauses(`books${RUN}`)).toEqual(["books"]);
+    expect(splitClauses(`add pages:int to books${RUN}then${RUN}remove bio from authors`)).toEqual([
+      "add pages:int to books",
+      "remove bio from authors",
+    ]);
+    expect(splitClauses(`add pages:int to books,${RUN}and${RUN}remove bio from authors`)).toEqual([
+      "add pages:int to books",
+      "remove bio from authors",
+    ]);
+    // Runs that end in no keyword: one clause, its inner spaces kept.
+    expect(splitClauses(`a${RUN}b`)).toEqual([`a${RUN}b`]);
+    expect(splitClauses(`a and${RUN}b`)).toEqual([`a and${RUN}b`]);
+    expect(splitClauses(`a,${RUN}b`)).toEqual([`a,${RUN}b`]);
+    expect(splitClauses(`a${" \n".repeat(200_000)}b`)).toEqual(["a", "b"]);
+    expect(splitClauses(`a${" and".repeat(200_000)}`)).toEqual([`a${" and".repeat(200_000)}`]);
+  });
+
+  it("gives the clauses the former split gave (leading \\s+ breaks), on random messages", () => {
+    // The former pattern, kept here as the reference: only where a break starts inside whitespace differs.
+    const verb = "(?:also\\s+)?(?:add|include|remove|delete|drop|rename)\\b";
+    const former = new RegExp(
+      [
+        "\\n+",
+        ";",
+        "(?<!\\.)\\.(?!\\.)(?=\\s|$)",
+        ",?\\s+(?:and\\s+)?then\\s+",
+        ",\\s*(?:and\\s+)?(?=also\\b)",
+        `,?\\s+and\\s+(?=${verb})`,
+        `,\\s*(?=${verb})`,
+      ].join("|"),
+      "i",
+    );
+    const filler = /^(?:[-*•>]+\s*|\d+[.)]\s+|(?:please|ok|okay|now|next|then|also|and|plus|finally|so)\b[\s,:]*)+/i;
+    const formerSplit = (text: string) =>
+      text
+        .split(former)
+        .map((clause) => clause.trim().replace(filler, "").trim())
+        .filter((clause) => clause.length > 0);
+
+    const pieces = [" ", "  ", "\n", "\n\n", " \n", "\n ", "\t", "\u2003", ",", ", ", ":", ";", ".", "..", "and", "AND", "then", "Then"];
+    const words = ["also", "add", "remove", "rename", "books", "pages:int", "to", "x", "1", "- ", "please", "\uE0000\uE001"];
+    // mulberry32: a small seeded generator, so a failure names an input that reproduces.
+    let seed = 11;
+    const random = (n: number) => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4_294_967_296) * n);
+    };
+    for (let i = 0; i < 20_000; i++) {
+      let text = "";
+      const length = 1 + random(24);
+      for (let j = 0; j < length; j++) {
+        const from = random(3) === 0 ? words : pieces;
+        text += (random(2) === 0 ? " " : "") + (from[random(from.length)] ?? "");
+      }
+      expect(splitClauses(text), JSON.stringify(text)).toEqual(formerSplit(text));
+    }
+  });
 });
 
 describe("normalizeInput", () => {

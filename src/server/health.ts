@@ -35,14 +35,17 @@ async function jobEngine(env: ServerEnv): Promise<DependencyStatus & { kind: str
   return { kind, url, ...status };
 }
 
-export async function healthReport(s: Pick<AppServices, "config" | "db" | "streaming">) {
+export async function healthReport(s: Pick<AppServices, "config" | "db" | "streaming" | "modelHealth">) {
   const service = s.streaming;
-  const [database, jobs, eventLog] = await Promise.all([
+  const [database, jobs, eventLog, model] = await Promise.all([
     timed(async () => {
       await pingDb(s.db);
     }),
     jobEngine(s.config),
     timed(() => service.pingLog()),
+    // Reported, never part of `status`: without its model the app still serves, stores messages and
+    // plans retry, and an orchestrator must not restart instances because a model API is down.
+    s.modelHealth.report(),
   ]);
   const handle = s.db;
   const streaming = service.stats();
@@ -56,5 +59,6 @@ export async function healthReport(s: Pick<AppServices, "config" | "db" | "strea
     jobEngine: jobs,
     eventLog: { ...eventLog, ok: logOk, kind: service.logKind, ...(circuit === null ? {} : { circuit }) },
     streaming: { projects: streaming.projects, connections: streaming.connections },
+    model,
   };
 }

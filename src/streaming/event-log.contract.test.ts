@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, describe } from "vitest";
-import { eventLogContract } from "./event-log.contract";
+import { eventLogContract } from "./testing/event-log.contract";
 import { MemoryEventLog } from "./memory-log";
 import { projectKeys } from "./redis-client";
 import { RedisEventLog } from "./redis-log";

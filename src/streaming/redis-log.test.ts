@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { collect } from "./event-log.contract";
+import { collect } from "./testing/event-log.contract";
 import { parseCursor, type LoggedEvent } from "./protocol";
 import { EventLogUnavailableError, projectKeys } from "./redis-client";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis-log";

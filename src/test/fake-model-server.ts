@@ -70,6 +70,16 @@ export type ScriptStep =
   /** Answer with an HTTP error and an OpenAI-style error body. */
   | { kind: "status"; status: number; message: string; code?: string; type?: string; headers?: Record<string, string> };
 
+/**
+ * How GET /v1/models answers: the model list, an HTTP error, nothing at all until the client gives
+ * up, or one of those once `until` settles (a test's handshake for "the endpoint is slow").
+ */
+export type ModelsAnswer =
+  | { kind: "list" }
+  | { kind: "status"; status: number; message: string; headers?: Record<string, string> }
+  | { kind: "stall" }
+  | { kind: "wait"; until: Promise<unknown>; answer: ModelsAnswer };
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -122,6 +132,8 @@ export interface FakeModelServer {
    * instead of being written in bursts of `count`. Resolves when they are released.
    */
   holdStreams(count: number): Promise<void>;
+  /** How GET /v1/models answers from now on (initially the model list). */
+  setModelsAnswer(answer: ModelsAnswer): void;
   /** Resolves with the next request the client aborts (or one already aborted and not yet awaited). */
   nextAbort(): Promise<RecordedRequest>;
   /** Lets every request waiting in a `hold` step go on. */
@@ -177,6 +189,7 @@ function wantsJsonSchema(body: unknown): boolean {
 export async function startFakeModelServer(options: FakeModelServerOptions = {}): Promise<FakeModelServer> {
   let tokenRate = options.tokenRate ?? 0;
   let refuseJsonSchema = options.refuseJsonSchema ?? false;
+  let modelsAnswer: ModelsAnswer = { kind: "list" };
   const tokenSize = options.tokenSize ?? 4;
   const defaultStep = options.defaultStep ?? { kind: "stream", content: JSON.stringify(CANNED_TODO_PLAN, null, 2) };
   const steps: ScriptStep[] = [];
@@ -320,6 +333,26 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
     }
   }
 
+  async function listModels(res: ServerResponse, answer: ModelsAnswer): Promise<void> {
+    switch (answer.kind) {
+      case "list":
+        sendJson(res, 200, {
+          object: "list",
+          data: (options.models ?? ["fake-model"]).map((id) => ({ id, object: "model", created: 0, owned_by: "genstream-tests" })),
+        });
+        return;
+      case "status":
+        sendJson(res, answer.status, { error: { message: answer.message, type: "api_error", param: null, code: null } }, answer.headers);
+        return;
+      case "stall":
+        return; // the response stays open until the client closes it (or the server shuts down)
+      case "wait":
+        await answer.until;
+        if (!res.destroyed) await listModels(res, answer.answer);
+        return;
+    }
+  }
+
   const server: Server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
@@ -344,10 +377,7 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
       events.emit("request", record);
       const path = (req.url ?? "/").split("?")[0];
       if (req.method === "GET" && path === "/v1/models") {
-        sendJson(res, 200, {
-          object: "list",
-          data: (options.models ?? ["fake-model"]).map((id) => ({ id, object: "model", created: 0, owned_by: "genstream-tests" })),
-        });
+        await listModels(res, modelsAnswer);
       } else if (req.method === "POST" && path === "/v1/chat/completions") {
         await chat(req, res, record);
       } else {
@@ -388,6 +418,9 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
       return new Promise<void>((resolve) => {
         gate = { count, arrived: 0, open: [], released: resolve };
       });
+    },
+    setModelsAnswer: (answer) => {
+      modelsAnswer = answer;
     },
     nextAbort: async () => {
       const already = unclaimedAborts.shift();

@@ -10,7 +10,18 @@ const blankIsUnset = (v: unknown) => (typeof v === "string" && v.trim() === "" ?
  */
 export const modelEnvShape = {
   /** Any OpenAI-compatible base ending in /v1: OpenAI, Ollama http://localhost:11434/v1, vLLM, LM Studio, llama.cpp. */
-  LLM_BASE_URL: z.preprocess(blankIsUnset, z.url("LLM_BASE_URL must be a URL such as http://localhost:11434/v1").optional()),
+  LLM_BASE_URL: z.preprocess(
+    blankIsUnset,
+    z
+      // http(s) only: "localhost:11434/v1" would otherwise pass as a URL whose scheme is "localhost:".
+      .url({ protocol: /^https?$/, error: "LLM_BASE_URL must be an http(s) URL such as http://localhost:11434/v1" })
+      // fetch refuses a URL with credentials, so it would fail every generation: say so at start instead.
+      .refine((url) => {
+        const parsed = new URL(url);
+        return parsed.username === "" && parsed.password === "";
+      }, "LLM_BASE_URL must not contain credentials; put the key in LLM_API_KEY")
+      .optional(),
+  ),
   /** Optional for local servers; sent as `Authorization: Bearer …`. */
   LLM_API_KEY: z.preprocess(blankIsUnset, z.string().optional()),
   LLM_MODEL: z.preprocess(blankIsUnset, z.string().optional()),

@@ -8,6 +8,15 @@ export interface ModelProbe {
   latencyMs?: number;
   /** Why it is not reachable (HTTP status, timeout, connection refused). */
   error?: string;
+  /** The HTTP status when the endpoint answered GET /models with an error (401/403: the key). */
+  status?: number;
+}
+
+/** What to check when GET /models answers `status`. */
+function statusHint(status: number): string {
+  if (status === 401 || status === 403) return " (check LLM_API_KEY)";
+  if (status === 404) return " (check LLM_BASE_URL: it is the API's base, usually ending in /v1)";
+  return "";
 }
 
 /**
@@ -30,8 +39,13 @@ export async function probeModel(
     });
     await response.body?.cancel();
     if (response.ok) return { configured: true, reachable: true, latencyMs: latency() };
-    const hint = response.status === 401 || response.status === 403 ? " (check LLM_API_KEY)" : "";
-    return { configured: true, reachable: false, latencyMs: latency(), error: `GET /models answered HTTP ${response.status}${hint}` };
+    return {
+      configured: true,
+      reachable: false,
+      latencyMs: latency(),
+      error: `GET /models answered HTTP ${response.status}${statusHint(response.status)}`,
+      status: response.status,
+    };
   } catch (error) {
     const message = timeout.aborted
       ? `no answer within ${timeoutMs} ms`

@@ -19,3 +19,8 @@ export const DEFAULT_RETRY_AFTER_MS = 20_000;
 
 /** The model's plan text is capped; a runaway answer is not a plan (roughly 50 resources × 100 fields). */
 export const MAX_PLAN_TEXT_CHARS = 400_000;
+
+/** /api/health reuses a model probe this young as it is (at most one GET /models per this long)… */
+export const MODEL_HEALTH_FRESH_MS = 10_000;
+/** …answers at once with an older one up to this age while a new probe runs, and past it waits for the new probe. */
+export const MODEL_HEALTH_MAX_STALE_MS = 60_000;

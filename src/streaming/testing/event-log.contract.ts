@@ -1,12 +1,12 @@
 /**
  * The behaviour every EventLog backend must share, as one suite run against each backend
- * (event-log.contract.test.ts). Delivery is awaited through the listener, never timed, so the
+ * (../event-log.contract.test.ts). Delivery is awaited through the listener, never timed, so the
  * same tests hold for the synchronous memory log and the Redis tail.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { parseCursor, type LoggedEvent } from "./protocol";
-import { progressEvent } from "./test-harness";
-import type { EventLog } from "./types";
+import { parseCursor, type LoggedEvent } from "../protocol";
+import { progressEvent } from "../test-harness";
+import type { EventLog } from "../types";
 
 export interface ContractLogOptions {
   retentionEvents?: number;
