@@ -4,7 +4,7 @@ import { measureE2e } from "./e2e";
 import { openConnections } from "./pool";
 import type { SseConnection } from "./sse-connection";
 import { measureSteady } from "./steady";
-import { measureTokens } from "./tokens";
+import { finishTokens, startTokens } from "./tokens";
 
 /**
  * The load client: a separate Node process holding every benchmark connection, driven over IPC by
@@ -52,7 +52,11 @@ async function execute(cmd: CommandName, raw: unknown): Promise<CommandResults[C
     case "tokens": {
       const a = commandSchemas.tokens.parse(raw);
       collect();
-      return measureTokens(a.baseUrl, a.target, a.projects, a.connectionsPerProject, a.concurrency, a.deadlineMs);
+      return startTokens(a.baseUrl, a.target, a.projects, a.connectionsPerProject, a.concurrency, a.expectedChars, a.deadlineMs);
+    }
+    case "tokens-finish": {
+      commandSchemas["tokens-finish"].parse(raw);
+      return finishTokens();
     }
   }
 }

@@ -90,16 +90,25 @@ class ProjectReceipts {
   /** Per connection: attempt key -> the offset its next text event must start at. */
   private readonly nextOffset: Array<Map<string, number>>;
   private readonly ended: boolean[];
+  private readonly textDone: boolean[];
+  /** Connections still waiting for their run's terminal event. */
   outstanding: number;
+  /** Connections that do not have the whole text yet. */
+  textOutstanding: number;
 
   constructor(
     readonly conns: SseConnection[],
+    /** The length of the text every connection must end up with (the model's whole answer). */
+    private readonly expectedChars: number,
+    private readonly onTextDone: (at: number) => void,
     private readonly onEnded: () => void,
   ) {
     this.textCounts = conns.map(() => 0);
     this.nextOffset = conns.map(() => new Map<string, number>());
     this.ended = conns.map(() => false);
+    this.textDone = conns.map(() => false);
     this.outstanding = conns.length;
+    this.textOutstanding = conns.length;
   }
 
   classify(data: string): Classified {
@@ -149,36 +158,69 @@ class ProjectReceipts {
       if (r.offset !== expected && this.orderErrors.length < 20)
         this.orderErrors.push(`connection ${slot}: ${r.id} starts at ${r.offset}, its text so far ends at ${expected}`);
       offsets?.set(key, r.end);
+      if (r.end >= this.expectedChars) this.doneWithText(slot, receivedAt);
     } else if (c.kind === "terminal") {
       this.terminal[c.type] = (this.terminal[c.type] ?? 0) + 1;
-      this.end(slot);
+      this.end(slot, receivedAt);
     } else if (event === "error" || event === "close" || event === "reset") {
       this.orderErrors.push(`connection ${slot}: ${event} frame ${data.slice(0, 200)}`);
     }
   }
 
-  end(slot: number): void {
+  /** The connection's run ended, or the connection did (nothing more will arrive on it). */
+  end(slot: number, at: number): void {
+    this.doneWithText(slot, at);
     if (this.ended[slot]) return;
     this.ended[slot] = true;
     if (--this.outstanding === 0) this.onEnded();
   }
+
+  private doneWithText(slot: number, at: number): void {
+    if (this.textDone[slot]) return;
+    this.textDone[slot] = true;
+    if (--this.textOutstanding === 0) this.onTextDone(at);
+  }
 }
 
+export interface TokensTextResult {
+  /** Receipt time of the text event that gave the last connection its whole text (NaN when none did). */
+  textCompleteAt: number;
+  /** The deadline passed before every connection had the whole text. */
+  timedOut: boolean;
+}
+
+interface Session {
+  perProject: SseConnection[][];
+  receipts: ProjectReceipts[];
+  projects: TokenProject[];
+  sends: Array<{ sentAt: number; error: string | null }>;
+  openFailures: string[];
+  ended: ReturnType<typeof completion>;
+  started: number;
+  loop: () => LoopDelay;
+}
+
+/** One token run at a time: `tokens` starts it, `tokens-finish` ends it (the load client is one process). */
+let session: Session | null = null;
+
 /**
- * Token streaming as users see it: `connectionsPerProject` streams of each project up to `ready`,
- * then one message.send per project (all at once, each with one of its project's ready
- * connectionIds), then every text event recorded on every connection until each connection has its
- * run's terminal event. Latency is computed by the orchestrator, which knows when the model server
- * wrote each chunk.
+ * Token streaming as users see it, first half: `connectionsPerProject` streams of each project up to
+ * `ready`, then one message.send per project (all at once, each with one of its project's ready
+ * connectionIds), then every text event recorded on every connection; resolves when every connection
+ * has the whole text (`expectedChars`) — the model server holds the ends of its answers meanwhile, so
+ * no run has moved past its text yet. `finishTokens` waits for the runs to end and reports. Latency
+ * is computed by the orchestrator, which knows when the model server wrote each chunk.
  */
-export async function measureTokens(
+export async function startTokens(
   baseUrl: string,
   target: Target,
   projects: TokenProject[],
   connectionsPerProject: number,
   concurrency: number,
+  expectedChars: number,
   deadlineMs: number,
-): Promise<TokensResult> {
+): Promise<TokensTextResult> {
+  if (session !== null) throw new Error("a token run is already in progress");
   const openFailures: string[] = [];
   const perProject: SseConnection[][] = [];
   for (const p of projects) {
@@ -187,20 +229,32 @@ export async function measureTokens(
     openFailures.push(...opened.errors);
     perProject.push(conns);
   }
-  const finished = completion(deadlineMs);
+  const text = completion(deadlineMs);
+  const ended = completion(deadlineMs);
+  let textCompleteAt = Number.NaN;
   const receipts = perProject.map(
     (conns) =>
-      new ProjectReceipts(conns, () => {
-        if (--projectsOutstanding === 0) finished.done();
-      }),
+      new ProjectReceipts(
+        conns,
+        expectedChars,
+        (at) => {
+          textCompleteAt = Math.max(Number.isNaN(textCompleteAt) ? at : textCompleteAt, at);
+          if (--textOutstanding === 0) text.done();
+        },
+        () => {
+          if (--projectsOutstanding === 0) ended.done();
+        },
+      ),
   );
   // A project without a ready connection has nothing to wait for (its open failures are reported).
   let projectsOutstanding = receipts.filter((r) => r.outstanding > 0).length;
-  if (projectsOutstanding === 0) finished.done();
+  let textOutstanding = receipts.filter((r) => r.textOutstanding > 0).length;
+  if (projectsOutstanding === 0) ended.done();
+  if (textOutstanding === 0) text.done();
   receipts.forEach((r, i) => {
     (perProject[i] ?? []).forEach((conn, slot) => {
       conn.onFrame = (_c, event, data, receivedAt) => r.onFrame(slot, event, data, receivedAt);
-      conn.onClose = () => r.end(slot);
+      conn.onClose = () => r.end(slot, wallClock());
     });
   });
   const started = performance.now();
@@ -209,30 +263,44 @@ export async function measureTokens(
     projects.map(async (p, i) => {
       const sentAt = wallClock();
       const connectionId = perProject[i]?.[0]?.connectionId;
-      if (!connectionId) return { sentAt, error: "no ready connection" };
+      const fail = (error: string) => {
+        receipts[i]?.conns.forEach((_c, slot) => receipts[i]?.end(slot, wallClock()));
+        return { sentAt, error };
+      };
+      if (!connectionId) return fail("no ready connection");
       const account: Account = { cookie: p.cookie };
       try {
         await trpcMutation(baseUrl, "message.send", { projectId: p.id, content: p.content, connectionId }, account);
         return { sentAt, error: null };
       } catch (err) {
-        receipts[i]?.conns.forEach((_c, slot) => receipts[i]?.end(slot));
-        return { sentAt, error: err instanceof Error ? err.message : String(err) };
+        return fail(err instanceof Error ? err.message : String(err));
       }
     }),
   );
-  finished.arm();
-  const { timedOut } = await finished.promise;
-  const wallMs = performance.now() - started;
-  const clientLoop = loop();
-  const result: TokenProjectResult[] = receipts.map((r, i) => {
-    const conns = perProject[i] ?? [];
+  session = { perProject, receipts, projects, sends, openFailures, ended, started, loop };
+  text.arm();
+  const { timedOut } = await text.promise;
+  return { textCompleteAt, timedOut };
+}
+
+/** Second half: waits until every connection has its run's terminal event, closes them, reports. */
+export async function finishTokens(): Promise<TokensResult> {
+  const s = session;
+  if (s === null) throw new Error("no token run in progress");
+  session = null;
+  s.ended.arm();
+  const { timedOut } = await s.ended.promise;
+  const wallMs = performance.now() - s.started;
+  const clientLoop = s.loop();
+  const result: TokenProjectResult[] = s.receipts.map((r, i) => {
+    const conns = s.perProject[i] ?? [];
     const dropped = conns.filter((c) => c.closed).length;
     for (const c of conns) c.close();
     return {
-      projectId: projects[i]?.id ?? "",
+      projectId: s.projects[i]?.id ?? "",
       connections: conns.length,
-      sentAt: sends[i]?.sentAt ?? Number.NaN,
-      sendError: sends[i]?.error ?? null,
+      sentAt: s.sends[i]?.sentAt ?? Number.NaN,
+      sendError: s.sends[i]?.error ?? null,
       events: r.events,
       textEventsPerConnection: r.textCounts,
       terminal: r.terminal,
@@ -240,5 +308,5 @@ export async function measureTokens(
       dropped,
     };
   });
-  return { projects: result, openFailures: [...new Set(openFailures)].slice(0, 5), wallMs, timedOut, clientLoop };
+  return { projects: result, openFailures: [...new Set(s.openFailures)].slice(0, 5), wallMs, timedOut, clientLoop };
 }

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { TokensResult } from "../client/tokens";
+import type { TokensResult, TokensTextResult } from "../client/tokens";
 import { CpuTimeline } from "../lib/cpu-timeline";
 import type { ServerProcess } from "../lib/child";
 import { LoadClient } from "../lib/load-client";
@@ -18,7 +18,7 @@ export const TOKENS_MESSAGE = "a todo app where users have lists and lists have 
 const GENERATIONS_PER_ACCOUNT = 10;
 /** The app process's CPU time is sampled this often; windows are read off the timeline. */
 const CPU_SAMPLE_MS = 20;
-/** Below this, "every generation streaming at once" is too short a window for /proc's 10 ms ticks. */
+/** Below this, the streaming window is too short for /proc's 10 ms ticks. */
 const MIN_WINDOW_MS = 500;
 const wallClock = (): number => performance.timeOrigin + performance.now();
 const tagOf = (i: number): string => `(bench generation ${i})`;
@@ -59,10 +59,11 @@ export interface TokenVariantResult {
   latencyMs: Summary;
   /** Per chunk: written -> received by the first connection. */
   firstClientLatencyMs: Summary;
-  /** While every generation streamed at once (the last one's first chunk to the first one's last): the figure judged. */
+  /**
+   * The first chunk written -> every connection has the whole text; the model server holds the answers'
+   * ends meanwhile, so no plan step completes and no later step runs inside it.
+   */
   streaming: CpuWindow;
-  /** First chunk written to the last text event received: includes sends, other steps of runs that finished early. */
-  whole: CpuWindow;
   /** The spread of the generations' first chunks (the model server releases them together, each a fraction of a token interval apart). */
   startSpreadMs: number;
   /** message.send called -> the generation's first chunk written (includes the wait for every generation to reach the model). */
@@ -161,60 +162,65 @@ async function runVariant(
     started.push(await startExecutor(env));
     const baseUrl = `http://127.0.0.1:${port}`;
     const target = { host: "127.0.0.1", port };
-    const call = (projects: Array<{ id: string; cookie: string; content: string }>, connections: number) =>
-      client.call("tokens", {
-        baseUrl,
-        target,
-        projects,
-        connectionsPerProject: connections,
-        concurrency: 64,
-        deadlineMs: sizes.deadlineMs,
+    /**
+     * One batch: the model server holds its answers until every generation of the batch has asked and
+     * holds their ends (finish, [DONE]) until every connection has the whole text, so the plan steps
+     * cannot move on while the text streams; the app's CPU is sampled meanwhile.
+     */
+    const batch = async (projects: Array<{ id: string; cookie: string; content: string }>, connections: number) => {
+      let releasedAt = Number.NaN;
+      void fake.holdStreams(projects.length).then(() => {
+        releasedAt = wallClock();
       });
+      fake.holdEnds();
+      const cpu = new CpuTimeline(app.pid);
+      cpu.start(CPU_SAMPLE_MS);
+      let text: TokensTextResult;
+      try {
+        text = await client.call("tokens", {
+          baseUrl,
+          target,
+          projects,
+          connectionsPerProject: connections,
+          concurrency: 64,
+          expectedChars: content.length,
+          deadlineMs: sizes.deadlineMs,
+        });
+      } finally {
+        cpu.stop();
+        fake.releaseEnds();
+      }
+      const raw = await client.call("tokens-finish", {});
+      const notes: string[] = [];
+      if (Number.isNaN(releasedAt)) notes.push(`the model server never got all ${projects.length} requests`);
+      if (text.timedOut) notes.push(`not every connection had the whole text within ${sizes.deadlineMs} ms`);
+      if (raw.timedOut) notes.push(`not every connection saw its run end within ${sizes.deadlineMs} ms`);
+      notes.push(...raw.openFailures.map((e) => `connection failed: ${e}`));
+      const perGeneration = chunksByGeneration(chunks, projects.length, notes);
+      const analyses = raw.projects.map((p, i) => {
+        const a = analyseProject(perGeneration[i] ?? [], p, content, connections);
+        notes.push(...a.problems.map((x) => `generation ${i}: ${x}`));
+        return a;
+      });
+      chunks = new Map();
+      return { text, raw, analyses, cpu, notes };
+    };
 
     if (sizes.warmup) {
       // First use of every module of the model path, and of the later steps, in this fresh process.
       const [warm] = await createProjects(baseUrl, 1, `bench-tokens-warmup-${variant.name}`);
       if (!warm) throw new Error("no warm-up project");
-      const raw = await call([{ ...warm, content: `${TOKENS_MESSAGE} ${tagOf(0)}` }], 1);
-      const notes: string[] = [];
-      const [warmChunks] = chunksByGeneration(chunks, 1, notes);
-      const first = raw.projects[0];
-      if (first) notes.push(...analyseProject(warmChunks ?? [], first, content, 1).problems);
-      fail(" warm-up", notes);
-      chunks = new Map();
+      fail(" warm-up", (await batch([{ ...warm, content: `${TOKENS_MESSAGE} ${tagOf(0)}` }], 1)).notes);
     }
 
     const refs = await createProjects(baseUrl, sizes.generations, `bench-tokens-${variant.name}`, GENERATIONS_PER_ACCOUNT);
-    const projects = refs.map((r, i) => ({ ...r, content: `${TOKENS_MESSAGE} ${tagOf(i)}` }));
-    // The model server holds every answer until all generations have asked, then streams them together:
-    // N generations at once, however long the sends and the steps before the plan take on this machine.
-    let releasedAt = Number.NaN;
-    void fake.holdStreams(sizes.generations).then(() => {
-      releasedAt = wallClock();
-    });
-    const cpu = new CpuTimeline(app.pid);
-    cpu.start(CPU_SAMPLE_MS);
-    let raw: TokensResult;
-    try {
-      raw = await call(projects, sizes.connectionsPerGeneration);
-    } finally {
-      cpu.stop();
-    }
-    const notes: string[] = [];
-    if (Number.isNaN(releasedAt)) notes.push(`the model server never got all ${sizes.generations} requests`);
-    if (raw.timedOut) notes.push(`not every connection saw its run end within ${sizes.deadlineMs} ms`);
-    notes.push(...raw.openFailures.map((e) => `connection failed: ${e}`));
-    const perGeneration = chunksByGeneration(chunks, sizes.generations, notes);
-    const analyses = raw.projects.map((p, i) => {
-      const a = analyseProject(perGeneration[i] ?? [], p, content, sizes.connectionsPerGeneration);
-      notes.push(...a.problems.map((x) => `generation ${i}: ${x}`));
-      return a;
-    });
+    const { text, raw, analyses, cpu, notes } = await batch(
+      refs.map((r, i) => ({ ...r, content: `${TOKENS_MESSAGE} ${tagOf(i)}` })),
+      sizes.connectionsPerGeneration,
+    );
     fail("", notes);
 
     const firsts = analyses.map((a) => a.firstWriteAt);
-    const lasts = analyses.map((a) => a.lastWriteAt);
-    const lastReceipt = Math.max(...analyses.flatMap((a) => a.deliveries.map((d) => Math.max(...d.receipts))));
     const result: TokenVariantResult = {
       name: variant.name,
       flushMs: variant.flushMs ?? TEXT_FLUSH_INTERVAL_MS,
@@ -227,8 +233,7 @@ async function runVariant(
       textEventsPerGeneration: median(analyses.map((a) => a.textEvents)),
       latencyMs: summarize(analyses.flatMap((a) => a.everyClientMs)),
       firstClientLatencyMs: summarize(analyses.flatMap((a) => a.firstClientMs)),
-      streaming: window(analyses, cpu, Math.max(...firsts), Math.min(...lasts)),
-      whole: window(analyses, cpu, Math.min(...firsts), lastReceipt),
+      streaming: window(analyses, cpu, Math.min(...firsts), text.textCompleteAt),
       startSpreadMs: Math.max(...firsts) - Math.min(...firsts),
       sendToStreamMs: summarize(analyses.map((a, i) => a.firstWriteAt - (raw.projects[i]?.sentAt ?? Number.NaN))),
       clientLoop: raw.clientLoop,

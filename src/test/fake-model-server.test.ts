@@ -82,6 +82,43 @@ describe("fake model server: written chunks", () => {
     expect(ids.size).toBe(1);
   });
 
+  it("holds the end of an answer that has written every token until releaseEnds()", async () => {
+    server = await startFakeModelServer({ tokenSize: 5 });
+    const fake = server;
+    fake.holdEnds();
+    const res = await fetch(`${fake.baseUrl}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "fake-model", stream: true, messages: [] }),
+    });
+    const reader = (res.body ?? new ReadableStream<Uint8Array>()).getReader();
+    const decoder = new TextDecoder();
+    const content = JSON.stringify(CANNED_TODO_PLAN, null, 2);
+    let raw = "";
+    const text = (): string =>
+      raw
+        .split("\n\n")
+        .filter((frame) => frame.startsWith("data: {"))
+        .map((frame) => (JSON.parse(frame.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? "")
+        .join("");
+    while (text() !== content) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      raw += decoder.decode(value, { stream: true });
+    }
+    expect(text()).toBe(content);
+    expect(raw).not.toContain("[DONE]");
+    expect(raw).not.toContain('"finish_reason":"stop"');
+    fake.releaseEnds();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      raw += decoder.decode(value, { stream: true });
+    }
+    expect(raw).toContain('"finish_reason":"stop"');
+    expect(raw.endsWith("data: [DONE]\n\n")).toBe(true);
+  });
+
   it("holds streamed answers until every held request has arrived, then streams them all", async () => {
     server = await startFakeModelServer();
     const fake = server;

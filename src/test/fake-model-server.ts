@@ -132,6 +132,12 @@ export interface FakeModelServer {
    * instead of being written in bursts of `count`. Resolves when they are released.
    */
   holdStreams(count: number): Promise<void>;
+  /**
+   * From now on a streamed answer writes all its tokens, then waits before its end (finish_reason and
+   * [DONE]) until releaseEnds(): the client has the whole text but its request is not over yet.
+   */
+  holdEnds(): void;
+  releaseEnds(): void;
   /** How GET /v1/models answers from now on (initially the model list). */
   setModelsAnswer(answer: ModelsAnswer): void;
   /** Resolves with the next request the client aborts (or one already aborted and not yet awaited). */
@@ -200,6 +206,8 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
   /** A response's completion id, the same in every chunk even when a `hold` step streams it in two parts. */
   const responseIds = new WeakMap<ServerResponse, string>();
   let sequence = 0;
+  /** While ends are held (holdEnds), answers that have written every token wait here before their end. */
+  let endWaiters: Array<() => void> | null = null;
   let gate: { count: number; arrived: number; open: Array<() => void>; released: () => void } | null = null;
 
   /** Waits at the gate, if one is set; resolves with this answer's place among the released ones. */
@@ -275,6 +283,19 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
     return !record.aborted;
   }
 
+  /** The answer's end (finish_reason "stop", then [DONE]) — after releaseEnds() while ends are held. */
+  async function finish(res: ServerResponse, model: string): Promise<void> {
+    const waiting = endWaiters;
+    if (waiting !== null)
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        res.once("close", () => resolve());
+      });
+    if (res.destroyed) return;
+    res.write(chunk(responseIds.get(res) ?? `chatcmpl-${sequence}`, model, {}, "stop"));
+    res.end("data: [DONE]\n\n");
+  }
+
   async function chat(req: IncomingMessage, res: ServerResponse, record: RecordedRequest): Promise<void> {
     const body = record.body as { model?: unknown } | undefined;
     const model = typeof body?.model === "string" ? body.model : "fake-model";
@@ -300,10 +321,7 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
         );
         return;
       case "stream":
-        if (await streamTokens(res, record, model, step.content, Number.POSITIVE_INFINITY)) {
-          res.write(chunk(`chatcmpl-${sequence}`, model, {}, "stop"));
-          res.end("data: [DONE]\n\n");
-        }
+        if (await streamTokens(res, record, model, step.content, Number.POSITIVE_INFINITY)) await finish(res, model);
         return;
       case "cut":
         if (await streamTokens(res, record, model, step.content, step.afterTokens)) {
@@ -324,10 +342,7 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
           res.once("close", () => resolve());
           events.emit("held", record);
         });
-        if (await streamTokens(res, record, model, step.content, Number.POSITIVE_INFINITY, step.afterTokens)) {
-          res.write(chunk(`chatcmpl-${sequence}`, model, {}, "stop"));
-          res.end("data: [DONE]\n\n");
-        }
+        if (await streamTokens(res, record, model, step.content, Number.POSITIVE_INFINITY, step.afterTokens)) await finish(res, model);
         return;
       }
     }
@@ -418,6 +433,14 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
       return new Promise<void>((resolve) => {
         gate = { count, arrived: 0, open: [], released: resolve };
       });
+    },
+    holdEnds: () => {
+      endWaiters ??= [];
+    },
+    releaseEnds: () => {
+      const waiting = endWaiters ?? [];
+      endWaiters = null;
+      for (const resolve of waiting) resolve();
     },
     setModelsAnswer: (answer) => {
       modelsAnswer = answer;
