@@ -1,4 +1,4 @@
-/** Command line and the sizes of each phase: `npm run bench [-- --quick] [--profile] [--build] [--no-redis] [--memory]`. */
+/** Command line and the sizes of each phase: `npm run bench [-- --quick] [--profile] [--build] [--no-redis] [--memory] [--tokens]`. */
 export interface BenchSizes {
   mode: "quick" | "full";
   /** Projects the steady-state connections (and the capacity ramp's extra ones) are spread over. */
@@ -14,6 +14,19 @@ export interface BenchSizes {
   e2e: { sends: number; deadlineMs: number };
   /** Generations run while the app's RSS is sampled for its peak. */
   memory: { runs: number };
+  /**
+   * Token streaming over a model (the local fake model server): `generations` at once, each watched by
+   * `connectionsPerGeneration` streams, the model writing `tokenRate` chunks/s of `tokenSize` characters;
+   * `warmup`: one generation first in each fresh app process, not measured.
+   */
+  tokens: {
+    generations: number;
+    connectionsPerGeneration: number;
+    tokenRate: number;
+    tokenSize: number;
+    warmup: boolean;
+    deadlineMs: number;
+  };
 }
 
 export interface BenchOptions {
@@ -26,6 +39,8 @@ export interface BenchOptions {
   redisUrl: string | null;
   /** Only the memory phase (idle and peak RSS with PostgreSQL and PGlite), for a quick look. */
   memoryOnly: boolean;
+  /** Only the token-streaming phase (coalesced and uncoalesced), for a quick look. */
+  tokensOnly: boolean;
 }
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -40,6 +55,7 @@ const FULL: BenchSizes = {
   capacity: { steps: [1_000, 5_000, 10_000, 20_000] },
   e2e: { sends: 30, deadlineMs: 60_000 },
   memory: { runs: 3 },
+  tokens: { generations: 50, connectionsPerGeneration: 20, tokenRate: 100, tokenSize: 4, warmup: true, deadlineMs: 120_000 },
 };
 
 const QUICK: BenchSizes = {
@@ -52,10 +68,11 @@ const QUICK: BenchSizes = {
   capacity: { steps: [200] },
   e2e: { sends: 3, deadlineMs: 30_000 },
   memory: { runs: 1 },
+  tokens: { generations: 3, connectionsPerGeneration: 3, tokenRate: 100, tokenSize: 16, warmup: false, deadlineMs: 60_000 },
 };
 
 export function parseOptions(argv: string[]): BenchOptions {
-  const known = new Set(["--quick", "--profile", "--build", "--no-redis", "--memory"]);
+  const known = new Set(["--quick", "--profile", "--build", "--no-redis", "--memory", "--tokens"]);
   const unknown = argv.filter((a) => !known.has(a));
   if (unknown.length > 0) throw new Error(`unknown option(s): ${unknown.join(" ")} (known: ${[...known].join(" ")})`);
   return {
@@ -64,5 +81,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     build: argv.includes("--build"),
     redisUrl: argv.includes("--no-redis") ? null : process.env.REDIS_URL || DEFAULT_REDIS_URL,
     memoryOnly: argv.includes("--memory"),
+    tokensOnly: argv.includes("--tokens"),
   };
 }

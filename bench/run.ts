@@ -8,13 +8,14 @@ import { measureRamp } from "./phases/ramp";
 import { Problems, type BenchServer, type PhaseContext } from "./phases/context";
 import { measureE2e } from "./phases/e2e";
 import { formatMemory, measureMemory } from "./phases/memory";
-import { judgeMemory } from "./report/targets";
+import { judgeMemory, judgeTokens } from "./report/targets";
+import { measureTokens } from "./phases/tokens";
 import { measureFanout } from "./phases/fanout";
 import { createProjects } from "./phases/projects";
 import { measureSteady } from "./phases/steady";
 import { describeMachine, METHOD } from "./report/machine";
-import { formatReport } from "./report/print";
-import { buildRows } from "./report/rows";
+import { formatReport, formatTokens } from "./report/print";
+import { buildRows, buildTokenRows } from "./report/rows";
 import { judgeTargets } from "./report/targets";
 import type { BenchReport, Measurements } from "./report/types";
 import { fileLimitNote } from "./lib/file-limit";
@@ -22,7 +23,7 @@ import { FD_MARGIN } from "./phases/ramp";
 import { appEnv, checkRedis, ensureBuild, freePort, startApp, startBaseline } from "./servers";
 
 /**
- * `npm run bench [-- --quick] [--profile] [--build] [--memory]`: the bare node:http baseline and Genstream's own
+ * `npm run bench [-- --quick] [--profile] [--build] [--memory] [--tokens]`: the bare node:http baseline and Genstream's own
  * stream path (production server entry), measured side by side by a separate load-client process.
  * Prints one table, writes bench/results/<timestamp>.json. Exit 1 when the harness broke or any
  * delivery was missed; targets are reported, not asserted.
@@ -47,6 +48,17 @@ async function main(): Promise<number> {
     );
     return memory.postgres.ran && memory.pglite.ran ? 0 : 1;
   }
+  const problems = new Problems();
+  if (options.tokensOnly) {
+    log(`Token streaming (load average ${loadavg()[0]?.toFixed(2)} on ${cpus().length} cores)`);
+    const tokens = await measureTokens(sizes.tokens, problems, log, profileDir);
+    log(
+      `\n${formatTokens(buildTokenRows(tokens), tokens)}\n\nTargets:\n${judgeTokens(tokens)
+        .map((t) => `  [${t.status}] ${t.target}: ${t.detail}`)
+        .join("\n")}\n\nCorrectness: ${problems.failed ? "" : "no problems"}${problems.notes.map((p) => `\n  ! ${p}`).join("")}`,
+    );
+    return problems.failed ? 1 : 0;
+  }
   if (options.redisUrl) await checkRedis(options.redisUrl);
   const fdNote = fileLimitNote(sizes.capacity.steps.at(-1) ?? 0, FD_MARGIN + 64);
   if (fdNote) log(`Warning: ${fdNote}`);
@@ -62,6 +74,11 @@ async function main(): Promise<number> {
   // First, while no other server of the run is up: the app's own memory, PostgreSQL and PGlite.
   log("Memory (app process RSS, idle and during generations)");
   const memory = await measureMemory(sizes.memory.runs, sizes.e2e.deadlineMs, log);
+  // Then, still alone on the machine: token streaming over a model, each variant in a fresh app process.
+  log(
+    `Token streaming (${sizes.tokens.generations} generations x ${sizes.tokens.connectionsPerGeneration} connections, ${sizes.tokens.tokenRate} tokens/s; coalesced, then uncoalesced)`,
+  );
+  const tokens = await measureTokens(sizes.tokens, problems, log, profileDir);
   const started: Array<ServerProcess | LoadClient> = [];
   try {
     const variants = redisApp ? `, app with REDIS_URL=${options.redisUrl}` : "";
@@ -100,7 +117,7 @@ async function main(): Promise<number> {
         client: redisClient,
       };
     }
-    const ctx: PhaseContext = { servers, redis, sizes, problems: new Problems(), log };
+    const ctx: PhaseContext = { servers, redis, sizes, problems, log };
 
     log("Capacity ramp (RSS with connections held; connection setup)");
     const ramps = { baseline: await measureRamp(ctx, servers[0]), genstream: await measureRamp(ctx, servers[1]) };
@@ -123,7 +140,7 @@ async function main(): Promise<number> {
     log("End to end (message.send -> run.started)");
     const e2e = await measureE2e(ctx, env);
 
-    const measurements: Measurements = { capacity, setup, fanout, steady, e2e, memory };
+    const measurements: Measurements = { capacity, setup, fanout, steady, e2e, memory, tokens };
     const report: BenchReport = {
       startedAt: startedAt.toISOString(),
       mode: sizes.mode,
@@ -136,6 +153,7 @@ async function main(): Promise<number> {
       },
       method: METHOD,
       table: buildRows(measurements),
+      tokenTable: buildTokenRows(tokens),
       targets: judgeTargets(measurements),
       correctness: { misses: ctx.problems.misses, problems: ctx.problems.notes },
       measurements,

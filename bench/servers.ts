@@ -103,10 +103,15 @@ export function appEnv(
   const database: Record<string, string> = dir === null ? { DATABASE_URL: process.env.DATABASE_URL ?? "" } : { PGLITE_DIR: dir };
   const inherited = { ...process.env };
   delete inherited.REDIS_URL;
+  for (const name of Object.keys(inherited)) if (name.startsWith("LLM_")) delete inherited[name];
   const env: NodeJS.ProcessEnv = {
     ...inherited,
     ...database,
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    // The deterministic planner, even when a .env file names a model (the environment wins over
+    // .env files); the token-streaming phase sets its own model (bench/phases/tokens.ts).
+    LLM_BASE_URL: "",
+    LLM_MODEL: "",
     NODE_ENV: "production",
     PORT: String(port),
     HOSTNAME: "127.0.0.1",

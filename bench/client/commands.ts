@@ -3,6 +3,7 @@ import type { BroadcastResult } from "./broadcast";
 import type { E2eResult } from "./e2e";
 import type { OpenResult } from "./pool";
 import type { SteadyResult } from "./steady";
+import type { TokensResult, TokensTextResult } from "./tokens";
 
 /** The load client's IPC protocol: the orchestrator (bench/run.ts) sends one command at a time. */
 const target = z.object({ host: z.string(), port: z.number().int().positive() });
@@ -49,6 +50,19 @@ export const commandSchemas = {
     awaitRun: z.boolean(),
     deadlineMs: z.number().positive(),
   }),
+  tokens: z.object({
+    baseUrl: z.string(),
+    target,
+    /** One generation per project: its owner's cookie and the message that starts it. */
+    projects: z.array(z.object({ id: z.string(), cookie: z.string(), content: z.string() })).min(1),
+    connectionsPerProject: z.number().int().positive(),
+    concurrency: z.number().int().positive(),
+    /** Length of the model's whole answer: the command resolves when every connection has that much text. */
+    expectedChars: z.number().int().positive(),
+    /** Bounds each half (text complete; runs ended) on failure. */
+    deadlineMs: z.number().positive(),
+  }),
+  "tokens-finish": z.object({}),
 };
 
 export interface CloseResult {
@@ -63,6 +77,8 @@ export interface CommandResults {
   broadcast: BroadcastResult;
   steady: SteadyResult;
   e2e: E2eResult;
+  tokens: TokensTextResult;
+  "tokens-finish": TokensResult;
 }
 
 export type CommandName = keyof typeof commandSchemas;

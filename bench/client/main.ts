@@ -4,6 +4,7 @@ import { measureE2e } from "./e2e";
 import { openConnections } from "./pool";
 import type { SseConnection } from "./sse-connection";
 import { measureSteady } from "./steady";
+import { finishTokens, startTokens } from "./tokens";
 
 /**
  * The load client: a separate Node process holding every benchmark connection, driven over IPC by
@@ -47,6 +48,15 @@ async function execute(cmd: CommandName, raw: unknown): Promise<CommandResults[C
     case "e2e": {
       const a = commandSchemas.e2e.parse(raw);
       return measureE2e(a.baseUrl, a.target, a.accounts, a.sendsPerAccount, a.sends, a.content, a.awaitRun, a.deadlineMs);
+    }
+    case "tokens": {
+      const a = commandSchemas.tokens.parse(raw);
+      collect();
+      return startTokens(a.baseUrl, a.target, a.projects, a.connectionsPerProject, a.concurrency, a.expectedChars, a.deadlineMs);
+    }
+    case "tokens-finish": {
+      commandSchemas["tokens-finish"].parse(raw);
+      return finishTokens();
     }
   }
 }

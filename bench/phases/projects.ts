@@ -7,13 +7,19 @@ export const PROJECTS_PER_ACCOUNT = 50;
 
 /**
  * Creates `count` projects through tRPC (the stream authorizer only admits a project's signed-in
- * owner), spread over fresh accounts of PROJECTS_PER_ACCOUNT each.
+ * owner), spread over fresh accounts of `perAccount` each (fewer when each project gets a message:
+ * the app limits messages per user and minute).
  */
-export async function createProjects(baseUrl: string, count: number, prefix: string): Promise<ProjectRef[]> {
+export async function createProjects(
+  baseUrl: string,
+  count: number,
+  prefix: string,
+  perAccount = PROJECTS_PER_ACCOUNT,
+): Promise<ProjectRef[]> {
   const refs: ProjectRef[] = [];
-  for (let first = 0; first < count; first += PROJECTS_PER_ACCOUNT) {
-    const account = await signUp(baseUrl, `${prefix}-${first / PROJECTS_PER_ACCOUNT}`);
-    const n = Math.min(PROJECTS_PER_ACCOUNT, count - first);
+  for (let first = 0; first < count; first += perAccount) {
+    const account = await signUp(baseUrl, `${prefix}-${first / perAccount}`);
+    const n = Math.min(perAccount, count - first);
     let next = 0;
     const ids: string[] = new Array<string>(n);
     const worker = async (): Promise<void> => {

@@ -1,4 +1,5 @@
-import type { Row, Measurements } from "./types";
+import { TOKEN_TARGETS, type TokensPhaseResult, type TokenVariantResult } from "../phases/tokens";
+import type { Row, Measurements, TokenRow } from "./types";
 
 const MB = 2 ** 20;
 
@@ -137,5 +138,34 @@ export function buildRows(m: Measurements): Row[] {
   const e = m.e2e;
   rows.push(row("end to end: send -> run.started p50", "ms", null, e.ran ? e.runStartedMs.p50 : null, "<= 100 ms"));
   rows.push(row("end to end: send -> run.started p95", "ms", null, e.ran ? e.runStartedMs.p95 : null));
+  return rows;
+}
+
+/** The token-streaming table: uncoalesced, coalesced (what ships), ratio coalesced / uncoalesced, target. */
+export function buildTokenRows(t: TokensPhaseResult): TokenRow[] {
+  const rows: TokenRow[] = [];
+  const add = (figure: string, unit: string, pick: (v: TokenVariantResult) => number | null, target = ""): void => {
+    const u = pick(t.uncoalesced);
+    const c = pick(t.coalesced);
+    rows.push({ figure, unit, uncoalesced: u, coalesced: c, ratio: ratioOf(c, u), target });
+  };
+  add("model tokens/s per generation (achieved)", "/s", (v) => v.modelTokensPerSecond);
+  add("text events per connection per second (median)", "/s", (v) => v.eventsPerConnectionPerSecond.p50);
+  add("text events per generation", "", (v) => v.textEventsPerGeneration);
+  add("token latency, chunk written -> every connection: p50", "ms", (v) => v.latencyMs.p50);
+  add("token latency, chunk written -> every connection: p99", "ms", (v) => v.latencyMs.p99, `<= ${TOKEN_TARGETS.p99LatencyMs} ms`);
+  add("token latency, chunk written -> every connection: max", "ms", (v) => v.latencyMs.max);
+  add("token latency, chunk written -> first connection: p50", "ms", (v) => v.firstClientLatencyMs.p50);
+  add(
+    "server CPU per delivered token (first chunk -> whole text on every connection)",
+    "µs",
+    (v) => v.streaming.cpuUsPerToken,
+    `<= ${TOKEN_TARGETS.cpuRatio}x`,
+  );
+  add("server CPU use in that window (100 = one core)", "%", (v) => v.streaming.cpuPercent);
+  add("window: first chunk written -> whole text on every connection", "s", (v) => v.streaming.ms / 1000);
+  add("message.send -> first model chunk (held until every generation asked): max", "ms", (v) => v.sendToStreamMs.max);
+  add("generations' first chunks spread over", "ms", (v) => v.startSpreadMs);
+  add("load client event-loop delay max", "ms", (v) => v.clientLoop.maxMs);
   return rows;
 }

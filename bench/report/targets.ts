@@ -1,4 +1,5 @@
 import { MEMORY_TARGETS, type MemoryResult } from "../phases/memory";
+import { TOKEN_TARGETS, type TokensPhaseResult } from "../phases/tokens";
 import type { Measurements, TargetVerdict } from "./types";
 
 const TARGET_CONNECTIONS = 20_000;
@@ -68,7 +69,37 @@ export function judgeTargets(m: Measurements): TargetVerdict[] {
       : verdict("send -> run.started p50 <= 100 ms", null, e.reason),
   );
   out.push(...judgeMemory(m.memory));
+  out.push(...judgeTokens(m.tokens));
   return out;
+}
+
+/** Token streaming (issue 11): p99 chunk -> every connection, and CPU per delivered token against uncoalesced publishing. */
+export function judgeTokens(t: TokensPhaseResult): TargetVerdict[] {
+  const { coalesced: c, uncoalesced: u } = t;
+  const shape = `${c.generations} generations x ${c.connectionsPerGeneration} connections, ${c.modelTokensPerSecond.toFixed(0)} tokens/s`;
+  const p99 = c.latencyMs.p99;
+  const latency = verdict(
+    `token latency p99 (model chunk written -> every connection) <= ${TOKEN_TARGETS.p99LatencyMs} ms, coalesced`,
+    Number.isFinite(p99) ? p99 <= TOKEN_TARGETS.p99LatencyMs : null,
+    Number.isFinite(p99)
+      ? `${p99.toFixed(1)} ms over ${c.latencyMs.n} chunks (uncoalesced ${u.latencyMs.p99.toFixed(1)} ms), ${shape}`
+      : "no chunk reached every connection",
+  );
+  const cu = c.streaming.cpuUsPerToken;
+  const uu = u.streaming.cpuUsPerToken;
+  const cpu =
+    cu !== null && uu !== null
+      ? verdict(
+          `server CPU per delivered token, coalesced <= ${TOKEN_TARGETS.cpuRatio}x uncoalesced`,
+          cu / uu <= TOKEN_TARGETS.cpuRatio,
+          `${cu.toFixed(1)} vs ${uu.toFixed(1)} µs = ${(cu / uu).toFixed(2)}x from the first chunk to the whole text on every connection (${(c.streaming.ms / 1000).toFixed(1)} s / ${(u.streaming.ms / 1000).toFixed(1)} s), ${shape}`,
+        )
+      : verdict(
+          `server CPU per delivered token, coalesced <= ${TOKEN_TARGETS.cpuRatio}x uncoalesced`,
+          null,
+          `no streaming window of >= 0.5 s with deliveries (${(c.streaming.ms / 1000).toFixed(2)} s / ${(u.streaming.ms / 1000).toFixed(2)} s)`,
+        );
+  return [latency, cpu];
 }
 
 /** The 512 MB container's targets: idle and peak RSS with PostgreSQL, idle with PGlite. */

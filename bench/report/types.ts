@@ -4,6 +4,7 @@ import type { FanoutResult } from "../phases/fanout";
 import type { MemoryResult } from "../phases/memory";
 import type { CapacityResult } from "../phases/ramp";
 import type { SteadyPhaseResult } from "../phases/steady";
+import type { TokensPhaseResult } from "../phases/tokens";
 
 /** One line of the printed table (and of the JSON): ratios are always <column> / baseline. */
 export interface Row {
@@ -15,6 +16,17 @@ export interface Row {
   /** Genstream with the Redis Streams log (fan-out rows only; null elsewhere or with --no-redis). */
   redis: number | null;
   redisRatio: number | null;
+  target: string;
+}
+
+/** A line of the token-streaming table: coalesced (what ships) beside every chunk as its own event. */
+export interface TokenRow {
+  figure: string;
+  unit: string;
+  uncoalesced: number | null;
+  coalesced: number | null;
+  /** coalesced / uncoalesced */
+  ratio: number | null;
   target: string;
 }
 
@@ -42,6 +54,7 @@ export interface Measurements {
   steady: SteadyPhaseResult;
   e2e: E2ePhaseResult;
   memory: MemoryResult;
+  tokens: TokensPhaseResult;
 }
 
 export interface BenchReport {
@@ -52,6 +65,7 @@ export interface BenchReport {
   config: { redisUrl: string | null; database: string; fileLimitNote: string | null };
   method: Record<string, string>;
   table: Row[];
+  tokenTable: TokenRow[];
   targets: TargetVerdict[];
   correctness: { misses: Record<"baseline" | "genstream" | "redis", number>; problems: string[] };
   measurements: Measurements;

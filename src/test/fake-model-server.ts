@@ -44,6 +44,19 @@ export const CANNED_TODO_PLAN = {
   ],
 };
 
+/**
+ * One content chunk as the server wrote it: the characters [offset, end) of the step's `content`,
+ * written (res.write called) at `writtenAt` — wall clock in ms as performance.timeOrigin +
+ * performance.now(), the clock the bench's load client stamps receipts with.
+ */
+export interface WrittenChunk {
+  /** 0-based index of the chunk in its response. */
+  index: number;
+  offset: number;
+  end: number;
+  writtenAt: number;
+}
+
 /** What the server does with one chat-completions request. */
 export type ScriptStep =
   /** Stream `content` token by token, then finish_reason "stop" and [DONE]. */
@@ -78,6 +91,16 @@ export interface RecordedRequest {
   completed: boolean;
 }
 
+export interface FakeModelServerEvents {
+  aborted: [RecordedRequest];
+  token: [RecordedRequest, number];
+  request: [RecordedRequest];
+  /** A `hold` step streamed its first tokens and waits for release(). */
+  held: [RecordedRequest];
+  /** Every content chunk of a chat response, just before it is written. */
+  chunk: [RecordedRequest, WrittenChunk];
+}
+
 export interface FakeModelServerOptions {
   port?: number;
   host?: string;
@@ -102,24 +125,32 @@ export interface FakeModelServer {
   script(...steps: ScriptStep[]): void;
   setTokenRate(tokensPerSecond: number): void;
   setRefuseJsonSchema(refuse: boolean): void;
+  /**
+   * The next `count` streamed answers wait (before their response headers) until all `count` requests
+   * have arrived, then stream together — "N generations at once" even when their requests arrive over
+   * seconds. Their first tokens are spread evenly over one token interval, so their chunks interleave
+   * instead of being written in bursts of `count`. Resolves when they are released.
+   */
+  holdStreams(count: number): Promise<void>;
+  /**
+   * From now on a streamed answer writes all its tokens, then waits before its end (finish_reason and
+   * [DONE]) until releaseEnds(): the client has the whole text but its request is not over yet.
+   */
+  holdEnds(): void;
+  releaseEnds(): void;
   /** How GET /v1/models answers from now on (initially the model list). */
   setModelsAnswer(answer: ModelsAnswer): void;
   /** Resolves with the next request the client aborts (or one already aborted and not yet awaited). */
   nextAbort(): Promise<RecordedRequest>;
   /** Lets every request waiting in a `hold` step go on. */
   release(): void;
-  /** Resolves when a chat request has received `tokens` tokens (mid-stream hooks for tests). */
-  events: EventEmitter<ServerEvents>;
+  /**
+   * `token` (after a chat request's n-th token was written: mid-stream hooks for tests), `chunk` (each
+   * content chunk with its offsets and write time: the bench's token latency), `held`, `request`, `aborted`.
+   */
+  events: EventEmitter<FakeModelServerEvents>;
   close(): Promise<void>;
 }
-
-type ServerEvents = {
-  aborted: [RecordedRequest];
-  token: [RecordedRequest, number];
-  request: [RecordedRequest];
-  /** A `hold` step streamed its first tokens and waits for release(). */
-  held: [RecordedRequest];
-};
 
 function tokenize(content: string, size: number): string[] {
   const tokens: string[] = [];
@@ -170,17 +201,46 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
   const steps: ScriptStep[] = [];
   const requests: RecordedRequest[] = [];
   const unclaimedAborts: RecordedRequest[] = [];
-  const events = new EventEmitter<ServerEvents>();
+  const events = new EventEmitter<FakeModelServerEvents>();
   let holds: (() => void)[] = [];
+  /** A response's completion id, the same in every chunk even when a `hold` step streams it in two parts. */
+  const responseIds = new WeakMap<ServerResponse, string>();
   let sequence = 0;
+  /** While ends are held (holdEnds), answers that have written every token wait here before their end. */
+  let endWaiters: Array<() => void> | null = null;
+  let gate: { count: number; arrived: number; open: Array<() => void>; released: () => void } | null = null;
 
-  /** The server's token pacing: one token per 1/tokenRate seconds of the server's output. */
-  const tokenPace = () =>
-    tokenRate > 0
-      ? new Promise<void>((resolve) => {
-          setTimeout(resolve, 1000 / tokenRate);
-        })
-      : Promise.resolve();
+  /** Waits at the gate, if one is set; resolves with this answer's place among the released ones. */
+  async function passGate(): Promise<{ slot: number; of: number }> {
+    const g = gate;
+    if (g === null) return { slot: 0, of: 1 };
+    const slot = g.arrived++;
+    if (g.arrived === g.count) {
+      gate = null;
+      for (const release of g.open) release();
+      g.released();
+    } else {
+      await new Promise<void>((resolve) => g.open.push(resolve));
+    }
+    return { slot, of: g.count };
+  }
+
+  /**
+   * The server's token pacing: one token per 1/tokenRate seconds of the server's output, on a schedule
+   * (each token is due one interval after the previous one was due), so timer lateness does not add up
+   * over a stream and 100 tokens/s stay 100 tokens/s on a busy machine. A stream more than one interval
+   * behind (a long stall) starts a new schedule rather than bursting to catch up.
+   */
+  const clock = (): number => performance.timeOrigin + performance.now();
+  const tokenPace = (due: number): Promise<number> => {
+    if (tokenRate <= 0) return Promise.resolve(clock());
+    const interval = 1000 / tokenRate;
+    const now = clock();
+    const next = due + interval < now - interval ? now : due + interval;
+    return new Promise<number>((resolve) => {
+      setTimeout(() => resolve(next), Math.max(0, next - now));
+    });
+  };
 
   async function streamTokens(
     res: ServerResponse,
@@ -190,19 +250,50 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
     limit: number,
     from = 0,
   ): Promise<boolean> {
+    let place = { slot: 0, of: 1 };
     if (!res.headersSent) {
+      place = await passGate();
+      if (record.aborted) return false;
+      const first = `chatcmpl-${++sequence}`;
+      responseIds.set(res, first);
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-      res.write(chunk(`chatcmpl-${++sequence}`, model, { role: "assistant", content: "" }, null));
+      res.write(chunk(first, model, { role: "assistant", content: "" }, null));
     }
-    const id = `chatcmpl-${sequence}`;
+    const id = responseIds.get(res) ?? `chatcmpl-${sequence}`;
     const tokens = tokenize(content, tokenSize).slice(0, limit);
+    let due = clock();
+    if (place.slot > 0 && tokenRate > 0) {
+      // Released together: this answer's first token comes slot/of of a token interval after the first one's.
+      due += (place.slot * 1000) / tokenRate / place.of;
+      await new Promise<void>((resolve) => {
+        setTimeout(resolve, due - clock());
+      });
+    }
+    let offset = tokens.slice(0, from).reduce((n, t) => n + t.length, 0);
     for (let i = from; i < tokens.length; i++) {
       if (record.aborted) return false;
-      res.write(chunk(id, model, { content: tokens[i] }, null));
+      const token = tokens[i] ?? "";
+      const frame = chunk(id, model, { content: token }, null);
+      events.emit("chunk", record, { index: i, offset, end: offset + token.length, writtenAt: clock() });
+      res.write(frame);
+      offset += token.length;
       events.emit("token", record, i + 1);
-      await tokenPace();
+      due = await tokenPace(due);
     }
     return !record.aborted;
+  }
+
+  /** The answer's end (finish_reason "stop", then [DONE]) — after releaseEnds() while ends are held. */
+  async function finish(res: ServerResponse, model: string): Promise<void> {
+    const waiting = endWaiters;
+    if (waiting !== null)
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        res.once("close", () => resolve());
+      });
+    if (res.destroyed) return;
+    res.write(chunk(responseIds.get(res) ?? `chatcmpl-${sequence}`, model, {}, "stop"));
+    res.end("data: [DONE]\n\n");
   }
 
   async function chat(req: IncomingMessage, res: ServerResponse, record: RecordedRequest): Promise<void> {
@@ -230,10 +321,7 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
         );
         return;
       case "stream":
-        if (await streamTokens(res, record, model, step.content, Number.POSITIVE_INFINITY)) {
-          res.write(chunk(`chatcmpl-${sequence}`, model, {}, "stop"));
-          res.end("data: [DONE]\n\n");
-        }
+        if (await streamTokens(res, record, model, step.content, Number.POSITIVE_INFINITY)) await finish(res, model);
         return;
       case "cut":
         if (await streamTokens(res, record, model, step.content, step.afterTokens)) {
@@ -254,10 +342,7 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
           res.once("close", () => resolve());
           events.emit("held", record);
         });
-        if (await streamTokens(res, record, model, step.content, Number.POSITIVE_INFINITY, step.afterTokens)) {
-          res.write(chunk(`chatcmpl-${sequence}`, model, {}, "stop"));
-          res.end("data: [DONE]\n\n");
-        }
+        if (await streamTokens(res, record, model, step.content, Number.POSITIVE_INFINITY, step.afterTokens)) await finish(res, model);
         return;
       }
     }
@@ -341,6 +426,21 @@ export async function startFakeModelServer(options: FakeModelServerOptions = {})
     },
     setRefuseJsonSchema: (refuse) => {
       refuseJsonSchema = refuse;
+    },
+    holdStreams: (count) => {
+      if (gate !== null) throw new Error("holdStreams: a hold is already in place");
+      if (!(Number.isInteger(count) && count > 0)) throw new Error(`holdStreams: count must be a positive integer, not ${count}`);
+      return new Promise<void>((resolve) => {
+        gate = { count, arrived: 0, open: [], released: resolve };
+      });
+    },
+    holdEnds: () => {
+      endWaiters ??= [];
+    },
+    releaseEnds: () => {
+      const waiting = endWaiters ?? [];
+      endWaiters = null;
+      for (const resolve of waiting) resolve();
     },
     setModelsAnswer: (answer) => {
       modelsAnswer = answer;
