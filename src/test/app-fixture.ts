@@ -8,7 +8,7 @@ import type { Auth } from "../auth/create-auth";
 import { buildContext, type Context, type ContextDeps } from "../server/context";
 import { createCaller } from "../server/root";
 import { createRequestListener } from "../server/request-listener";
-import { createStreamAuthorizer } from "../server/stream-authorizer";
+import { createStreamAccess } from "../server/stream-authorizer";
 import { StreamSlots } from "../server/stream-limits";
 import { limits } from "../server/limits";
 import { MemoryEventLog, StreamingService } from "../streaming";
@@ -52,7 +52,7 @@ export async function openAppFixture(target: DbTarget, options: { maxStreamsPerU
   const auth = createTestAuth(handle.db, { revocations });
   const slots = new StreamSlots();
   const metrics = createMetrics();
-  const authorize = createStreamAuthorizer({
+  const { authorize, multiplex } = createStreamAccess({
     db: handle.db,
     auth,
     slots,
@@ -60,7 +60,7 @@ export async function openAppFixture(target: DbTarget, options: { maxStreamsPerU
     maxStreamsPerUser: options.maxStreamsPerUser ?? limits.concurrentStreamsPerUser,
     log: silent,
   });
-  const streaming = new StreamingService({ log: new MemoryEventLog(), logger: silent, authorize, metrics });
+  const streaming = new StreamingService({ log: new MemoryEventLog(), logger: silent, authorize, multiplex, metrics });
   const jobs = new RecordingJobs();
   const deps: ContextDeps = { db: handle.db, streaming, jobs, log: silent, metrics, auth };
   const context = (headers: Headers) => buildContext(deps, headers);
