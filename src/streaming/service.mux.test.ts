@@ -12,7 +12,8 @@ import {
 } from "./protocol";
 import { headerUserAccess, progressEvent, setup, StreamClient, type Harness } from "./test-harness";
 import type { SseFrame } from "./sse-parser";
-import type { ReadResult, SubscriptionOutcome, SubscriptionRequest } from "./types";
+import { StreamingService } from "./service";
+import type { ReadResult, StreamControl, SubscriptionOutcome, SubscriptionRequest } from "./types";
 
 const A = "proj-a";
 const B = "proj-b";
@@ -308,6 +309,38 @@ describe("the multiplexed stream's refusals", () => {
     await client.ended;
     expect(sequence(client)).toEqual(["error INTERNAL"]);
     expect(await t.capture.waitFor((l) => l.msg === "stream failed")).toMatchObject({ multiplexed: true, level: 50 });
+  });
+
+  it("a control channel that cannot listen for the connection (Redis down) refuses it with UNAVAILABLE, registering nothing", async () => {
+    const control: StreamControl = {
+      hold: async () => {
+        throw new Error("redis down");
+      },
+      send: async () => null,
+      close: async () => {},
+    };
+    t = await setup({ control });
+    const client = await t.openMux(USER);
+    const frame = errorFrameSchema.parse(JSON.parse((await client.waitForEvent("error")).data));
+    await client.ended;
+    expect(frame).toEqual({ code: "UNAVAILABLE", message: "Live progress is temporarily unavailable; the stream will reconnect." });
+    expect(sequence(client)).toEqual(["error UNAVAILABLE"]);
+    expect(t.capture.with("stream disconnected", { multiplexed: true, reason: "error" })).toHaveLength(1);
+    expect(t.service.stats()).toEqual({ projects: 0, connections: 0, subscriptions: 0, perProject: {} });
+  });
+
+  it("without a control channel, a connection is reachable on its own instance only: another service answers NOT_FOUND", async () => {
+    t = await setup();
+    const { connectionId } = await t.openConnected(USER);
+    const elsewhere = new StreamingService({ log: new MemoryEventLog(), multiplex: headerUserAccess() });
+    try {
+      expect(await elsewhere.subscription({ op: "subscribe", connectionId, userId: USER, projectId: A })).toMatchObject({
+        ok: false,
+        code: "NOT_FOUND",
+      });
+    } finally {
+      await elsewhere.shutdown();
+    }
   });
 
   it("someone else's connection cannot be subscribed or unsubscribed (FORBIDDEN), and nothing is registered", async () => {

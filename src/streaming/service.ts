@@ -277,7 +277,17 @@ export class StreamingService {
       state.mux = mux;
       if (this.control) {
         // Before `connected`: once the client has the id, a subscribe may arrive at any instance.
-        const release = await this.control.hold(mux.id, (request) => this.subscriptionHere(request));
+        let release: () => void;
+        try {
+          release = await this.control.hold(mux.id, (request) => this.subscriptionHere(request));
+        } catch (err) {
+          this.logger.warn({ err, connectionId: mux.id }, "stream control unavailable");
+          const frame = encodeError({
+            code: "UNAVAILABLE",
+            message: "Live progress is temporarily unavailable; the stream will reconnect.",
+          });
+          return this.closeMux(mux, "error", frame);
+        }
         if (mux.closed) return release();
         mux.releaseControl = release;
       }

@@ -12,8 +12,8 @@ import { createStreamAccess } from "../server/stream-authorizer";
 import { StreamSlots } from "../server/stream-limits";
 import { limits } from "../server/limits";
 import { MemoryEventLog, StreamingService } from "../streaming";
-import { readyFrameSchema } from "../streaming/protocol";
-import { streamPath } from "../streaming/route";
+import { connectedFrameSchema, readyFrameSchema } from "../streaming/protocol";
+import { muxStreamPath, streamPath } from "../streaming/route";
 import { StreamClient } from "../streaming/test-harness";
 import { createTestAuth } from "./auth";
 import { SessionRevocations } from "../auth/revocations";
@@ -40,6 +40,9 @@ export interface AppFixture {
   streamUrl(projectId: string, cursor?: string): string;
   /** Opens the project's stream with the cookie and resolves with the connection id of `ready`. */
   connect(projectId: string, cookie: string): Promise<string>;
+  muxUrl(): string;
+  /** Opens the multiplexed stream with the cookie and resolves with the client and the id of `connected`. */
+  connectMux(cookie: string): Promise<{ client: StreamClient; connectionId: string }>;
   /** Row counts of every table, to prove a rejected call changed nothing. */
   counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -89,6 +92,13 @@ export async function openAppFixture(target: DbTarget, options: { maxStreamsPerU
       clients.push(client);
       const ready = await client.waitForEvent("ready");
       return readyFrameSchema.parse(JSON.parse(ready.data)).connectionId;
+    },
+    muxUrl: () => `${baseUrl}${muxStreamPath()}`,
+    connectMux: async (cookie) => {
+      const client = await StreamClient.open(`${baseUrl}${muxStreamPath()}`, { cookie });
+      clients.push(client);
+      const connected = await client.waitForEvent("connected");
+      return { client, connectionId: connectedFrameSchema.parse(JSON.parse(connected.data)).connectionId };
     },
     counts: () => tableCounts(handle),
     close: async () => {
