@@ -150,10 +150,13 @@ describe("the multiplexed stream", () => {
     const subscribing = subscribe(connectionId, A, a1.id.replace(/:\d+$/, ":0"));
     await t.capture.waitFor((l) => l.msg === "stream subscribed" && l.connectionId === connectionId);
     const during = await publish(A, 2);
+    // Registered, not yet confirmed: a send cannot rely on it until ready.
+    expect(await t.service.isConnected(A, connectionId)).toBe(false);
     open();
     expect(await subscribing).toMatchObject({ ok: true, cursor: a1.id, replayed: 1 });
     await received(client, during);
     expect(sequence(client)).toEqual(["connected", eventLine(a1), `ready ${A} ${a1.id}`, eventLine(during)]);
+    expect(await t.service.isConnected(A, connectionId)).toBe(true);
   });
 
   it("unsubscribe stops that project's events only; it is idempotent, logged, and the registry forgets it", async () => {

@@ -222,8 +222,13 @@ export class StreamingService {
     }
   }
 
+  /**
+   * Whether a send may rely on the connection: a per-project stream registered for the project, or
+   * a multiplexed connection whose subscription to it is confirmed (`ready` sent), on any instance.
+   */
   async isConnected(projectId: string, connectionId: string): Promise<boolean> {
-    if (this.groups.get(projectId)?.connections.has(connectionId)) return true;
+    const local = this.groups.get(projectId)?.connections.get(connectionId);
+    if (local) return !local.mux || local.isLive;
     return this.presence ? this.presence.isConnected(projectId, connectionId) : false;
   }
 
@@ -325,7 +330,8 @@ export class StreamingService {
     const group = this.groups.get(projectId) ?? this.openGroup(projectId);
     group.connections.set(conn.id, conn);
     if (cursor !== undefined) this.metrics.reconnects.inc();
-    if (this.presence) conn.untrack = this.presence.track(projectId, conn.id);
+    // A subscription is announced once confirmed (subscriptionHere), a per-project stream at once.
+    if (this.presence && !mux) conn.untrack = this.presence.track(projectId, conn.id);
     const fields = { projectId, connectionId: conn.id, connections: group.connections.size, cursor: cursor ?? null };
     if (mux) {
       this.subscriptionCount++;
@@ -388,6 +394,7 @@ export class StreamingService {
         this.closeMux(mux, "slow-consumer");
         return notOpen(connectionId);
       }
+      if (this.presence) sub.untrack = this.presence.track(projectId, sub.id);
       const replayed = result.kind === "events" ? result.events.length : 0;
       this.logger.debug({ projectId, connectionId, cursor, replayed }, "stream ready");
       return { ok: true, op: "subscribe", cursor, reset: result.kind === "reset", replayed };
