@@ -10,7 +10,7 @@ import { createLogger } from "./lib/logger";
 import { createMetrics, type Metrics } from "./lib/metrics";
 import { inngestJobQueue, type JobQueue } from "./server/jobs";
 import { limits } from "./server/limits";
-import { createStreamAuthorizer } from "./server/stream-authorizer";
+import { createStreamAccess } from "./server/stream-authorizer";
 import { StreamSlots } from "./server/stream-limits";
 import { createStreamingService, type StreamingService } from "./streaming";
 import { ModelHealth } from "./generation/model/health";
@@ -61,7 +61,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<AppS
   const revocations = new SessionRevocations();
   const auth = createAuth({ db: db.db, secret, logger, secureCookies: secureCookiesFor(config), revocations, ...authOrigins(config) });
   const slots = new StreamSlots();
-  const authorize = createStreamAuthorizer({
+  const { authorize, multiplex } = createStreamAccess({
     db: db.db,
     auth,
     slots,
@@ -69,7 +69,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<AppS
     maxStreamsPerUser: limits.concurrentStreamsPerUser,
     log: logger,
   });
-  const streaming = createStreamingService({ config, logger, metrics, authorize });
+  const streaming = createStreamingService({ config, logger, metrics, authorize, multiplex });
   const modelHealth = new ModelHealth(modelConfigFromEnv(config));
   return {
     config,

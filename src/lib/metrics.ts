@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 export interface Metrics {
   registry: Registry;
   connections: Gauge;
+  subscriptions: Gauge;
   eventsPublished: Counter;
   eventsDuplicate: Counter;
   eventsDelivered: Counter;
@@ -30,7 +31,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registers = [registry];
   return {
     registry,
-    connections: new Gauge({ name: "genstream_stream_connections", help: "Open SSE connections", registers }),
+    connections: new Gauge({ name: "genstream_stream_connections", help: "Open SSE connections (per-project and multiplexed)", registers }),
+    subscriptions: new Gauge({
+      name: "genstream_stream_subscriptions",
+      help: "Project subscriptions of the multiplexed SSE connections",
+      registers,
+    }),
     eventsPublished: new Counter({
       name: "genstream_events_published_total",
       help: "Progress events appended to a project log",

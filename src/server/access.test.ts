@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter } from "./root";
 import { errorFrameSchema } from "../streaming/protocol";
 import { StreamClient } from "../streaming/test-harness";
-import { matchStreamPath } from "../streaming/route";
+import { matchMuxStreamPath, matchStreamPath } from "../streaming/route";
 import { setDispatch, insertUserMessageWithinRate } from "../db/queries/messages";
 import { ensureRun } from "../db/queries/runs";
 import { saveArtifact } from "../db/queries/artifacts";
@@ -74,6 +74,14 @@ const accessCases: Record<string, AccessCase> = {
       return { projectId: w.project.id, messageId: message.id, connectionId: await w.app.connect(w.project.id, w.owner.cookie) };
     },
   },
+  "stream.subscribe": {
+    scope: "project",
+    input: async (w) => ({ connectionId: (await w.app.connectMux(w.owner.cookie)).connectionId, projectId: w.project.id }),
+  },
+  "stream.unsubscribe": {
+    scope: "project",
+    input: async (w) => ({ connectionId: (await w.app.connectMux(w.owner.cookie)).connectionId, projectId: w.project.id }),
+  },
   "generation.artifact": {
     scope: "project",
     input: async (w) => {
@@ -108,11 +116,14 @@ const accessCases: Record<string, AccessCase> = {
 const procedurePaths = Object.keys(appRouter._def.procedures).sort();
 
 /**
- * The project endpoints outside tRPC, checked in the same table: the stream (served by node:http,
- * src/streaming/route.ts). `matchStreamPath` is the only route the request listener serves itself.
+ * The endpoints outside tRPC, checked in the same table: the streams (served by node:http,
+ * src/streaming/route.ts). `matchStreamPath` and `matchMuxStreamPath` are the only routes the
+ * request listener serves itself. The multiplexed stream names no project: it needs a session
+ * only (its subscriptions are the `stream.*` procedures above).
  */
 const STREAM = "GET /api/projects/:projectId/events";
-const endpoints = [...procedurePaths, STREAM];
+const MUX_STREAM = "GET /api/stream";
+const endpoints = [...procedurePaths, STREAM, MUX_STREAM];
 
 /** The caller's procedure at a dotted path, e.g. `message.send`. */
 function procedureAt(caller: unknown, path: string): (input: unknown) => Promise<unknown> {
@@ -135,6 +146,7 @@ it("every procedure of the router has an access case (and no case names a proced
   expect(procedurePaths.length).toBeGreaterThan(0);
   expect(Object.keys(accessCases).sort()).toEqual(procedurePaths);
   expect(matchStreamPath("/api/projects/abc/events")).toEqual({ projectId: "abc" });
+  expect(matchMuxStreamPath("/api/stream")).toBe(true);
 });
 
 describe.each(testDatabaseTargets())("access control against $name", ({ target }) => {
@@ -167,7 +179,30 @@ describe.each(testDatabaseTargets())("access control against $name", ({ target }
     return errorFrameSchema.parse(JSON.parse(frame.data)).code;
   }
 
+  /** The multiplexed stream's answer: the error frame's code (after which it must have ended), or "connected". */
+  async function muxAnswer(cookie: string | null): Promise<string> {
+    const client = await StreamClient.open(world.app.muxUrl(), cookie ? { cookie } : {});
+    const frame = await client.waitFor((f) => f.event === "connected" || f.event === "error", "connected or error");
+    if (frame.event === "connected") {
+      client.close();
+      await client.ended;
+      return "connected";
+    }
+    await client.ended;
+    expect(client.sequence()).toEqual(["error"]);
+    return errorFrameSchema.parse(JSON.parse(frame.data)).code;
+  }
+
   it.each(endpoints)("%s: no session → UNAUTHORIZED, another user → FORBIDDEN, the owner → works", async (path) => {
+    if (path === MUX_STREAM) {
+      const before = await world.app.counts();
+      expect(await muxAnswer(null)).toBe("UNAUTHORIZED");
+      expect(await muxAnswer("better-auth.session_token=forged.value")).toBe("UNAUTHORIZED");
+      expect(await world.app.counts()).toEqual(before);
+      expect(await muxAnswer(world.other.cookie)).toBe("connected");
+      expect(await muxAnswer(world.owner.cookie)).toBe("connected");
+      return;
+    }
     if (path === STREAM) {
       const { app, project, owner, other } = world;
       const before = await app.counts();

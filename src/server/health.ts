@@ -58,7 +58,7 @@ export async function healthReport(s: Pick<AppServices, "config" | "db" | "strea
     database: { ...database, kind: handle.kind },
     jobEngine: jobs,
     eventLog: { ...eventLog, ok: logOk, kind: service.logKind, ...(circuit === null ? {} : { circuit }) },
-    streaming: { projects: streaming.projects, connections: streaming.connections },
+    streaming: { projects: streaming.projects, connections: streaming.connections, subscriptions: streaming.subscriptions },
     model,
   };
 }

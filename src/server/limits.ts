@@ -32,7 +32,10 @@ export const limits = {
   messagesPerMinute: 20,
   /** Projects one user may own. */
   projectsPerUser: 100,
-  /** Live streams one user may hold open at once on one app instance (tabs × projects). */
+  /**
+   * Live streams one user may hold open at once on one app instance: each per-project stream (tabs
+   * × projects), each multiplexed connection and each of its project subscriptions takes one.
+   */
   concurrentStreamsPerUser: streamOverride() ?? 20,
   /** Request body of any /api/* call (tRPC, auth), checked before it is read. */
   requestBodyMaxBytes: 256 * 1024,

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { StreamingService } from "../streaming/service";
-import { matchStreamPath } from "../streaming/route";
+import { matchMuxStreamPath, matchStreamPath } from "../streaming/route";
 import { checkRequestBody, rejectBody } from "./body-limit";
 import { applySecurityHeaders, parseRequestUrl, pinClientIp, rejectMalformedUrl } from "./request-guards";
 import type { StreamSlots } from "./stream-limits";
@@ -17,7 +17,8 @@ export interface RequestListenerDeps {
 
 /**
  * The app server's front door, before Next: security headers on every response, the client IP
- * pinned, malformed URLs and oversized bodies refused, project streams served from node:http.
+ * pinned, malformed URLs and oversized bodies refused, the streams (per-project and multiplexed)
+ * served from node:http.
  * It never throws: a hostile request must not end the process.
  */
 export function createRequestListener(deps: RequestListenerDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -35,6 +36,11 @@ export function createRequestListener(deps: RequestListenerDeps): (req: Incoming
       if (stream) {
         deps.slots.bind(req, res);
         void deps.streaming.handle(req, res, stream.projectId);
+        return;
+      }
+      if (req.method === "GET" && matchMuxStreamPath(url.pathname)) {
+        deps.slots.bind(req, res);
+        void deps.streaming.handleMux(req, res);
         return;
       }
       const refused = checkRequestBody(req, url.pathname);

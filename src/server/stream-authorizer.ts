@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
 import type { Db } from "../db/client";
 import { findProject } from "../db/queries/projects";
@@ -5,7 +6,7 @@ import type { Auth } from "../auth/create-auth";
 import type { SessionRevocations } from "../auth/revocations";
 import { sessionFromNodeHeaders } from "../auth/session";
 import { TtlCache } from "../lib/ttl-cache";
-import type { StreamAuthorizer } from "../streaming/types";
+import type { MultiplexAccess, StreamAuthorizer } from "../streaming/types";
 import { limitMessages } from "./limits";
 import type { StreamSlots } from "./stream-limits";
 
@@ -37,36 +38,51 @@ interface CachedSession {
   expiresAt: number;
 }
 
+/** Who may open which stream: the per-project stream's authorizer and the multiplexed stream's access, sharing one session cache. */
+export interface StreamAccess {
+  authorize: StreamAuthorizer;
+  multiplex: MultiplexAccess;
+}
+
 /**
  * Who may stream a project: its owner, signed in, within the concurrent-stream limit. The order
  * matters: without a session nothing is revealed (UNAUTHORIZED even for an unknown project).
  * A refusal becomes an `error` frame and the response ends (the streaming service does that).
  * A project's owner never changes (no transfer, no delete), so it is cached without expiry pressure;
  * the ownership check itself runs on every stream.
+ *
+ * The multiplexed stream (GET /api/stream) needs the session and a slot only: each subscription is
+ * authorized by its tRPC mutation (projectProcedure) and takes one more slot of the same budget.
  */
-export function createStreamAuthorizer(deps: StreamAuthorizerDeps): StreamAuthorizer {
+export function createStreamAccess(deps: StreamAuthorizerDeps): StreamAccess {
   const sessionMs = deps.sessionCacheMs ?? STREAM_SESSION_CACHE_MS;
   const sessions = new TtlCache<CachedSession>({ ttlMs: sessionMs, maxEntries: CACHE_ENTRIES });
   let revocationsSeen = deps.revocations.generation;
   const owners = new TtlCache<string>({ ttlMs: 10 * 60_000, maxEntries: CACHE_ENTRIES });
-  const lookUpSession = async (req: Parameters<StreamAuthorizer>[1]): Promise<CachedSession | null> => {
+  const lookUpSession = async (req: IncomingMessage): Promise<CachedSession | null> => {
     const session = await sessionFromNodeHeaders(deps.auth, req.headers);
     return session ? { userId: session.user.id, expiresAt: new Date(session.session.expiresAt).getTime() } : null;
   };
-  return async (projectId, req) => {
+  const sessionOf = async (req: IncomingMessage): Promise<CachedSession | null> => {
     if (deps.revocations.generation !== revocationsSeen) {
       revocationsSeen = deps.revocations.generation;
       sessions.clear();
     }
     const cookie = req.headers.cookie;
-    const session =
-      cookie && sessionMs > 0
-        ? await sessions.getOrLoad(
-            cookie,
-            () => lookUpSession(req),
-            (s) => s.expiresAt,
-          )
-        : await lookUpSession(req);
+    return cookie && sessionMs > 0
+      ? await sessions.getOrLoad(
+          cookie,
+          () => lookUpSession(req),
+          (s) => s.expiresAt,
+        )
+      : await lookUpSession(req);
+  };
+  const tooMany = (fields: Record<string, unknown>) => {
+    deps.log.info({ ...fields, limit: deps.maxStreamsPerUser }, "stream limit reached");
+    return limitMessages.tooManyStreams(deps.maxStreamsPerUser);
+  };
+  const authorize: StreamAuthorizer = async (projectId, req) => {
+    const session = await sessionOf(req);
     if (!session) return { ok: false, code: "UNAUTHORIZED", message: "You are not signed in. Sign in to watch this project." };
     const ownerId = await owners.getOrLoad(projectId, async () => (await findProject(deps.db, projectId))?.ownerId ?? null);
     if (ownerId === null) return { ok: false, code: "NOT_FOUND", message: `Project ${projectId} does not exist` };
@@ -75,10 +91,24 @@ export function createStreamAuthorizer(deps: StreamAuthorizerDeps): StreamAuthor
       return { ok: false, code: "FORBIDDEN", message: "You do not have access to this project." };
     }
     if (!deps.slots.tryAcquire(req, session.userId, deps.maxStreamsPerUser)) {
-      deps.log.info({ projectId, userId: session.userId, limit: deps.maxStreamsPerUser }, "stream limit reached");
       // FORBIDDEN: the stream protocol has no rate-limit code; the client stops reconnecting and shows this.
-      return { ok: false, code: "FORBIDDEN", message: limitMessages.tooManyStreams(deps.maxStreamsPerUser) };
+      return { ok: false, code: "FORBIDDEN", message: tooMany({ projectId, userId: session.userId }) };
     }
     return { ok: true };
   };
+  const multiplex: MultiplexAccess = {
+    authenticate: async (req) => {
+      const session = await sessionOf(req);
+      if (!session) return { ok: false, code: "UNAUTHORIZED", message: "You are not signed in. Sign in to watch your projects." };
+      if (!deps.slots.tryAcquire(req, session.userId, deps.maxStreamsPerUser)) {
+        return { ok: false, code: "FORBIDDEN", message: tooMany({ userId: session.userId, multiplexed: true }) };
+      }
+      return { ok: true, userId: session.userId };
+    },
+    takeSubscriptionSlot: (userId) => {
+      const release = deps.slots.tryAcquireHeld(userId, deps.maxStreamsPerUser);
+      return release ? { ok: true, release } : { ok: false, message: limitMessages.tooManyStreams(deps.maxStreamsPerUser) };
+    },
+  };
+  return { authorize, multiplex };
 }

@@ -13,17 +13,23 @@ interface Pending {
 }
 
 /**
- * One open stream. Until `goLive`, live frames are queued (the handshake is replaying);
- * afterwards they are written straight through. Frames at or before the last position
- * already sent are dropped, so replay and live never duplicate.
- * Write methods return false when the connection is over its buffer limit: the caller closes it.
+ * One project's feed on one response: a per-project stream, or one subscription of a multiplexed
+ * connection (`mux`, whose response and id it shares). Until `goLive`, live frames are queued (the
+ * handshake is replaying); afterwards they are written straight through. Frames at or before the
+ * last position already sent are dropped, so replay and live never duplicate.
+ * Write methods return false when the response is over its buffer limit: the caller closes it.
  */
 export class Connection {
-  readonly id = randomUUID();
+  readonly id: string;
   readonly connectedAt = Date.now();
+  readonly res: ServerResponse;
   eventsSent = 0;
   closed = false;
   timer: NodeJS.Timeout | undefined;
+  /** Removes the presence entry (Redis), when there is one. */
+  untrack: (() => void) | undefined;
+  /** A subscription's stream slot (the user's budget), given back when it ends. */
+  releaseSlot: (() => void) | undefined;
   private live = false;
   private pending: Pending[] = [];
   private pendingBytes = 0;
@@ -31,9 +37,13 @@ export class Connection {
 
   constructor(
     readonly projectId: string,
-    readonly res: ServerResponse,
+    res: ServerResponse,
     private readonly maxBufferedBytes: number,
-  ) {}
+    readonly mux?: MuxConnection,
+  ) {
+    this.id = mux ? mux.id : randomUUID();
+    this.res = mux ? mux.res : res;
+  }
 
   get isLive(): boolean {
     return this.live && !this.closed;
@@ -86,5 +96,42 @@ export class Connection {
     if (!this.write(ready, false)) return false;
     for (const p of pending) if (!this.deliver(p.frame, p.pos)) return false;
     return true;
+  }
+}
+
+/**
+ * A multiplexed stream (`GET /api/stream`) of one user: one response, many subscriptions (one
+ * Connection per project, sharing this response and id). The buffer limit is the response's.
+ */
+export class MuxConnection {
+  readonly id = randomUUID();
+  readonly connectedAt = Date.now();
+  readonly subscriptions = new Map<string, Connection>();
+  /** Events sent by subscriptions that already ended (the live ones count their own). */
+  endedEventsSent = 0;
+  closed = false;
+  /** After `connected` is written: from then on it gets pings. */
+  live = false;
+  timer: NodeJS.Timeout | undefined;
+  /** Stops receiving cross-instance requests for this connection (Redis), when there are any. */
+  releaseControl: (() => void) | undefined;
+
+  constructor(
+    readonly userId: string,
+    readonly res: ServerResponse,
+    private readonly maxBufferedBytes: number,
+  ) {}
+
+  get eventsSent(): number {
+    let sent = this.endedEventsSent;
+    for (const sub of this.subscriptions.values()) sent += sub.eventsSent;
+    return sent;
+  }
+
+  /** Connection-wide frames (connected, ping). */
+  write(frame: Buffer): boolean {
+    if (this.closed) return true;
+    this.res.write(frame);
+    return this.res.writableLength <= this.maxBufferedBytes;
   }
 }

@@ -158,4 +158,35 @@ export type CloseFrame = z.infer<typeof closeFrameSchema>;
 export const pingFrameSchema = z.object({ t: z.number() });
 
 /** SSE `event:` names used on the wire besides the progress event types. */
-export const CONTROL_EVENTS = { ready: "ready", reset: "reset", error: "error", close: "close", ping: "ping" } as const;
+export const CONTROL_EVENTS = {
+  ready: "ready",
+  reset: "reset",
+  error: "error",
+  close: "close",
+  ping: "ping",
+  connected: "connected",
+} as const;
+
+/**
+ * The multiplexed stream (`GET /api/stream`): one connection carries many project subscriptions,
+ * added and removed by the tRPC mutations `stream.subscribe` / `stream.unsubscribe`.
+ *
+ * - `connected {connectionId}` is its first frame; the id names the connection in those mutations
+ *   and in `message.send`.
+ * - Progress events are the very frames of the per-project stream (one serialisation per event
+ *   serves both endpoints): `muxEventFrameSchema`, whose `event.projectId` names the project. Their
+ *   `id:` line is that project's cursor; the multiplexed stream ignores `Last-Event-ID`, resume is
+ *   per subscription (`stream.subscribe` with each project's own cursor).
+ * - `ready {projectId, cursor}` ends a subscription's replay: from here on its events are live.
+ * - `reset {projectId, reason, cursor}` replaces the replay when the cursor cannot be resumed.
+ * - `error`, `close` and `ping` are the per-project stream's, for the whole connection.
+ */
+/** A stream connection's id as a request names it (message.send, stream.subscribe): the id of `ready` or `connected`. */
+export const connectionIdSchema = z.string().uuid("connectionId must be the id from the stream's ready or connected event");
+export const connectedFrameSchema = z.object({ connectionId: connectionIdSchema });
+export const muxEventFrameSchema = loggedEventSchema;
+export const subscriptionReadyFrameSchema = z.object({ projectId: idSchema, cursor: cursorSchema });
+export const subscriptionResetFrameSchema = resetFrameSchema.extend({ projectId: idSchema });
+export type ConnectedFrame = z.infer<typeof connectedFrameSchema>;
+export type SubscriptionReadyFrame = z.infer<typeof subscriptionReadyFrameSchema>;
+export type SubscriptionResetFrame = z.infer<typeof subscriptionResetFrameSchema>;

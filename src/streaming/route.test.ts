@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matchStreamPath, streamPath } from "./route";
+import { matchMuxStreamPath, matchStreamPath, muxStreamPath, streamPath } from "./route";
 
 describe("matchStreamPath", () => {
   it("matches the stream path and returns the projectId", () => {
@@ -29,5 +29,16 @@ describe("matchStreamPath", () => {
     expect(matchStreamPath(streamPath("p1"))).toEqual({ projectId: "p1" });
     // The client passes null for "no cursor yet".
     expect(streamPath("p1", null)).toBe("/api/projects/p1/events");
+  });
+});
+
+describe("matchMuxStreamPath", () => {
+  it("matches the multiplexed stream's path, which muxStreamPath builds, and nothing else", () => {
+    expect(muxStreamPath()).toBe("/api/stream");
+    expect(matchMuxStreamPath(muxStreamPath())).toBe(true);
+    expect(matchMuxStreamPath("/api/stream/")).toBe(true);
+    for (const path of ["/api/streams", "/api/stream/x", "/x/api/stream", "/api", "/api/projects/p1/events"]) {
+      expect(matchMuxStreamPath(path), path).toBe(false);
+    }
   });
 });

@@ -22,3 +22,17 @@ export function streamPath(projectId: string, cursor?: string | null): string {
   const base = `/api/projects/${encodeURIComponent(projectId)}/events`;
   return cursor ? `${base}?cursor=${encodeURIComponent(cursor)}` : base;
 }
+
+/**
+ * The multiplexed stream, one per browser: `GET /api/stream`. It takes no query: its subscriptions
+ * and their cursors are given by `stream.subscribe` once it is open.
+ */
+const MUX_STREAM_PATH = "/api/stream";
+
+export function matchMuxStreamPath(pathname: string): boolean {
+  return pathname === MUX_STREAM_PATH || pathname === `${MUX_STREAM_PATH}/`;
+}
+
+export function muxStreamPath(): string {
+  return MUX_STREAM_PATH;
+}

@@ -74,7 +74,7 @@ describe("StreamingService authorization and failures", () => {
     expect((await expectErrorThenEnd(t, P, {})).code).toBe("INTERNAL");
     const gone = await t.capture.waitFor((l) => l.msg === "stream disconnected");
     expect(gone).toMatchObject({ projectId: P, reason: "error", connections: 0 });
-    expect(t.service.stats()).toEqual({ projects: 0, connections: 0, perProject: {} });
+    expect(t.service.stats()).toEqual({ projects: 0, connections: 0, subscriptions: 0, perProject: {} });
   });
 
   it("after shutdown new streams get UNAVAILABLE", async () => {

@@ -91,13 +91,13 @@ describe("StreamingService handshake", () => {
     const b = await t.openReady(P);
     const second = await t.capture.waitFor((l) => l.msg === "stream connected" && l.connectionId === b.connectionId);
     expect(second).toMatchObject({ projectId: P, connections: 2 });
-    expect(t.service.stats()).toEqual({ projects: 1, connections: 2, perProject: { [P]: 2 } });
+    expect(t.service.stats()).toEqual({ projects: 1, connections: 2, subscriptions: 0, perProject: { [P]: 2 } });
 
     a.client.close();
     const gone = await t.capture.waitFor((l) => l.msg === "stream disconnected" && l.connectionId === a.connectionId);
     expect(gone).toMatchObject({ projectId: P, connections: 1, reason: "client-closed", eventsSent: 0 });
     expect(typeof gone.durationMs).toBe("number");
-    expect(t.service.stats()).toEqual({ projects: 1, connections: 1, perProject: { [P]: 1 } });
+    expect(t.service.stats()).toEqual({ projects: 1, connections: 1, subscriptions: 0, perProject: { [P]: 1 } });
   });
 
   it("replays after the cursor, then sends ready with the last id, then goes live", async () => {
@@ -206,6 +206,6 @@ describe("StreamingService handshake", () => {
     a.client.close();
     await t.capture.waitFor((l) => l.msg === "stream disconnected" && l.connectionId === a.connectionId);
     await expect(t.service.isConnected(P, a.connectionId)).resolves.toBe(false);
-    expect(t.service.stats()).toEqual({ projects: 0, connections: 0, perProject: {} });
+    expect(t.service.stats()).toEqual({ projects: 0, connections: 0, subscriptions: 0, perProject: {} });
   });
 });

@@ -89,7 +89,7 @@ describe("StreamingService limits", () => {
       expect(JSON.parse((await client.waitForEvent("close")).data)).toEqual({ reason: "server-shutdown" });
       await client.ended;
     }
-    expect(t.service.stats()).toEqual({ projects: 1, connections: 1, perProject: { "proj-b": 1 } });
+    expect(t.service.stats()).toEqual({ projects: 1, connections: 1, subscriptions: 0, perProject: { "proj-b": 1 } });
     const logged = await t.service.publish("proj-b", "k1", progressEvent("proj-b", 1));
     await b.client.waitForId(logged?.id ?? "");
     expect(t.service.closeProject("nobody", "server-shutdown")).toBe(0);

@@ -4,7 +4,7 @@ import { silentLogger as defaultLogger } from "../lib/logger";
 import { createMetrics, type Metrics } from "../lib/metrics";
 import type { CircuitState } from "../lib/circuit-breaker";
 import { streamConfig, type StreamConfig } from "./config";
-import { Connection, type Position } from "./connection";
+import { Connection, MuxConnection, type Position } from "./connection";
 import { InvalidEventError } from "./errors";
 import { cursorFromRequest, startStreamResponse } from "./request";
 import {
@@ -18,8 +18,27 @@ import {
   type ProgressEvent,
 } from "./protocol";
 import type { ConnectionPresence } from "./redis-presence";
-import { encodeClose, encodeError, encodeEvent, encodePing, encodeReady, encodeReset, encodeRetry } from "./sse";
-import type { EventLog, ReadResult, StreamAuthorizer } from "./types";
+import {
+  encodeClose,
+  encodeConnected,
+  encodeError,
+  encodeEvent,
+  encodePing,
+  encodeReady,
+  encodeReset,
+  encodeRetry,
+  encodeSubscriptionReady,
+  encodeSubscriptionReset,
+} from "./sse";
+import type {
+  EventLog,
+  MultiplexAccess,
+  ReadResult,
+  StreamAuthorizer,
+  StreamControl,
+  SubscriptionOutcome,
+  SubscriptionRequest,
+} from "./types";
 
 export interface StreamingServiceOptions {
   log: EventLog;
@@ -31,17 +50,28 @@ export interface StreamingServiceOptions {
   metrics?: Metrics;
   /** Cross-instance registry (Redis): isConnected also answers for connections held by other instances. */
   presence?: ConnectionPresence;
+  /** Who may open the multiplexed stream; without it every one is refused (fail closed). */
+  multiplex?: MultiplexAccess;
+  /** Cross-instance subscription requests (Redis); without it a connection is reachable on its own instance only. */
+  control?: StreamControl;
 }
 
 export type DisconnectReason = CloseFrame["reason"] | "client-closed" | "error";
 
 export interface StreamingStats {
   projects: number;
+  /** Open responses of both endpoints: per-project streams and multiplexed connections. */
   connections: number;
+  /** Project subscriptions of the multiplexed connections. */
+  subscriptions: number;
+  /** Per project: its per-project streams plus its subscriptions. */
   perProject: Record<string, number>;
 }
 
-/** A project's connections share one log subscription, created with the first and dropped with the last. */
+/**
+ * A project's connections share one log subscription, created with the first and dropped with the
+ * last. A multiplexed connection's subscription to the project is one of them (keyed by its id).
+ */
 interface ProjectGroup {
   connections: Map<string, Connection>;
   unsubscribe: () => void;
@@ -61,9 +91,12 @@ export class StreamingService {
   private readonly config: StreamConfig;
   private readonly authorizer: StreamAuthorizer | undefined;
   private readonly presence: ConnectionPresence | undefined;
-  private readonly untrack = new Map<string, () => void>();
+  private readonly multiplex: MultiplexAccess | undefined;
+  private readonly control: StreamControl | undefined;
   private readonly groups = new Map<string, ProjectGroup>();
+  private readonly muxConnections = new Map<string, MuxConnection>();
   private connectionCount = 0;
+  private subscriptionCount = 0;
   private pingTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
   private readonly metrics: Metrics;
@@ -77,6 +110,8 @@ export class StreamingService {
     this.retryFrame = encodeRetry(this.config.retryHintMs);
     this.authorizer = options.authorize;
     this.presence = options.presence;
+    this.multiplex = options.multiplex;
+    this.control = options.control;
     this.metrics = options.metrics ?? createMetrics();
   }
 
@@ -187,18 +222,26 @@ export class StreamingService {
     }
   }
 
+  /**
+   * Whether a send may rely on the connection: a per-project stream registered for the project, or
+   * a multiplexed connection whose subscription to it is confirmed (`ready` sent), on any instance.
+   */
   async isConnected(projectId: string, connectionId: string): Promise<boolean> {
-    if (this.groups.get(projectId)?.connections.has(connectionId)) return true;
+    const local = this.groups.get(projectId)?.connections.get(connectionId);
+    if (local) return !local.mux || local.isLive;
     return this.presence ? this.presence.isConnected(projectId, connectionId) : false;
   }
 
   stats(): StreamingStats {
     const perProject: Record<string, number> = {};
     for (const [projectId, group] of this.groups) perProject[projectId] = group.connections.size;
-    return { projects: this.groups.size, connections: this.connectionCount, perProject };
+    return { projects: this.groups.size, connections: this.connectionCount, subscriptions: this.subscriptionCount, perProject };
   }
 
-  /** Closes every connection of the project with a `close` frame; returns how many. */
+  /**
+   * Closes every connection of the project with a `close` frame; returns how many. A multiplexed
+   * connection subscribed to it is closed whole (its client resumes every subscription by cursor).
+   */
   closeProject(projectId: string, reason: CloseFrame["reason"]): number {
     const conns = [...(this.groups.get(projectId)?.connections.values() ?? [])];
     for (const conn of conns) this.disconnect(conn, reason);
@@ -208,26 +251,222 @@ export class StreamingService {
   /** Closes every connection (`close` frame, reason server-shutdown), refuses new ones, closes the log. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
+    for (const mux of [...this.muxConnections.values()]) this.closeMux(mux, "server-shutdown");
     for (const group of [...this.groups.values()]) {
       for (const conn of [...group.connections.values()]) this.disconnect(conn, "server-shutdown");
     }
     this.stopPing();
-    await this.log.close();
+    await Promise.all([this.control?.close(), this.log.close()]);
   }
 
-  private register(projectId: string, res: ServerResponse, cursor: string | undefined): Connection {
-    const conn = new Connection(projectId, res, this.config.maxBufferedBytes);
+  /**
+   * Serves one multiplexed stream (`GET /api/stream`): authenticates the user, registers the
+   * connection (and, with Redis, listens for subscription requests other instances forward to it),
+   * then sends `connected {connectionId}`. Subscriptions come later, through `subscription()`.
+   * Never rejects and never answers with a 500: failures become an `error` frame.
+   */
+  async handleMux(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const state: { mux: MuxConnection | undefined; gone: boolean; begun: boolean } = { mux: undefined, gone: false, begun: false };
+    res.once("close", () => {
+      state.gone = true;
+      if (state.mux) this.closeMux(state.mux, "client-closed");
+    });
+    try {
+      startStreamResponse(req, res);
+      const verdict = await this.admitMux(req);
+      if (state.gone) return;
+      res.write(this.retryFrame);
+      state.begun = true;
+      if (!verdict.ok) return this.reject(res, null, { code: verdict.code, message: verdict.message });
+      const mux = this.registerMux(verdict.userId, res);
+      state.mux = mux;
+      if (this.control) {
+        // Before `connected`: once the client has the id, a subscribe may arrive at any instance.
+        let release: () => void;
+        try {
+          release = await this.control.hold(mux.id, (request) => this.subscriptionHere(request));
+        } catch (err) {
+          this.logger.warn({ err, connectionId: mux.id }, "stream control unavailable");
+          const frame = encodeError({
+            code: "UNAVAILABLE",
+            message: "Live progress is temporarily unavailable; the stream will reconnect.",
+          });
+          return this.closeMux(mux, "error", frame);
+        }
+        if (mux.closed) return release();
+        mux.releaseControl = release;
+      }
+      if (!mux.write(encodeConnected({ connectionId: mux.id }))) return this.closeMux(mux, "slow-consumer");
+      mux.live = true;
+    } catch (err) {
+      this.logger.error({ err, connectionId: state.mux?.id, multiplexed: true }, "stream failed");
+      const frame = encodeError({ code: "INTERNAL", message: "The stream failed on the server" });
+      if (!state.begun && !res.destroyed) res.write(this.retryFrame);
+      if (state.mux) this.closeMux(state.mux, "error", frame);
+      else endWith(res, frame);
+    }
+  }
+
+  /**
+   * Adds or removes a subscription of a multiplexed connection, on whichever instance holds it.
+   * The caller (the tRPC router) has checked that `userId` may watch the project; the connection
+   * must be that user's. A subscribe resolves once its replay (or reset) and `ready` are written.
+   */
+  async subscription(request: SubscriptionRequest): Promise<SubscriptionOutcome> {
+    if (this.muxConnections.has(request.connectionId) || !this.control) return this.subscriptionHere(request);
+    let remote: SubscriptionOutcome | null;
+    try {
+      remote = await this.control.send(request);
+    } catch (err) {
+      this.logger.warn({ connectionId: request.connectionId, projectId: request.projectId, err }, "stream control unavailable");
+      return { ok: false, code: "SERVICE_UNAVAILABLE", message: "Live progress is temporarily unavailable; try again in a moment." };
+    }
+    return remote ?? notOpen(request.connectionId);
+  }
+
+  /** A per-project stream, or (with `mux`) a subscription of a multiplexed connection, which shares its response, timer and ping. */
+  private register(projectId: string, res: ServerResponse, cursor: string | undefined, mux?: MuxConnection): Connection {
+    const conn = new Connection(projectId, res, this.config.maxBufferedBytes, mux);
     const group = this.groups.get(projectId) ?? this.openGroup(projectId);
     group.connections.set(conn.id, conn);
+    if (cursor !== undefined) this.metrics.reconnects.inc();
+    // A subscription is announced once confirmed (subscriptionHere), a per-project stream at once.
+    if (this.presence && !mux) conn.untrack = this.presence.track(projectId, conn.id);
+    const fields = { projectId, connectionId: conn.id, connections: group.connections.size, cursor: cursor ?? null };
+    if (mux) {
+      this.subscriptionCount++;
+      this.metrics.subscriptions.inc();
+      this.logger.info(fields, "stream subscribed");
+      return conn;
+    }
     this.connectionCount++;
     this.metrics.connections.inc();
-    if (cursor !== undefined) this.metrics.reconnects.inc();
-    if (this.presence) this.untrack.set(conn.id, this.presence.track(projectId, conn.id));
     conn.timer = setTimeout(() => this.disconnect(conn, "max-duration"), this.config.maxDurationMs);
     conn.timer.unref();
     this.startPing();
-    this.logger.info({ projectId, connectionId: conn.id, connections: group.connections.size, cursor: cursor ?? null }, "stream connected");
+    this.logger.info(fields, "stream connected");
     return conn;
+  }
+
+  private registerMux(userId: string, res: ServerResponse): MuxConnection {
+    const mux = new MuxConnection(userId, res, this.config.maxBufferedBytes);
+    this.muxConnections.set(mux.id, mux);
+    this.connectionCount++;
+    this.metrics.connections.inc();
+    mux.timer = setTimeout(() => this.closeMux(mux, "max-duration"), this.config.maxDurationMs);
+    mux.timer.unref();
+    this.startPing();
+    this.logger.info({ connectionId: mux.id, userId, multiplexed: true, connections: this.muxConnections.size }, "stream connected");
+    return mux;
+  }
+
+  /** A subscription request for a connection this instance holds (asked locally, or forwarded by another instance). */
+  private async subscriptionHere(request: SubscriptionRequest): Promise<SubscriptionOutcome> {
+    const { connectionId, userId, projectId } = request;
+    const mux = this.muxConnections.get(connectionId);
+    if (!mux || mux.closed) return notOpen(connectionId);
+    if (mux.userId !== userId) {
+      this.logger.warn({ connectionId, projectId, userId }, "stream subscription denied");
+      return { ok: false, code: "FORBIDDEN", message: "This stream connection belongs to another user." };
+    }
+    const existing = mux.subscriptions.get(projectId);
+    if (request.op === "unsubscribe") {
+      if (existing) this.endSubscription(existing, "unsubscribed");
+      return { ok: true, op: "unsubscribe", subscribed: existing !== undefined };
+    }
+    // A repeated subscribe (a retried mutation, a client resuming from another cursor) replaces the subscription.
+    if (existing) this.endSubscription(existing, "resubscribed");
+    const slot = this.multiplex?.takeSubscriptionSlot(userId);
+    if (!slot?.ok) {
+      this.logger.info({ connectionId, projectId, userId }, "stream limit reached");
+      return { ok: false, code: "TOO_MANY_REQUESTS", message: slot?.message ?? "No subscription can be added" };
+    }
+    // Register before reading the log: anything appended from here on is queued, not missed.
+    const sub = this.register(projectId, mux.res, request.cursor, mux);
+    sub.releaseSlot = slot.release;
+    mux.subscriptions.set(projectId, sub);
+    try {
+      const result = await this.log.readAfter(projectId, request.cursor);
+      if (sub.closed) return ended(mux, connectionId);
+      const cursor = await this.replay(sub, result);
+      if (sub.closed) return ended(mux, connectionId);
+      if (!sub.goLive(encodeSubscriptionReady({ projectId, cursor }))) {
+        this.closeMux(mux, "slow-consumer");
+        return notOpen(connectionId);
+      }
+      if (this.presence) sub.untrack = this.presence.track(projectId, sub.id);
+      const replayed = result.kind === "events" ? result.events.length : 0;
+      this.logger.debug({ projectId, connectionId, cursor, replayed }, "stream ready");
+      return { ok: true, op: "subscribe", cursor, reset: result.kind === "reset", replayed };
+    } catch (err) {
+      this.logger.error({ err, projectId, connectionId }, "stream subscription failed");
+      this.endSubscription(sub, "error");
+      return { ok: false, code: "SERVICE_UNAVAILABLE", message: "The project's progress could not be read; try again in a moment." };
+    }
+  }
+
+  /** Ends one subscription; its connection stays open. */
+  private endSubscription(sub: Connection, reason: DisconnectReason | "unsubscribed" | "resubscribed"): void {
+    const mux = sub.mux;
+    if (sub.closed || !mux) return;
+    sub.closed = true;
+    if (mux.subscriptions.get(sub.projectId) === sub) mux.subscriptions.delete(sub.projectId);
+    mux.endedEventsSent += sub.eventsSent;
+    const left = this.leaveGroup(sub);
+    if (left !== null) {
+      this.subscriptionCount--;
+      this.metrics.subscriptions.dec();
+      sub.untrack?.();
+      sub.releaseSlot?.();
+    }
+    this.logger.info(
+      {
+        projectId: sub.projectId,
+        connectionId: sub.id,
+        connections: left ?? 0,
+        reason,
+        eventsSent: sub.eventsSent,
+        durationMs: Date.now() - sub.connectedAt,
+      },
+      "stream unsubscribed",
+    );
+  }
+
+  /** Closes a multiplexed connection and ends its subscriptions. */
+  private closeMux(mux: MuxConnection, reason: DisconnectReason, finalFrame?: Buffer): void {
+    if (mux.closed) return;
+    const subscriptions = mux.subscriptions.size;
+    for (const sub of [...mux.subscriptions.values()]) this.endSubscription(sub, reason);
+    mux.closed = true;
+    clearTimeout(mux.timer);
+    mux.releaseControl?.();
+    if (this.muxConnections.delete(mux.id)) {
+      this.connectionCount--;
+      this.metrics.connections.dec();
+      this.metrics.disconnects.inc({ reason });
+    }
+    if (this.connectionCount === 0) this.stopPing();
+    const fields = {
+      connectionId: mux.id,
+      userId: mux.userId,
+      multiplexed: true,
+      reason,
+      subscriptions,
+      eventsSent: mux.eventsSent,
+      durationMs: Date.now() - mux.connectedAt,
+    };
+    this.finish(mux.res, reason, fields, finalFrame);
+  }
+
+  /** Takes the connection out of its project's group; the number left, or null when it was not there. */
+  private leaveGroup(conn: Connection): number | null {
+    const group = this.groups.get(conn.projectId);
+    if (!group?.connections.delete(conn.id)) return null;
+    if (group.connections.size === 0) {
+      group.unsubscribe();
+      this.groups.delete(conn.projectId);
+    }
+    return group.connections.size;
   }
 
   private openGroup(projectId: string): ProjectGroup {
@@ -253,7 +492,9 @@ export class StreamingService {
     if (result.kind === "reset") {
       this.metrics.resets.inc({ reason: result.reason });
       // The client refetches state and continues live from head.
-      if (!conn.write(encodeReset({ reason: result.reason, cursor: result.head }), false)) {
+      const reset = { reason: result.reason, cursor: result.head };
+      const frame = conn.mux ? encodeSubscriptionReset({ projectId: conn.projectId, ...reset }) : encodeReset(reset);
+      if (!conn.write(frame, false)) {
         this.disconnect(conn, "slow-consumer");
       }
       conn.markPosition(parseCursor(result.head));
@@ -291,56 +532,73 @@ export class StreamingService {
     return this.authorizer(projectId, req);
   }
 
-  private reject(res: ServerResponse, projectId: string, frame: ErrorFrame): void {
-    this.logger.info({ projectId, code: frame.code }, "stream rejected");
+  private async admitMux(req: IncomingMessage): Promise<{ ok: true; userId: string } | ({ ok: false } & ErrorFrame)> {
+    if (this.shuttingDown) return { ok: false, code: "UNAVAILABLE", message: "Server is shutting down" };
+    if (!this.multiplex) {
+      this.logger.error({ multiplexed: true }, "stream authorizer not configured");
+      return { ok: false, code: "INTERNAL", message: "Stream authorization is not configured" };
+    }
+    return this.multiplex.authenticate(req);
+  }
+
+  private reject(res: ServerResponse, projectId: string | null, frame: ErrorFrame): void {
+    this.logger.info(projectId === null ? { multiplexed: true, code: frame.code } : { projectId, code: frame.code }, "stream rejected");
     endWith(res, encodeError(frame));
   }
 
+  /** Closes a per-project stream; for a subscription, its whole multiplexed connection. */
   private disconnect(conn: Connection, reason: DisconnectReason, finalFrame?: Buffer): void {
+    if (conn.mux) return this.closeMux(conn.mux, reason, finalFrame);
     if (conn.closed) return;
     conn.closed = true;
     clearTimeout(conn.timer);
-    const group = this.groups.get(conn.projectId);
-    if (group?.connections.delete(conn.id)) {
+    const left = this.leaveGroup(conn);
+    if (left !== null) {
       this.connectionCount--;
       this.metrics.connections.dec();
       this.metrics.disconnects.inc({ reason });
-      this.untrack.get(conn.id)?.();
-      this.untrack.delete(conn.id);
-      if (group.connections.size === 0) {
-        group.unsubscribe();
-        this.groups.delete(conn.projectId);
-      }
+      conn.untrack?.();
     }
     if (this.connectionCount === 0) this.stopPing();
     const fields = {
       projectId: conn.projectId,
       connectionId: conn.id,
-      connections: group?.connections.size ?? 0,
+      connections: left ?? 0,
       reason,
       eventsSent: conn.eventsSent,
       durationMs: Date.now() - conn.connectedAt,
     };
+    this.finish(conn.res, reason, fields, finalFrame);
+  }
+
+  /** Logs the disconnect and ends the response the way its reason needs. */
+  private finish(res: ServerResponse, reason: DisconnectReason, fields: Record<string, unknown>, finalFrame: Buffer | undefined): void {
     if (reason === "slow-consumer") {
       this.logger.warn(fields, "stream disconnected");
       // Its buffer is full, so a close frame would never arrive; drop the socket, the client resumes by id.
-      conn.res.destroy();
+      res.destroy();
       return;
     }
     this.logger.info(fields, "stream disconnected");
     if (reason === "client-closed") return;
-    endWith(conn.res, finalFrame ?? (isCloseReason(reason) ? encodeClose({ reason }) : undefined));
+    endWith(res, finalFrame ?? (isCloseReason(reason) ? encodeClose({ reason }) : undefined));
   }
 
-  /** One timer for the whole service; each tick serialises one ping shared by every live connection. */
+  /**
+   * One timer for the whole service; each tick serialises one ping shared by every live response
+   * (a multiplexed connection gets one, not one per subscription).
+   */
   private startPing(): void {
     if (this.pingTimer) return;
     this.pingTimer = setInterval(() => {
       const frame = encodePing(Date.now());
       for (const group of this.groups.values()) {
         for (const conn of group.connections.values()) {
-          if (conn.isLive && !conn.write(frame, false)) this.disconnect(conn, "slow-consumer");
+          if (!conn.mux && conn.isLive && !conn.write(frame, false)) this.disconnect(conn, "slow-consumer");
         }
+      }
+      for (const mux of this.muxConnections.values()) {
+        if (mux.live && !mux.write(frame)) this.closeMux(mux, "slow-consumer");
       }
     }, this.config.pingIntervalMs);
     this.pingTimer.unref();
@@ -350,6 +608,20 @@ export class StreamingService {
     clearInterval(this.pingTimer);
     this.pingTimer = undefined;
   }
+}
+
+function notOpen(connectionId: string): SubscriptionOutcome {
+  return {
+    ok: false,
+    code: "NOT_FOUND",
+    message: `Stream connection ${connectionId} is not open: open the stream again and subscribe with the id of its connected event.`,
+  };
+}
+
+/** A subscribe that lost its subscription while replaying: to its connection's close, or to a later (un)subscribe. */
+function ended(mux: MuxConnection, connectionId: string): SubscriptionOutcome {
+  if (mux.closed) return notOpen(connectionId);
+  return { ok: false, code: "CONFLICT", message: "A later subscribe or unsubscribe of this project on this connection replaced this one." };
 }
 
 function endWith(res: ServerResponse, frame: Buffer | undefined): void {

@@ -1,7 +1,20 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { loggedEventSchema, type LoggedEvent } from "./protocol";
-import { encodeClose, encodeError, encodeEvent, encodePing, encodeReady, encodeReset, encodeRetry, parseSseStream, SseParser } from "./sse";
+import {
+  encodeClose,
+  encodeConnected,
+  encodeError,
+  encodeEvent,
+  encodePing,
+  encodeReady,
+  encodeReset,
+  encodeRetry,
+  encodeSubscriptionReady,
+  encodeSubscriptionReset,
+  parseSseStream,
+  SseParser,
+} from "./sse";
 import { progressEvent } from "./test-harness";
 
 const logged: LoggedEvent = {
@@ -33,6 +46,17 @@ describe("SSE encoding", () => {
     expect(encodeClose({ reason: "max-duration" }).toString()).toBe('event: close\ndata: {"reason":"max-duration"}\n\n');
     expect(encodePing(123).toString()).toBe('event: ping\ndata: {"t":123}\n\n');
     expect(encodeRetry(1000).toString()).toBe("retry: 1000\n\n");
+  });
+
+  it("encodes the multiplexed stream's own frames without an id line (no one cursor names the connection's position)", () => {
+    const connectionId = "5f0c6a1e-8d2b-4c3a-9e7f-1a2b3c4d5e6f";
+    expect(encodeConnected({ connectionId }).toString()).toBe(`event: connected\ndata: {"connectionId":"${connectionId}"}\n\n`);
+    expect(encodeSubscriptionReady({ projectId: "p1", cursor: "e:3" }).toString()).toBe(
+      'event: ready\ndata: {"projectId":"p1","cursor":"e:3"}\n\n',
+    );
+    expect(encodeSubscriptionReset({ projectId: "p1", reason: "retention", cursor: "e:9" }).toString()).toBe(
+      'event: reset\ndata: {"projectId":"p1","reason":"retention","cursor":"e:9"}\n\n',
+    );
   });
 });
 

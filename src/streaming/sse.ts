@@ -1,4 +1,14 @@
-import { CONTROL_EVENTS, type CloseFrame, type ErrorFrame, type LoggedEvent, type ReadyFrame, type ResetFrame } from "./protocol";
+import {
+  CONTROL_EVENTS,
+  type CloseFrame,
+  type ConnectedFrame,
+  type ErrorFrame,
+  type LoggedEvent,
+  type ReadyFrame,
+  type ResetFrame,
+  type SubscriptionReadyFrame,
+  type SubscriptionResetFrame,
+} from "./protocol";
 
 /**
  * SSE frames as ready-to-write Buffers. The wire format (one data line per frame: JSON never
@@ -13,6 +23,12 @@ import { CONTROL_EVENTS, type CloseFrame, type ErrorFrame, type LoggedEvent, typ
  *   close     event: close\ndata: {"reason"}\n\n
  *   ping      event: ping\ndata: {"t":<ms>}\n\n   no id line: a ping is not a log position.
  *   retry     retry: <ms>\n\n   once, first; has no data, so browsers dispatch nothing.
+ *
+ * The multiplexed stream (GET /api/stream) writes the same progress, error, close, ping and retry
+ * frames, and its own, without an id line (no single cursor names a position of the connection):
+ *   connected  event: connected\ndata: {"connectionId"}\n\n   first, once
+ *   ready      event: ready\ndata: {"projectId","cursor"}\n\n   a subscription's replay is over
+ *   reset      event: reset\ndata: {"projectId","reason","cursor"}\n\n
  */
 
 export function encodeEvent(logged: LoggedEvent): Buffer {
@@ -26,6 +42,18 @@ export function encodeReady(frame: ReadyFrame): Buffer {
 
 export function encodeReset(frame: ResetFrame): Buffer {
   return withId(frame.cursor, CONTROL_EVENTS.reset, { reason: frame.reason, cursor: frame.cursor });
+}
+
+export function encodeConnected(frame: ConnectedFrame): Buffer {
+  return named(CONTROL_EVENTS.connected, { connectionId: frame.connectionId });
+}
+
+export function encodeSubscriptionReady(frame: SubscriptionReadyFrame): Buffer {
+  return named(CONTROL_EVENTS.ready, { projectId: frame.projectId, cursor: frame.cursor });
+}
+
+export function encodeSubscriptionReset(frame: SubscriptionResetFrame): Buffer {
+  return named(CONTROL_EVENTS.reset, { projectId: frame.projectId, reason: frame.reason, cursor: frame.cursor });
 }
 
 export function encodeError(frame: ErrorFrame): Buffer {

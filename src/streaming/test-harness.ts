@@ -8,10 +8,11 @@ import http, { type IncomingMessage, type OutgoingHttpHeaders } from "node:http"
 import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
 import { MemoryEventLog } from "./memory-log";
-import { readyFrameSchema, type ProgressEvent } from "./protocol";
-import { matchStreamPath, streamPath } from "./route";
+import { connectedFrameSchema, readyFrameSchema, type ProgressEvent } from "./protocol";
+import { matchMuxStreamPath, matchStreamPath, muxStreamPath, streamPath } from "./route";
 import { StreamingService, type StreamingServiceOptions } from "./service";
 import { SseParser, type SseFrame } from "./sse-parser";
+import type { MultiplexAccess } from "./types";
 
 export type LogLine = { level: number; msg: string } & Record<string, unknown>;
 
@@ -54,12 +55,19 @@ export class CapturedLog {
 
 export interface TestServer {
   url(projectId: string, cursor?: string): string;
+  /** The multiplexed stream's URL. */
+  muxUrl(): string;
   close(): Promise<void>;
 }
 
 export async function startServer(service: StreamingService): Promise<TestServer> {
   const server = http.createServer((req, res) => {
-    const match = matchStreamPath(new URL(req.url ?? "/", "http://localhost").pathname);
+    const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (matchMuxStreamPath(pathname)) {
+      void service.handleMux(req, res);
+      return;
+    }
+    const match = matchStreamPath(pathname);
     if (!match) {
       res.writeHead(404).end();
       return;
@@ -71,6 +79,7 @@ export async function startServer(service: StreamingService): Promise<TestServer
   const { port } = server.address() as AddressInfo;
   return {
     url: (projectId, cursor) => `http://127.0.0.1:${port}${streamPath(projectId, cursor)}`,
+    muxUrl: () => `http://127.0.0.1:${port}${muxStreamPath()}`,
     close: async () => {
       server.closeAllConnections();
       server.close();
@@ -181,6 +190,36 @@ export function progressEvent(projectId: string, n: number, partial?: string): P
 
 export const allowAll = async (): Promise<{ ok: true }> => ({ ok: true });
 
+/**
+ * Multiplexed-stream access for the service suites: the user is the request's `x-user` header (none:
+ * UNAUTHORIZED), and each user may hold `maxSubscriptions` subscriptions (`held` counts them).
+ */
+export function headerUserAccess(maxSubscriptions = Number.MAX_SAFE_INTEGER): MultiplexAccess & { held: Map<string, number> } {
+  const held = new Map<string, number>();
+  return {
+    held,
+    authenticate: async (req) => {
+      const user = req.headers["x-user"];
+      if (typeof user !== "string" || user === "") return { ok: false, code: "UNAUTHORIZED", message: "No user" };
+      return { ok: true, userId: user };
+    },
+    takeSubscriptionSlot: (userId) => {
+      const count = held.get(userId) ?? 0;
+      if (count >= maxSubscriptions) return { ok: false, message: `At most ${maxSubscriptions} subscriptions` };
+      held.set(userId, count + 1);
+      let released = false;
+      return {
+        ok: true,
+        release: () => {
+          if (released) return;
+          released = true;
+          held.set(userId, (held.get(userId) ?? 1) - 1);
+        },
+      };
+    },
+  };
+}
+
 export interface Harness {
   capture: CapturedLog;
   service: StreamingService;
@@ -188,12 +227,22 @@ export interface Harness {
   open(projectId: string, cursor?: string, headers?: OutgoingHttpHeaders): Promise<StreamClient>;
   /** Opens and waits for `ready`; returns the client and the ready payload. */
   openReady(projectId: string, cursor?: string): Promise<{ client: StreamClient; connectionId: string; cursor: string }>;
+  /** Opens the multiplexed stream as `user` (x-user header, see headerUserAccess). */
+  openMux(user?: string): Promise<StreamClient>;
+  /** Opens the multiplexed stream as `user` and waits for `connected`. */
+  openConnected(user?: string): Promise<{ client: StreamClient; connectionId: string }>;
   teardown(): Promise<void>;
 }
 
 export async function setup(options: Partial<StreamingServiceOptions> = {}): Promise<Harness> {
   const capture = new CapturedLog();
-  const service = new StreamingService({ log: new MemoryEventLog(), logger: capture.logger, authorize: allowAll, ...options });
+  const service = new StreamingService({
+    log: new MemoryEventLog(),
+    logger: capture.logger,
+    authorize: allowAll,
+    multiplex: headerUserAccess(),
+    ...options,
+  });
   const server = await startServer(service);
   const clients: StreamClient[] = [];
   const open = async (projectId: string, cursor?: string, headers?: OutgoingHttpHeaders): Promise<StreamClient> => {
@@ -210,6 +259,17 @@ export async function setup(options: Partial<StreamingServiceOptions> = {}): Pro
       const client = await open(projectId, cursor);
       const ready = readyFrameSchema.parse(JSON.parse((await client.waitForEvent("ready")).data));
       return { client, ...ready };
+    },
+    openMux: async (user) => {
+      const client = await StreamClient.open(server.muxUrl(), user === undefined ? {} : { "x-user": user });
+      clients.push(client);
+      return client;
+    },
+    openConnected: async (user = "user-1") => {
+      const client = await StreamClient.open(server.muxUrl(), { "x-user": user });
+      clients.push(client);
+      const connected = connectedFrameSchema.parse(JSON.parse((await client.waitForEvent("connected")).data));
+      return { client, connectionId: connected.connectionId };
     },
     teardown: async () => {
       for (const client of clients) client.close();

@@ -31,3 +31,43 @@ export type StreamAuthorizer = (
   projectId: string,
   req: IncomingMessage,
 ) => Promise<{ ok: true } | { ok: false; code: "NOT_FOUND" | "FORBIDDEN" | "UNAUTHORIZED"; message: string }>;
+
+/** Who opens a multiplexed stream, and how many subscriptions they may hold. The server wires it to sessions and StreamSlots. */
+export interface MultiplexAccess {
+  /** The signed-in user of the request, within their stream budget; the response holds that slot until it closes. */
+  authenticate(
+    req: IncomingMessage,
+  ): Promise<{ ok: true; userId: string } | { ok: false; code: "UNAUTHORIZED" | "FORBIDDEN"; message: string }>;
+  /** One more subscription for the user on this instance (`release` gives it back), or the refusal's message over budget. */
+  takeSubscriptionSlot(userId: string): { ok: true; release: () => void } | { ok: false; message: string };
+}
+
+/** A subscription change for a multiplexed connection; the caller has checked that `userId` may watch `projectId`. */
+export interface SubscriptionRequest {
+  op: "subscribe" | "unsubscribe";
+  connectionId: string;
+  userId: string;
+  projectId: string;
+  /** subscribe: replay after this cursor; undefined: from the head on. */
+  cursor?: Cursor;
+}
+
+export type SubscriptionFailureCode = "NOT_FOUND" | "FORBIDDEN" | "TOO_MANY_REQUESTS" | "CONFLICT" | "SERVICE_UNAVAILABLE";
+
+/** subscribe: `cursor` is what `ready` reported; unsubscribe: `subscribed` says whether there was a subscription. */
+export type SubscriptionOutcome =
+  | { ok: true; op: "subscribe"; cursor: Cursor; reset: boolean; replayed: number }
+  | { ok: true; op: "unsubscribe"; subscribed: boolean }
+  | { ok: false; code: SubscriptionFailureCode; message: string };
+
+/**
+ * Cross-instance requests to the instance holding a multiplexed connection (Redis pub/sub): a
+ * subscribe handled by one instance reaches the connection another one holds.
+ */
+export interface StreamControl {
+  /** Receives the requests for a connection held here until the returned function is called. Resolves once requests can arrive. */
+  hold(connectionId: string, handler: (request: SubscriptionRequest) => Promise<SubscriptionOutcome>): Promise<() => void>;
+  /** The holding instance's outcome, or null when no instance holds the connection. */
+  send(request: SubscriptionRequest): Promise<SubscriptionOutcome | null>;
+  close(): Promise<void>;
+}

@@ -8,12 +8,12 @@ import type { Auth } from "../auth/create-auth";
 import { buildContext, type Context, type ContextDeps } from "../server/context";
 import { createCaller } from "../server/root";
 import { createRequestListener } from "../server/request-listener";
-import { createStreamAuthorizer } from "../server/stream-authorizer";
+import { createStreamAccess } from "../server/stream-authorizer";
 import { StreamSlots } from "../server/stream-limits";
 import { limits } from "../server/limits";
 import { MemoryEventLog, StreamingService } from "../streaming";
-import { readyFrameSchema } from "../streaming/protocol";
-import { streamPath } from "../streaming/route";
+import { connectedFrameSchema, readyFrameSchema } from "../streaming/protocol";
+import { muxStreamPath, streamPath } from "../streaming/route";
 import { StreamClient } from "../streaming/test-harness";
 import { createTestAuth } from "./auth";
 import { SessionRevocations } from "../auth/revocations";
@@ -40,6 +40,9 @@ export interface AppFixture {
   streamUrl(projectId: string, cursor?: string): string;
   /** Opens the project's stream with the cookie and resolves with the connection id of `ready`. */
   connect(projectId: string, cookie: string): Promise<string>;
+  muxUrl(): string;
+  /** Opens the multiplexed stream with the cookie and resolves with the client and the id of `connected`. */
+  connectMux(cookie: string): Promise<{ client: StreamClient; connectionId: string }>;
   /** Row counts of every table, to prove a rejected call changed nothing. */
   counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -52,7 +55,7 @@ export async function openAppFixture(target: DbTarget, options: { maxStreamsPerU
   const auth = createTestAuth(handle.db, { revocations });
   const slots = new StreamSlots();
   const metrics = createMetrics();
-  const authorize = createStreamAuthorizer({
+  const { authorize, multiplex } = createStreamAccess({
     db: handle.db,
     auth,
     slots,
@@ -60,7 +63,7 @@ export async function openAppFixture(target: DbTarget, options: { maxStreamsPerU
     maxStreamsPerUser: options.maxStreamsPerUser ?? limits.concurrentStreamsPerUser,
     log: silent,
   });
-  const streaming = new StreamingService({ log: new MemoryEventLog(), logger: silent, authorize, metrics });
+  const streaming = new StreamingService({ log: new MemoryEventLog(), logger: silent, authorize, multiplex, metrics });
   const jobs = new RecordingJobs();
   const deps: ContextDeps = { db: handle.db, streaming, jobs, log: silent, metrics, auth };
   const context = (headers: Headers) => buildContext(deps, headers);
@@ -89,6 +92,13 @@ export async function openAppFixture(target: DbTarget, options: { maxStreamsPerU
       clients.push(client);
       const ready = await client.waitForEvent("ready");
       return readyFrameSchema.parse(JSON.parse(ready.data)).connectionId;
+    },
+    muxUrl: () => `${baseUrl}${muxStreamPath()}`,
+    connectMux: async (cookie) => {
+      const client = await StreamClient.open(`${baseUrl}${muxStreamPath()}`, { cookie });
+      clients.push(client);
+      const connected = await client.waitForEvent("connected");
+      return { client, connectionId: connectedFrameSchema.parse(JSON.parse(connected.data)).connectionId };
     },
     counts: () => tableCounts(handle),
     close: async () => {

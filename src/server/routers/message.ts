@@ -10,6 +10,7 @@ import { toMessageView } from "../snapshots";
 import { limitMessages, limits } from "../limits";
 import { hasNoNul } from "../text-input";
 import { errorMessage } from "../../lib/errors";
+import { connectionIdSchema } from "../../streaming/protocol";
 
 export const messageContentSchema = z
   .string()
@@ -18,12 +19,11 @@ export const messageContentSchema = z
   .max(limits.messageMaxChars, limitMessages.messageTooLong())
   .refine(hasNoNul, "Message must not contain NUL characters");
 
-const connectionIdSchema = z.string().uuid("connectionId must be the id from the stream's ready event");
-
 const STREAM_NOT_CONNECTED = "The live stream for this project is not connected yet. Wait for it to reconnect, then send again.";
 
 /**
- * Whether the caller's stream is registered for the project. "unavailable": presence lives in Redis
+ * Whether the caller's stream is registered for the project: a per-project stream of it, or a
+ * multiplexed connection subscribed to it (both are in the project's registry and presence). "unavailable": presence lives in Redis
  * when scaled out, and while Redis is down a connection held by another instance cannot be confirmed.
  */
 async function connectionState(
