@@ -3,12 +3,11 @@ import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { collect } from "./testing/event-log.contract";
 import { parseCursor, type LoggedEvent } from "./protocol";
 import { EventLogUnavailableError, projectKeys } from "./redis-client";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis-log";
 import { TailRegistry } from "./redis-tail";
-import { CapturedLog, progressEvent } from "./test-harness";
+import { CapturedLog, collect, progressEvent } from "./test-harness";
 import { freePort } from "../test/ports";
 
 import { TEST_REDIS_URL as REDIS_URL } from "../test/services";

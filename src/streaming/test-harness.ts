@@ -8,11 +8,11 @@ import http, { type IncomingMessage, type OutgoingHttpHeaders } from "node:http"
 import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
 import { MemoryEventLog } from "./memory-log";
-import { connectedFrameSchema, readyFrameSchema, type ProgressEvent } from "./protocol";
+import { connectedFrameSchema, readyFrameSchema, type LoggedEvent, type ProgressEvent } from "./protocol";
 import { matchMuxStreamPath, matchStreamPath, muxStreamPath, streamPath } from "./route";
 import { StreamingService, type StreamingServiceOptions } from "./service";
 import { SseParser, type SseFrame } from "./sse-parser";
-import type { MultiplexAccess } from "./types";
+import type { EventLog, MultiplexAccess } from "./types";
 
 export type LogLine = { level: number; msg: string } & Record<string, unknown>;
 
@@ -276,5 +276,26 @@ export async function setup(options: Partial<StreamingServiceOptions> = {}): Pro
       await service.shutdown();
       await server.close();
     },
+  };
+}
+
+/** A listener whose deliveries can be awaited by count. */
+export interface Collector {
+  events: LoggedEvent[];
+  until(count: number): Promise<LoggedEvent[]>;
+  off(): void;
+}
+
+export function collect(log: EventLog, projectId: string): Collector {
+  const events: LoggedEvent[] = [];
+  let waiters: { count: number; resolve: (events: LoggedEvent[]) => void }[] = [];
+  const off = log.subscribe(projectId, (event) => {
+    events.push(event);
+    waiters = waiters.filter((w) => (events.length >= w.count ? (w.resolve(events), false) : true));
+  });
+  return {
+    events,
+    off,
+    until: (count) => (events.length >= count ? Promise.resolve(events) : new Promise((resolve) => waiters.push({ count, resolve }))),
   };
 }
