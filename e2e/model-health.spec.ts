@@ -1,32 +1,12 @@
-import { test as base, expect } from "./support/fixtures";
-import { AppServer } from "./support/app-server";
-import { appServerPorts } from "./support/ports";
-import { startFakeModelServer, type FakeModelServer } from "../src/test/fake-model-server";
+import { expect } from "./support/fixtures";
+import { withModel } from "./support/model-fixtures";
 
 /**
  * The model endpoint in /api/health and the banner: a configured model that is down is reported and
  * shown in words, and never makes the app "degraded" (it keeps serving; generations retry).
  */
 
-const test = base.extend<object, { model: FakeModelServer }>({
-  model: [
-    async ({}, use) => {
-      const model = await startFakeModelServer();
-      await use(model);
-      await model.close();
-    },
-    { scope: "worker" },
-  ],
-  app: [
-    async ({ model }, use) => {
-      const server = new AppServer({ ...(await appServerPorts()), env: { LLM_BASE_URL: model.baseUrl, LLM_MODEL: "fake-model" } });
-      await server.start();
-      await use(server);
-      await server.stop();
-    },
-    { scope: "worker", timeout: 120_000 },
-  ],
-});
+const test = withModel();
 
 interface HealthAnswer {
   httpStatus: number;

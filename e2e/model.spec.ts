@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { test as base, expect } from "./support/fixtures";
-import { AppServer } from "./support/app-server";
+import { expect } from "./support/fixtures";
+import type { AppServer } from "./support/app-server";
+import { modelEnv, withModel } from "./support/model-fixtures";
 import { AppCluster } from "./support/cluster";
-import { appServerPorts } from "./support/ports";
 import { expectReceivedEqualsLog } from "./support/lossless";
 import { closeStreams, serverLog } from "./support/server-log";
 import { ProjectPage, type HomePage } from "./support/project-page";
@@ -23,32 +23,7 @@ const HELD_AFTER = 40;
 /** The text every tab shows while the model is held. */
 const HELD_TEXT = PLAN_TEXT.slice(0, HELD_AFTER * TOKEN_SIZE);
 
-/** The model's environment for the app: a token timeout longer than any hold in these tests. */
-const modelEnv = (model: FakeModelServer): Record<string, string> => ({
-  LLM_BASE_URL: model.baseUrl,
-  LLM_MODEL: "fake-model",
-  LLM_TIMEOUT_MS: "60000",
-});
-
-const test = base.extend<object, { model: FakeModelServer }>({
-  model: [
-    async ({}, use) => {
-      const model = await startFakeModelServer({ tokenRate: 400, tokenSize: TOKEN_SIZE });
-      await use(model);
-      await model.close();
-    },
-    { scope: "worker" },
-  ],
-  app: [
-    async ({ model }, use) => {
-      const server = new AppServer({ ...(await appServerPorts()), env: modelEnv(model) });
-      await server.start();
-      await use(server);
-      await server.stop();
-    },
-    { scope: "worker", timeout: 120_000 },
-  ],
-});
+const test = withModel({ tokenRate: 400, tokenSize: TOKEN_SIZE });
 
 /** After a reload the tab applied exactly the log's events after the cursor its page was rendered at (its recording restarts with the document). */
 async function expectLiveAfter(tab: ProjectPage, app: AppServer, projectId: string, renderedCursor: string | null): Promise<void> {
