@@ -1,4 +1,5 @@
 import type { StreamStatus } from "@/hooks/use-generation-stream";
+import type { StreamHolderKind } from "@/src/client/shared-stream/connect";
 
 function label(status: StreamStatus): string {
   switch (status) {
@@ -19,9 +20,43 @@ function label(status: StreamStatus): string {
   }
 }
 
-export function ConnectionIndicator({ status, error, onRetry }: { status: StreamStatus; error: string | null; onRetry: () => void }) {
+/** Says who carries this tab's live stream, for the curious (hover). */
+function holderTitle(holder: StreamHolderKind): string {
+  switch (holder) {
+    case "shared-worker":
+      return "One connection for every tab of this browser, held by a shared worker";
+    case "leader-tab":
+      return "One connection for every tab of this browser, held by one of its tabs";
+    case "this-tab":
+      return "This tab's own connection (the browser cannot share one between tabs)";
+    default: {
+      const unreachable: never = holder;
+      return unreachable;
+    }
+  }
+}
+
+export function ConnectionIndicator({
+  status,
+  holder,
+  error,
+  onRetry,
+}: {
+  status: StreamStatus;
+  holder: StreamHolderKind | null;
+  error: string | null;
+  onRetry: () => void;
+}) {
   return (
-    <span className="indicator" data-testid="connection-status" data-status={status} role="status" aria-live="polite">
+    <span
+      className="indicator"
+      data-testid="connection-status"
+      data-status={status}
+      data-holder={holder ?? undefined}
+      title={holder ? holderTitle(holder) : undefined}
+      role="status"
+      aria-live="polite"
+    >
       <span className={`dot ${status}`} aria-hidden />
       {label(status)}
       {status === "error" && (

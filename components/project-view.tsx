@@ -81,7 +81,7 @@ export function ProjectView({
             {project.name}
           </h1>
         </div>
-        <ConnectionIndicator status={stream.status} error={stream.lastError?.message ?? null} onRetry={stream.retry} />
+        <ConnectionIndicator status={stream.status} holder={stream.holder} error={stream.lastError?.message ?? null} onRetry={stream.retry} />
       </div>
       <div className="project-layout">
         <section className="card stack">

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import type { RunSnapshot } from "../src/client/run-snapshot";
 import type { RunView } from "../src/client/run-state";
+import { sharedStream, type StreamHolderKind } from "../src/client/shared-stream/connect";
 import { GenerationStreamClient, type GenerationStreamClientOptions } from "../src/client/stream-client";
 import { StreamNotReadyError, type StreamError } from "../src/client/stream-errors";
 import { initialStreamSnapshot, type StreamStatus } from "../src/client/stream-snapshot";
@@ -28,6 +29,8 @@ export interface GenerationStream {
   lastError: StreamError | null;
   /** How many progress events this tab applied. */
   applied: number;
+  /** Who holds the browser's one stream connection for this tab; null until the stream starts (server render). */
+  holder: StreamHolderKind | null;
   waitUntilReady: (timeoutMs?: number) => Promise<{ connectionId: string }>;
   retry: () => void;
 }
@@ -35,7 +38,8 @@ export interface GenerationStream {
 const noopUnsubscribe = () => {};
 
 /**
- * Live progress of a project's generation runs. One client per projectId, opened after mount and
+ * Live progress of a project's generation runs, over the browser's one shared stream connection
+ * (src/client/shared-stream). One client per projectId, opened after mount and
  * closed on unmount; the initial cursor and runs are read once per project, so re-renders with
  * new props never reopen the stream.
  */
@@ -53,6 +57,8 @@ export function useGenerationStream({ projectId, initialCursor, initialRuns, onR
       projectId,
       initialCursor: cursor,
       initialRuns: runs,
+      // Every tab's streams share the browser's one connection (SharedWorker, leader tab, or this tab).
+      openSource: sharedStream().open,
       onReset: (frame) => latest.current.onReset?.(frame),
     });
     clientRef.current = created;
@@ -84,6 +90,7 @@ export function useGenerationStream({ projectId, initialCursor, initialRuns, onR
     runs: snapshot.runs,
     lastError: snapshot.lastError,
     applied: snapshot.applied,
+    holder: active ? sharedStream().kind : null,
     waitUntilReady,
     retry,
   };

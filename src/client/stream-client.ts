@@ -36,6 +36,11 @@ export interface GenerationStreamClientOptions {
   initialRuns?: readonly RunSnapshot[];
   url?: (projectId: string, cursor: string | null) => string;
   createEventSource?: EventSourceFactory;
+  /**
+   * Opens the project's stream from after a cursor. Default: an EventSource on `url`. The browser's
+   * hook passes the shared stream's (src/client/shared-stream), which serves every tab over one connection.
+   */
+  openSource?: (projectId: string, cursor: string | null) => EventSourceLike;
   /** The log cannot replay our gap: refetch state. Events arriving meanwhile are re-applied on top. */
   onReset?: (frame: ResetFrame) => ResetOutcome | Promise<ResetOutcome>;
   /** Sees every progress frame the tab receives and whether it applied it; default: the one a test installed, if any. */
@@ -57,8 +62,7 @@ const DEDUPE_CAPACITY = 10_000;
  */
 export class GenerationStreamClient {
   readonly projectId: string;
-  private readonly url: (projectId: string, cursor: string | null) => string;
-  private readonly createEventSource: EventSourceFactory;
+  private readonly openSource: (projectId: string, cursor: string | null) => EventSourceLike;
   private readonly onReset: GenerationStreamClientOptions["onReset"];
   private readonly now: () => number;
   private readonly backoff: Backoff;
@@ -91,8 +95,9 @@ export class GenerationStreamClient {
 
   constructor(options: GenerationStreamClientOptions) {
     this.projectId = options.projectId;
-    this.url = options.url ?? streamPath;
-    this.createEventSource = options.createEventSource ?? browserEventSource;
+    const url = options.url ?? streamPath;
+    const createEventSource = options.createEventSource ?? browserEventSource;
+    this.openSource = options.openSource ?? ((projectId, cursor) => createEventSource(url(projectId, cursor)));
     this.onReset = options.onReset;
     this.now = options.now ?? Date.now;
     const { baseMs, capMs, healthyAfterMs } = reconnectConfig;
@@ -164,7 +169,7 @@ export class GenerationStreamClient {
     const generation = ++this.generation;
     let source: EventSourceLike;
     try {
-      source = this.createEventSource(this.url(this.projectId, this.lastId));
+      source = this.openSource(this.projectId, this.lastId);
     } catch (error) {
       this.recordError("transport", null, `Could not open the live stream: ${errorMessage(error)}`);
       this.drop();

@@ -81,13 +81,13 @@ describe("subscriptions across two instances (Redis control + presence)", () => 
     expect(holder.service.stats()).toMatchObject({ connections: 1, subscriptions: 0 });
   });
 
-  it("B answers NOT_FOUND for a connection no instance holds, before it opens and after it closed", async () => {
+  it("B answers PRECONDITION_FAILED for a connection no instance holds, before it opens and after it closed", async () => {
     const { a: holder, b: other } = await twoInstances();
     const P = project();
     const unknown = randomUUID();
     expect(await other.subscription({ op: "subscribe", connectionId: unknown, userId: USER, projectId: P })).toMatchObject({
       ok: false,
-      code: "NOT_FOUND",
+      code: "PRECONDITION_FAILED",
       message: `Stream connection ${unknown} is not open: open the stream again and subscribe with the id of its connected event.`,
     });
     const { client, connectionId } = await holder.openConnected(USER);
@@ -96,18 +96,18 @@ describe("subscriptions across two instances (Redis control + presence)", () => 
     await holder.capture.waitFor((l) => l.msg === "stream disconnected" && l.connectionId === connectionId);
     expect(await other.subscription({ op: "subscribe", connectionId, userId: USER, projectId: P })).toMatchObject({
       ok: false,
-      code: "NOT_FOUND",
+      code: "PRECONDITION_FAILED",
     });
     expect(await other.isConnected(P, connectionId)).toBe(false);
   });
 
-  it("B cannot subscribe another user onto A's connection (FORBIDDEN from the holder)", async () => {
+  it("B cannot subscribe another user onto A's connection (PRECONDITION_FAILED from the holder)", async () => {
     const { a: holder, b: other } = await twoInstances();
     const P = project();
     const { connectionId } = await holder.openConnected(USER);
     expect(await other.subscription({ op: "subscribe", connectionId, userId: "intruder", projectId: P })).toEqual({
       ok: false,
-      code: "FORBIDDEN",
+      code: "PRECONDITION_FAILED",
       message: "This stream connection belongs to another user.",
     });
     expect(holder.capture.with("stream subscription denied", { connectionId, userId: "intruder" })).toHaveLength(1);

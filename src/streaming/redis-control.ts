@@ -43,7 +43,7 @@ const outcomeSchema = z.union([
   z.object({ ok: z.literal(true), op: z.literal("unsubscribe"), subscribed: z.boolean() }),
   z.object({
     ok: z.literal(false),
-    code: z.enum(["NOT_FOUND", "FORBIDDEN", "TOO_MANY_REQUESTS", "CONFLICT", "SERVICE_UNAVAILABLE"]),
+    code: z.enum(["PRECONDITION_FAILED", "TOO_MANY_REQUESTS", "CONFLICT", "SERVICE_UNAVAILABLE"]),
     message: z.string(),
   }),
 ]);
@@ -160,7 +160,7 @@ export class RedisStreamControl implements StreamControl {
     const outcome: Promise<SubscriptionOutcome> = handler
       ? handler(request)
       : // Released between PUBLISH and delivery: the connection just closed.
-        Promise.resolve({ ok: false, code: "NOT_FOUND", message: `Stream connection ${request.connectionId} is not open` });
+        Promise.resolve({ ok: false, code: "PRECONDITION_FAILED", message: `Stream connection ${request.connectionId} is not open` });
     void outcome
       .then((answer) => this.redis.publish(replyTo, JSON.stringify({ requestId, outcome: answer })))
       .catch((err: unknown) => {

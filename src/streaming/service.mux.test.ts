@@ -332,50 +332,50 @@ describe("the multiplexed stream's refusals", () => {
     expect(t.service.stats()).toEqual({ projects: 0, connections: 0, subscriptions: 0, perProject: {} });
   });
 
-  it("without a control channel, a connection is reachable on its own instance only: another service answers NOT_FOUND", async () => {
+  it("without a control channel, a connection is reachable on its own instance only: another service answers PRECONDITION_FAILED", async () => {
     t = await setup();
     const { connectionId } = await t.openConnected(USER);
     const elsewhere = new StreamingService({ log: new MemoryEventLog(), multiplex: headerUserAccess() });
     try {
       expect(await elsewhere.subscription({ op: "subscribe", connectionId, userId: USER, projectId: A })).toMatchObject({
         ok: false,
-        code: "NOT_FOUND",
+        code: "PRECONDITION_FAILED",
       });
     } finally {
       await elsewhere.shutdown();
     }
   });
 
-  it("someone else's connection cannot be subscribed or unsubscribed (FORBIDDEN), and nothing is registered", async () => {
+  it("someone else's connection cannot be subscribed or unsubscribed (PRECONDITION_FAILED), and nothing is registered", async () => {
     t = await setup();
     const { client, connectionId } = await t.openConnected(USER);
     await subscribe(connectionId, A);
     await readyOf(client, A);
     expect(await subscribe(connectionId, B, undefined, "intruder")).toEqual({
       ok: false,
-      code: "FORBIDDEN",
+      code: "PRECONDITION_FAILED",
       message: "This stream connection belongs to another user.",
     });
-    expect(await unsubscribe(connectionId, A, "intruder")).toMatchObject({ ok: false, code: "FORBIDDEN" });
+    expect(await unsubscribe(connectionId, A, "intruder")).toMatchObject({ ok: false, code: "PRECONDITION_FAILED" });
     expect(t.capture.with("stream subscription denied", { connectionId, userId: "intruder", projectId: B })).toHaveLength(1);
     expect(t.service.stats()).toMatchObject({ subscriptions: 1, perProject: { [A]: 1 } });
     expect(sequence(client)).toEqual(["connected", `ready ${A} ${await t.service.head(A)}`]);
   });
 
-  it("an unknown or closed connection is NOT_FOUND with a message that says what to do", async () => {
+  it("an unknown or closed connection is PRECONDITION_FAILED with a message that says what to do", async () => {
     t = await setup();
     const unknown = crypto.randomUUID();
     const answer = await subscribe(unknown, A);
     expect(answer).toEqual({
       ok: false,
-      code: "NOT_FOUND",
+      code: "PRECONDITION_FAILED",
       message: `Stream connection ${unknown} is not open: open the stream again and subscribe with the id of its connected event.`,
     });
     const { client, connectionId } = await t.openConnected(USER);
     client.close();
     await t.capture.waitFor((l) => l.msg === "stream disconnected" && l.connectionId === connectionId);
-    expect(await subscribe(connectionId, A)).toMatchObject({ ok: false, code: "NOT_FOUND" });
-    expect(await unsubscribe(connectionId, A)).toMatchObject({ ok: false, code: "NOT_FOUND" });
+    expect(await subscribe(connectionId, A)).toMatchObject({ ok: false, code: "PRECONDITION_FAILED" });
+    expect(await unsubscribe(connectionId, A)).toMatchObject({ ok: false, code: "PRECONDITION_FAILED" });
     expect(t.service.stats()).toEqual({ projects: 0, connections: 0, subscriptions: 0, perProject: {} });
   });
 

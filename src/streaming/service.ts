@@ -367,7 +367,7 @@ export class StreamingService {
     if (!mux || mux.closed) return notOpen(connectionId);
     if (mux.userId !== userId) {
       this.logger.warn({ connectionId, projectId, userId }, "stream subscription denied");
-      return { ok: false, code: "FORBIDDEN", message: "This stream connection belongs to another user." };
+      return { ok: false, code: "PRECONDITION_FAILED", message: "This stream connection belongs to another user." };
     }
     const existing = mux.subscriptions.get(projectId);
     if (request.op === "unsubscribe") {
@@ -613,7 +613,7 @@ export class StreamingService {
 function notOpen(connectionId: string): SubscriptionOutcome {
   return {
     ok: false,
-    code: "NOT_FOUND",
+    code: "PRECONDITION_FAILED",
     message: `Stream connection ${connectionId} is not open: open the stream again and subscribe with the id of its connected event.`,
   };
 }

@@ -52,7 +52,12 @@ export interface SubscriptionRequest {
   cursor?: Cursor;
 }
 
-export type SubscriptionFailureCode = "NOT_FOUND" | "FORBIDDEN" | "TOO_MANY_REQUESTS" | "CONFLICT" | "SERVICE_UNAVAILABLE";
+/**
+ * Why a subscription call failed. PRECONDITION_FAILED is about the connection (not open here or
+ * anywhere, or another user's): open a new one. The project's own refusals (NOT_FOUND, FORBIDDEN)
+ * come from the router before the service is asked.
+ */
+export type SubscriptionFailureCode = "PRECONDITION_FAILED" | "TOO_MANY_REQUESTS" | "CONFLICT" | "SERVICE_UNAVAILABLE";
 
 /** subscribe: `cursor` is what `ready` reported; unsubscribe: `subscribed` says whether there was a subscription. */
 export type SubscriptionOutcome =

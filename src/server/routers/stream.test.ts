@@ -114,8 +114,8 @@ describe.each(testDatabaseTargets())("the stream router against $name", ({ targe
 
     // Their own project, on my connection: the connection is not theirs.
     const foreignConnection = await errorOf(asOther.stream.subscribe({ connectionId, projectId: theirs.id }));
-    expect(foreignConnection).toMatchObject({ code: "FORBIDDEN", message: "This stream connection belongs to another user." });
-    expect((await errorOf(asOther.stream.unsubscribe({ connectionId, projectId: theirs.id }))).code).toBe("FORBIDDEN");
+    expect(foreignConnection).toMatchObject({ code: "PRECONDITION_FAILED", message: "This stream connection belongs to another user." });
+    expect((await errorOf(asOther.stream.unsubscribe({ connectionId, projectId: theirs.id }))).code).toBe("PRECONDITION_FAILED");
     expect((await errorOf(asOwner.stream.unsubscribe({ connectionId, projectId: theirs.id }))).code).toBe("FORBIDDEN");
     // And their send cannot lean on my connection either.
     expect((await errorOf(asOther.message.send({ projectId: theirs.id, content: "hi", connectionId }))).code).toBe("PRECONDITION_FAILED");
@@ -127,20 +127,20 @@ describe.each(testDatabaseTargets())("the stream router against $name", ({ targe
     await client.ended;
   });
 
-  it("an unknown or closed connection is NOT_FOUND, saying to open the stream again", async () => {
+  it("an unknown or closed connection is PRECONDITION_FAILED, saying to open the stream again", async () => {
     const project = await createProject(app.handle.db, owner.userId, "Gone");
     const unknown = crypto.randomUUID();
     const error = await errorOf(asOwner.stream.subscribe({ connectionId: unknown, projectId: project.id }));
     expect(error).toMatchObject({
-      code: "NOT_FOUND",
+      code: "PRECONDITION_FAILED",
       message: `Stream connection ${unknown} is not open: open the stream again and subscribe with the id of its connected event.`,
     });
     const { client, connectionId } = await app.connectMux(owner.cookie);
     const released = once(app.slots, "release");
     client.close();
     await released;
-    expect((await errorOf(asOwner.stream.subscribe({ connectionId, projectId: project.id }))).code).toBe("NOT_FOUND");
-    expect((await errorOf(asOwner.stream.unsubscribe({ connectionId, projectId: project.id }))).code).toBe("NOT_FOUND");
+    expect((await errorOf(asOwner.stream.subscribe({ connectionId, projectId: project.id }))).code).toBe("PRECONDITION_FAILED");
+    expect((await errorOf(asOwner.stream.unsubscribe({ connectionId, projectId: project.id }))).code).toBe("PRECONDITION_FAILED");
   });
 
   it("a cursor the log cannot resume: the answer and the stream say reset, with the head to continue from", async () => {

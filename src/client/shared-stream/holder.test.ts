@@ -1,0 +1,455 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { reconnectConfig } from "../../streaming/config";
+import type { ProgressEvent } from "../../streaming/protocol";
+import { GenerationStreamClient } from "../stream-client";
+import type { StreamStatus } from "../stream-snapshot";
+import { keyOf, runEvents } from "../testing/events";
+import { fakeEventSources, type FakeEventSource } from "../testing/fake-event-source";
+import { StreamHolder, SubscriptionCallError, type SubscriptionCalls } from "./holder";
+import type { HolderMessage, TabMessage } from "./messages";
+import { TabLink } from "./tab-link";
+
+const HALF = () => 0.5;
+const CONNECTION = "00000000-0000-4000-8000-000000000001";
+const CONNECTION_2 = "00000000-0000-4000-8000-000000000002";
+
+interface Call {
+  op: "subscribe" | "unsubscribe";
+  connectionId: string;
+  projectId: string;
+  cursor?: string | null;
+  settled: boolean;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The holder between fake tabs and a fake server: the test plays the server on the multiplexed
+ * EventSource and answers the subscription calls; messages between tabs and holder are queued and
+ * delivered by `flush()`, as ports deliver them, after the sender's turn.
+ */
+function setup() {
+  const sources = fakeEventSources();
+  const calls: Call[] = [];
+  const call = (op: Call["op"], input: Omit<Call, "op" | "settled" | "resolve" | "reject">) =>
+    new Promise<void>((resolve, reject) => {
+      const c: Call = {
+        op,
+        ...input,
+        settled: false,
+        resolve: () => {
+          c.settled = true;
+          resolve();
+        },
+        reject: (error) => {
+          c.settled = true;
+          reject(error);
+        },
+      };
+      calls.push(c);
+    });
+  const api: SubscriptionCalls = {
+    subscribe: (input) => call("subscribe", input),
+    unsubscribe: (input) => call("unsubscribe", input),
+  };
+  const holder = new StreamHolder({ calls: api, createEventSource: sources.create, random: HALF });
+  const queue: (() => void)[] = [];
+  /** Delivers queued messages and lets settled promises continue, until nothing is left to do. */
+  const flush = async () => {
+    for (let round = 0; round < 1000; round++) {
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      const next = queue.shift();
+      if (next === undefined) return;
+      next();
+    }
+    throw new Error("flush did not settle");
+  };
+
+  const tabs: Tab[] = [];
+  function tab(name: string) {
+    const sink = (message: HolderMessage) => queue.push(() => link.receive(message));
+    const link: TabLink = new TabLink((message: TabMessage) => queue.push(() => holder.handle(sink, message)), name);
+    link.hello();
+    const t = { name, link, clients: [] as Client[] };
+    tabs.push(t);
+    return {
+      ...t,
+      /** A stream client of `projectId` in this tab, starting at `cursor` (the page's render). */
+      client(projectId: string, cursor: string | null): Client {
+        const applied: string[] = [];
+        const statuses: StreamStatus[] = [];
+        const client = new GenerationStreamClient({
+          projectId,
+          initialCursor: cursor,
+          openSource: link.open,
+          random: HALF,
+          observer: (_p, frame) => {
+            if (frame.applied) applied.push(frame.id);
+          },
+          onReset: () => undefined,
+        });
+        client.subscribe(() => {
+          const status = client.getSnapshot().status;
+          if (statuses.at(-1) !== status) statuses.push(status);
+        });
+        const c = { client, applied, statuses };
+        t.clients.push(c);
+        return c;
+      },
+    };
+  }
+
+  const server = {
+    get source(): FakeEventSource {
+      return sources.latest();
+    },
+    connected(connectionId = CONNECTION) {
+      sources.latest().frame("connected", { connectionId });
+    },
+    event(id: string, event: ProgressEvent) {
+      sources.latest().progress(id, keyOf(event), event);
+    },
+    /** `ready` on the stream, then the subscribe's answer (the server's order). */
+    ready(projectId: string, cursor: string) {
+      sources.latest().frame("ready", { projectId, cursor });
+      for (const c of calls) if (c.op === "subscribe" && c.projectId === projectId && !c.settled) c.resolve();
+    },
+    reset(projectId: string, cursor: string, reason = "retention") {
+      sources.latest().frame("reset", { projectId, reason, cursor });
+    },
+    /** Calls made (answered or not), in order. */
+    made(op: Call["op"], projectId?: string): Call[] {
+      return calls.filter((c) => c.op === op && (projectId === undefined || c.projectId === projectId));
+    },
+    pending(op: Call["op"], projectId?: string): Call[] {
+      return calls.filter((c) => c.op === op && !c.settled && (projectId === undefined || c.projectId === projectId));
+    },
+  };
+  return { holder, sources, calls, flush, tab, server, tabs };
+}
+
+type Client = { client: GenerationStreamClient; applied: string[]; statuses: StreamStatus[] };
+type Tab = { name: string; link: TabLink; clients: Client[] };
+
+let holders: StreamHolder[] = [];
+let allClients: GenerationStreamClient[] = [];
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  holders = [];
+  allClients = [];
+});
+
+afterEach(() => {
+  for (const c of allClients) c.close();
+  for (const h of holders) h.close();
+  vi.useRealTimers();
+});
+
+function track(t: ReturnType<typeof setup>) {
+  holders.push(t.holder);
+  return t;
+}
+
+function status(c: Client) {
+  allClients.push(c.client);
+  return c.client.getSnapshot().status;
+}
+
+describe("StreamHolder: one connection for every tab", () => {
+  it("two tabs of a project share one connection and one subscription; both reach ready with the connection's id and get every event once", async () => {
+    const t = track(setup());
+    const r = runEvents("p1", "r1");
+    const a = t.tab("a").client("p1", "e1:0");
+    const b = t.tab("b").client("p1", "e1:0");
+    await t.flush();
+    expect(t.sources.all).toHaveLength(1);
+    expect(t.sources.latest().url).toBe("/api/stream");
+    t.server.connected();
+    await t.flush();
+    expect(t.server.pending("subscribe")).toEqual([expect.objectContaining({ connectionId: CONNECTION, projectId: "p1", cursor: "e1:0" })]);
+    t.server.event("e1:1", r.started());
+    t.server.ready("p1", "e1:1");
+    await t.flush();
+    expect([status(a), status(b)]).toEqual(["ready", "ready"]);
+    expect(a.client.getSnapshot().connectionId).toBe(CONNECTION);
+    t.server.event("e1:2", r.stepStarted("load-context"));
+    await t.flush();
+    expect(a.applied).toEqual(["e1:1", "e1:2"]);
+    expect(b.applied).toEqual(["e1:1", "e1:2"]);
+    await expect(b.client.waitUntilReady()).resolves.toEqual({ connectionId: CONNECTION });
+  });
+
+  it("a tab that joins later is replayed from the holder's ring after its own cursor, without a second subscribe", async () => {
+    const t = track(setup());
+    const r = runEvents("p1", "r1");
+    const a = t.tab("a").client("p1", "e1:0");
+    await t.flush();
+    t.server.connected();
+    await t.flush();
+    t.server.ready("p1", "e1:0");
+    for (const [i, e] of [r.started(), r.stepStarted("load-context"), r.stepCompleted("load-context")].entries()) t.server.event(`e1:${i + 1}`, e);
+    await t.flush();
+    // Its page was rendered after the first event.
+    const b = t.tab("b").client("p1", "e1:1");
+    await t.flush();
+    expect(status(b)).toBe("ready");
+    expect(b.applied).toEqual(["e1:2", "e1:3"]);
+    expect(a.applied).toEqual(["e1:1", "e1:2", "e1:3"]);
+    expect(t.server.made("subscribe")).toHaveLength(1);
+    expect(b.client.getSnapshot().cursor).toBe("e1:3");
+  });
+
+  it("a tab whose cursor the ring does not cover is reset (it refetches), the others are untouched", async () => {
+    const t = track(setup());
+    const r = runEvents("p1", "r1");
+    const a = t.tab("a").client("p1", "e1:5");
+    await t.flush();
+    t.server.connected();
+    await t.flush();
+    t.server.ready("p1", "e1:5");
+    t.server.event("e1:6", r.started());
+    await t.flush();
+    const resets: string[] = [];
+    const link = t.tab("b").link;
+    const late = new GenerationStreamClient({
+      projectId: "p1",
+      initialCursor: "e1:2",
+      openSource: link.open,
+      random: HALF,
+      onReset: (frame) => void resets.push(`${frame.reason} ${frame.cursor}`),
+    });
+    allClients.push(late);
+    await t.flush();
+    expect(resets).toEqual(["retention e1:6"]);
+    expect(late.getSnapshot().status).toBe("ready");
+    expect(a.applied).toEqual(["e1:6"]);
+    expect(status(a)).toBe("ready");
+  });
+
+  it("each project is its own subscription on the one connection, and frames reach only that project's clients", async () => {
+    const t = track(setup());
+    const a = t.tab("a").client("p1", "e1:0");
+    const b = t.tab("b").client("p2", "e2:0");
+    await t.flush();
+    t.server.connected();
+    await t.flush();
+    expect(t.server.pending("subscribe").map((c) => c.projectId)).toEqual(["p1", "p2"]);
+    t.server.ready("p1", "e1:0");
+    t.server.ready("p2", "e2:0");
+    t.server.event("e1:1", runEvents("p1", "r1").started());
+    t.server.event("e2:1", runEvents("p2", "r2").started());
+    await t.flush();
+    expect(a.applied).toEqual(["e1:1"]);
+    expect(b.applied).toEqual(["e2:1"]);
+    expect(t.sources.all).toHaveLength(1);
+  });
+
+  it("reference counts: the project is unsubscribed when its last source closes, and the connection closes with the last project", async () => {
+    const t = track(setup());
+    const a = t.tab("a").client("p1", "e1:0");
+    const b = t.tab("b").client("p1", "e1:0");
+    await t.flush();
+    t.server.connected();
+    await t.flush();
+    t.server.ready("p1", "e1:0");
+    await t.flush();
+    a.client.close();
+    await t.flush();
+    expect(t.server.pending("unsubscribe")).toHaveLength(0);
+    expect(t.holder.sourceCounts()).toEqual(new Map([["p1", 1]]));
+    b.client.close();
+    await t.flush();
+    expect(t.server.made("unsubscribe")).toEqual([expect.objectContaining({ projectId: "p1", connectionId: CONNECTION })]);
+    expect(t.sources.latest().closed).toBe(true);
+    expect(t.holder.connectionState).toBe("idle");
+  });
+
+  it("a tab that goes away (bye, or its lock freed) drops its sources", async () => {
+    const t = track(setup());
+    const tabA = t.tab("a");
+    tabA.client("p1", "e1:0");
+    const b = t.tab("b").client("p2", "e2:0");
+    await t.flush();
+    t.server.connected();
+    await t.flush();
+    t.server.ready("p1", "e1:0");
+    t.server.ready("p2", "e2:0");
+    await t.flush();
+    tabA.link.bye();
+    await t.flush();
+    expect(t.server.made("unsubscribe").map((c) => c.projectId)).toEqual(["p1"]);
+    t.holder.removeTab("b");
+    await t.flush();
+    expect(t.server.made("unsubscribe").map((c) => c.projectId)).toEqual(["p1", "p2"]);
+    expect(b.client.getSnapshot().status).toBe("ready");
+    expect(t.holder.connectionState).toBe("idle");
+  });
+
+  it("a dropped connection: every tab shows reconnecting, then catches up from its own last id on the new connection, with no gap and no duplicate", async () => {
+    const t = track(setup());
+    const r = runEvents("p1", "r1");
+    const a = t.tab("a").client("p1", "e1:0");
+    const b = t.tab("b").client("p1", "e1:0");
+    await t.flush();
+    t.server.connected();
+    await t.flush();
+    t.server.ready("p1", "e1:0");
+    t.server.event("e1:1", r.started());
+    await t.flush();
+    t.server.source.fail();
+    await t.flush();
+    expect([status(a), status(b)]).toEqual(["reconnecting", "reconnecting"]);
+    expect(t.sources.latest().closed).toBe(true);
+    // Holder and clients each wait out their backoff (named, full jitter; HALF = half the ceiling).
+    await vi.advanceTimersByTimeAsync(reconnectConfig.baseMs);
+    await t.flush();
+    expect(t.sources.all).toHaveLength(2);
+    t.server.connected(CONNECTION_2);
+    await t.flush();
+    // The holder resumes from the last event it received, so its ring continues.
+    expect(t.server.made("subscribe").at(-1)).toEqual(expect.objectContaining({ connectionId: CONNECTION_2, cursor: "e1:1" }));
+    t.server.event("e1:2", r.stepStarted("load-context"));
+    t.server.ready("p1", "e1:2");
+    await t.flush();
+    expect([status(a), status(b)]).toEqual(["ready", "ready"]);
+    expect(a.statuses).toContain("catching-up");
+    expect(a.applied).toEqual(["e1:1", "e1:2"]);
+    expect(b.applied).toEqual(["e1:1", "e1:2"]);
+    expect(a.client.getSnapshot().connectionId).toBe(CONNECTION_2);
+  });
+
+  it("a refused subscribe (another user's project) ends that project's sources with the server's error; the connection stays", async () => {
+    const t = track(setup());
+    const tabA = t.tab("a");
+    const mine = tabA.client("p1", "e1:0");
+    const theirs = tabA.client("p2", null);
+    await t.flush();
+    t.server.connected();
+    await t.flush();
+    t.server.pending("subscribe", "p2")[0]!.reject(new SubscriptionCallError("FORBIDDEN", "You do not have access to this project."));
+    t.server.ready("p1", "e1:0");
+    await t.flush();
+    expect(status(theirs)).toBe("error");
+    expect(theirs.client.getSnapshot().lastError).toMatchObject({ kind: "server", code: "FORBIDDEN", message: "You do not have access to this project." });
+    await expect(theirs.client.waitUntilReady()).rejects.toThrow("You do not have access to this project.");
+    expect(status(mine)).toBe("ready");
+    expect(t.sources.all).toHaveLength(1);
+  });
+
+  it("a transient subscribe failure makes the source retry after backoff; 'connection not open' makes the holder open a new connection", async () => {
+    const t = track(setup());
+    const a = t.tab("a").client("p1", "e1:0");
+    await t.flush();
+    t.server.connected();
+    await t.flush();
+    t.server.pending("subscribe")[0]!.reject(new SubscriptionCallError("SERVICE_UNAVAILABLE", "Live progress is temporarily unavailable"));
+    await t.flush();
+    expect(status(a)).toBe("connecting");
+    expect(a.client.getSnapshot().lastError).toMatchObject({ kind: "server", code: "UNAVAILABLE", message: "Live progress is temporarily unavailable" });
+    // Its only source gone, the holder let the connection go; the client's retry opens the next one.
+    expect(t.holder.connectionState).toBe("idle");
+    await vi.advanceTimersByTimeAsync(reconnectConfig.baseMs);
+    await t.flush();
+    expect(t.sources.all).toHaveLength(2);
+    t.server.connected(CONNECTION_2);
+    await t.flush();
+    t.server.pending("subscribe")[0]!.reject(new SubscriptionCallError("PRECONDITION_FAILED", "Stream connection is not open"));
+    await t.flush();
+    expect(t.sources.all[1]!.closed).toBe(true);
+    expect(status(a)).toBe("connecting");
+    await vi.advanceTimersByTimeAsync(reconnectConfig.capMs);
+    await t.flush();
+    expect(t.sources.all).toHaveLength(3);
+    t.server.connected(CONNECTION);
+    await t.flush();
+    t.server.ready("p1", "e1:0");
+    await t.flush();
+    expect(status(a)).toBe("ready");
+    expect(a.client.getSnapshot().connectionId).toBe(CONNECTION);
+  });
+
+  it("a terminal error on the connection (signed out) reaches every source, and nothing reconnects until a source opens again", async () => {
+    const t = track(setup());
+    const a = t.tab("a").client("p1", "e1:0");
+    await t.flush();
+    t.server.source.frame("error", { code: "UNAUTHORIZED", message: "Sign in to watch this project." });
+    await t.flush();
+    expect(status(a)).toBe("error");
+    expect(t.holder.connectionState).toBe("failed");
+    await vi.advanceTimersByTimeAsync(reconnectConfig.capMs);
+    expect(t.sources.all).toHaveLength(1);
+    a.client.retry();
+    await t.flush();
+    expect(t.sources.all).toHaveLength(2);
+  });
+
+  it("a server reset of the holder's own cursor resets every waiting source to the log's head", async () => {
+    const t = track(setup());
+    const resets: string[] = [];
+    const link = t.tab("a").link;
+    const client = new GenerationStreamClient({
+      projectId: "p1",
+      initialCursor: "e1:3",
+      openSource: link.open,
+      random: HALF,
+      onReset: (frame) => void resets.push(`${frame.reason} ${frame.cursor}`),
+    });
+    allClients.push(client);
+    await t.flush();
+    t.server.connected();
+    await t.flush();
+    t.server.reset("p1", "e9:40", "unknown-log");
+    t.server.ready("p1", "e9:40");
+    await t.flush();
+    expect(resets).toEqual(["unknown-log e9:40"]);
+    expect(client.getSnapshot()).toMatchObject({ status: "ready", cursor: "e9:40" });
+  });
+
+  it("resubscribed right after an unsubscribe, late frames of the old subscription do not hide the new replay", async () => {
+    const t = track(setup());
+    const r = runEvents("p1", "r1");
+    const tabA = t.tab("a");
+    const first = tabA.client("p1", "e1:0");
+    // Another project keeps the connection open meanwhile.
+    t.tab("b").client("p2", null);
+    await t.flush();
+    t.server.connected();
+    await t.flush();
+    t.server.ready("p1", "e1:0");
+    t.server.ready("p2", "e2:0");
+    await t.flush();
+    first.client.close();
+    await t.flush();
+    const second = tabA.client("p1", "e1:0");
+    await t.flush();
+    t.server.pending("unsubscribe")[0]!.resolve();
+    await t.flush();
+    expect(t.server.made("subscribe", "p1")).toHaveLength(2);
+    // A frame the old subscription wrote just before its unsubscribe arrives after the new subscribe began…
+    t.server.event("e1:3", r.stepCompleted("load-context"));
+    // …then the new subscription's replay, from the start.
+    t.server.event("e1:1", r.started());
+    t.server.event("e1:2", r.stepStarted("load-context"));
+    t.server.event("e1:3", r.stepCompleted("load-context"));
+    t.server.ready("p1", "e1:3");
+    await t.flush();
+    expect(second.applied).toEqual(["e1:1", "e1:2", "e1:3"]);
+  });
+
+  it("ignores messages that are not the holder's, and frames of projects nobody watches", async () => {
+    const t = track(setup());
+    const tabA = t.tab("a");
+    const a = tabA.client("p1", "e1:0");
+    await t.flush();
+    t.server.connected();
+    await t.flush();
+    t.server.ready("p1", "e1:0");
+    t.server.event("e2:1", runEvents("p2", "r2").started());
+    tabA.link.receive({ t: "frame", sourceId: 42 });
+    tabA.link.receive("hello");
+    await t.flush();
+    expect(a.applied).toEqual([]);
+    expect(status(a)).toBe("ready");
+  });
+});

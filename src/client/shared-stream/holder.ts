@@ -1,0 +1,560 @@
+import { z } from "zod";
+import { Backoff } from "../../lib/backoff";
+import { errorMessage } from "../../lib/errors";
+import { idSchema } from "../../lib/ids";
+import { reconnectConfig } from "../../streaming/config";
+import {
+  CONTROL_EVENTS,
+  PROGRESS_EVENT_TYPES,
+  closeFrameSchema,
+  connectedFrameSchema,
+  errorFrameSchema,
+  parseCursor,
+  subscriptionReadyFrameSchema,
+  subscriptionResetFrameSchema,
+  type ErrorFrame,
+  type ResetFrame,
+} from "../../streaming/protocol";
+import { muxStreamPath } from "../../streaming/route";
+import type { EventSourceFactory, EventSourceLike, MessageEventLike } from "../event-source";
+import { parseFrameData } from "../frames";
+import { TERMINAL_ERROR_CODES } from "../stream-errors";
+import type { TabMessage, TabSink } from "./messages";
+
+/** The tRPC calls the holder makes; a failure throws a {@link SubscriptionCallError}. */
+export interface SubscriptionCalls {
+  subscribe(input: { connectionId: string; projectId: string; cursor: string | null }): Promise<unknown>;
+  unsubscribe(input: { connectionId: string; projectId: string }): Promise<unknown>;
+}
+
+/** A refused or failed subscription call: the tRPC error code (none: no answer, e.g. offline) and its message. */
+export class SubscriptionCallError extends Error {
+  override readonly name = "SubscriptionCallError";
+  constructor(
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface StreamHolderOptions {
+  calls: SubscriptionCalls;
+  createEventSource: EventSourceFactory;
+  random?: () => number;
+  now?: () => number;
+}
+
+interface Position {
+  epoch: string;
+  seq: number;
+}
+
+interface RingFrame {
+  readonly type: string;
+  readonly data: string;
+  readonly id: string;
+  readonly pos: Position;
+}
+
+interface Source {
+  readonly id: string;
+  readonly tabId: string;
+  readonly projectId: string;
+  readonly cursor: string | null;
+  /** The last position this source was given (replay or live); later frames only. */
+  last: Position | null;
+  attached: boolean;
+}
+
+/**
+ * One project on the shared connection: its sources (stream clients in tabs), its subscription, and
+ * a ring of the events received since the subscription's cursor, so a tab that joins later is
+ * replayed locally from its own cursor instead of disturbing the live subscription.
+ */
+interface Feed {
+  readonly projectId: string;
+  readonly sources: Map<string, Source>;
+  /** idle: not subscribed on the current connection; subscribing: stream.subscribe sent, `ready` not seen; live. */
+  state: "idle" | "subscribing" | "live";
+  /** Every event after `start` up to `head` is in `ring`, in log order. */
+  ring: RingFrame[];
+  ringBytes: number;
+  start: Position | null;
+  head: Position | null;
+  headId: string | null;
+}
+
+/** The shared connection: absent, opening, open (after `connected`), waiting out a backoff, or refused for good. */
+type ConnectionState =
+  | { kind: "idle" }
+  | { kind: "connecting"; source: EventSourceLike }
+  | { kind: "open"; source: EventSourceLike; connectionId: string }
+  | { kind: "waiting"; timer: ReturnType<typeof setTimeout> }
+  | { kind: "failed" };
+
+/** Ring bounds per project: enough for a tab opened or reloaded during a long run. */
+const RING_FRAMES = 2_000;
+const RING_BYTES = 2 * 1024 * 1024;
+
+const frameProjectSchema = z.object({ event: z.object({ projectId: idSchema }) });
+
+/**
+ * Holds the browser's one multiplexed stream (`GET /api/stream`) for every tab: it subscribes each
+ * project that any tab watches (reference-counted by sources), and answers each source with exactly
+ * the frames a per-project stream would have sent from that source's cursor: the replay (from its
+ * ring, or the server's), `ready`, live events, pings, errors. It runs in the SharedWorker, in the
+ * leader tab, or in a tab alone; the transport to tabs is the caller's (`TabSink`).
+ *
+ * On a drop (error, server close, silence) every source gets that failure, as from its own stream,
+ * and is forgotten: its client reopens from its own last id. The holder reconnects after backoff and
+ * resubscribes each project from the last event it received, so its ring continues without a gap.
+ */
+export class StreamHolder {
+  private readonly calls: SubscriptionCalls;
+  private readonly createEventSource: EventSourceFactory;
+  private readonly backoff: Backoff;
+  private readonly tabs = new Map<string, { sink: TabSink; sources: Set<string> }>();
+  private readonly sources = new Map<string, Source>();
+  private readonly feeds = new Map<string, Feed>();
+  /** Per project, the subscribe/unsubscribe calls in order: the server must see them in the order made. */
+  private readonly calls$ = new Map<string, Promise<void>>();
+  private state: ConnectionState = { kind: "idle" };
+  /** Bumped per connection, so late callbacks of a previous one are ignored. */
+  private generation = 0;
+  private watchdog: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+  /** Connections opened so far (diagnostics and tests). */
+  connectionsOpened = 0;
+
+  constructor(options: StreamHolderOptions) {
+    this.calls = options.calls;
+    this.createEventSource = options.createEventSource;
+    const { baseMs, capMs, healthyAfterMs } = reconnectConfig;
+    this.backoff = new Backoff({ baseMs, capMs, healthyAfterMs, random: options.random, now: options.now });
+  }
+
+  get connectionState(): ConnectionState["kind"] {
+    return this.state.kind;
+  }
+
+  get connectionId(): string | null {
+    return this.state.kind === "open" ? this.state.connectionId : null;
+  }
+
+  /** How many sources watch each project (reference counts). */
+  sourceCounts(): Map<string, number> {
+    return new Map([...this.feeds.values()].map((f) => [f.projectId, f.sources.size]));
+  }
+
+  /** A message from a tab; `sink` reaches that tab. */
+  handle(sink: TabSink, message: TabMessage): void {
+    if (this.closed) return;
+    switch (message.t) {
+      case "hello":
+        this.tabFor(message.tabId, sink);
+        return;
+      case "open":
+        return this.open(this.tabFor(message.tabId, sink), message.tabId, message.sourceId, message.projectId, message.cursor);
+      case "close":
+        return this.removeSource(message.sourceId);
+      case "bye":
+        return this.removeTab(message.tabId);
+    }
+  }
+
+  /** The tab went away (closed, navigated, frozen): its sources end. */
+  removeTab(tabId: string): void {
+    const tab = this.tabs.get(tabId);
+    if (!tab) return;
+    for (const id of [...tab.sources]) this.removeSource(id);
+    this.tabs.delete(tabId);
+  }
+
+  /** Stops for good (the leader stepped down): closes the connection without a word to the tabs. */
+  close(): void {
+    this.closed = true;
+    this.teardown();
+    if (this.state.kind === "waiting") clearTimeout(this.state.timer);
+    this.state = { kind: "idle" };
+    this.tabs.clear();
+    this.sources.clear();
+    this.feeds.clear();
+  }
+
+  private tabFor(tabId: string, sink: TabSink) {
+    let tab = this.tabs.get(tabId);
+    if (!tab) {
+      tab = { sink, sources: new Set() };
+      this.tabs.set(tabId, tab);
+    }
+    tab.sink = sink;
+    return tab;
+  }
+
+  private open(tab: { sources: Set<string> }, tabId: string, sourceId: string, projectId: string, cursor: string | null): void {
+    if (this.sources.has(sourceId)) return;
+    const source: Source = { id: sourceId, tabId, projectId, cursor, last: null, attached: false };
+    this.sources.set(sourceId, source);
+    tab.sources.add(sourceId);
+    const feed = this.feeds.get(projectId) ?? this.newFeed(projectId);
+    feed.sources.set(sourceId, source);
+    switch (this.state.kind) {
+      case "failed":
+        // Refused for good before; a new source (a retry, another tab) is worth one more try.
+        this.backoff.reset();
+        return this.connect();
+      case "idle":
+        return this.connect();
+      case "connecting":
+      case "waiting":
+        return; // subscribed once connected
+      case "open":
+        if (feed.state === "live") return this.attach(feed, source);
+        if (feed.state === "idle") return this.subscribe(feed);
+        return; // attached at its `ready`
+    }
+  }
+
+  private newFeed(projectId: string): Feed {
+    const feed: Feed = { projectId, sources: new Map(), state: "idle", ring: [], ringBytes: 0, start: null, head: null, headId: null };
+    this.feeds.set(projectId, feed);
+    return feed;
+  }
+
+  private removeSource(sourceId: string): void {
+    const source = this.sources.get(sourceId);
+    if (!source) return;
+    this.sources.delete(sourceId);
+    this.tabs.get(source.tabId)?.sources.delete(sourceId);
+    const feed = this.feeds.get(source.projectId);
+    if (!feed) return;
+    feed.sources.delete(sourceId);
+    if (feed.sources.size > 0) return;
+    this.feeds.delete(feed.projectId);
+    if (this.state.kind === "open" && feed.state !== "idle") {
+      const connectionId = this.state.connectionId;
+      this.enqueue(feed.projectId, () => this.calls.unsubscribe({ connectionId, projectId: feed.projectId }).then(ignore, ignore));
+    }
+    if (this.sources.size === 0) this.goIdle();
+  }
+
+  /** No source left: close the connection rather than hold one nobody reads. */
+  private goIdle(): void {
+    if (this.state.kind === "waiting") clearTimeout(this.state.timer);
+    this.teardown();
+    this.feeds.clear();
+    this.state = { kind: "idle" };
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const generation = ++this.generation;
+    let source: EventSourceLike;
+    try {
+      source = this.createEventSource(muxStreamPath());
+    } catch (error) {
+      return this.drop({ type: CONTROL_EVENTS.error, data: frameData({ code: "UNAVAILABLE", message: `Could not open the live stream: ${errorMessage(error)}` }) });
+    }
+    this.connectionsOpened += 1;
+    this.state = { kind: "connecting", source };
+    const on = (type: string, handler: (event: MessageEventLike) => void) =>
+      source.addEventListener(type, (event) => {
+        if (generation !== this.generation || this.closed) return;
+        this.armWatchdog();
+        handler(event);
+      });
+    on(CONTROL_EVENTS.connected, (e) => this.onConnected(source, e));
+    on(CONTROL_EVENTS.ready, (e) => this.onReady(e));
+    on(CONTROL_EVENTS.reset, (e) => this.onReset(e));
+    on(CONTROL_EVENTS.error, (e) => this.onError(e));
+    on(CONTROL_EVENTS.close, (e) => this.onClose(e));
+    on(CONTROL_EVENTS.ping, (e) => this.toAll({ type: CONTROL_EVENTS.ping, data: stringData(e) }));
+    for (const type of PROGRESS_EVENT_TYPES) on(type, (e) => this.onProgress(type, e));
+    this.armWatchdog();
+  }
+
+  private onConnected(source: EventSourceLike, event: MessageEventLike): void {
+    const parsed = parseFrameData("connected", connectedFrameSchema, event);
+    if (!parsed.ok) return this.drop({ type: CONTROL_EVENTS.error });
+    this.state = { kind: "open", source, connectionId: parsed.value.connectionId };
+    this.backoff.markConnected();
+    for (const feed of [...this.feeds.values()]) {
+      if (feed.sources.size === 0) this.feeds.delete(feed.projectId);
+      else this.subscribe(feed);
+    }
+  }
+
+  /** Subscribes the project from the last event received (the ring continues) or, new, from its oldest source's cursor. */
+  private subscribe(feed: Feed): void {
+    if (this.state.kind !== "open") return;
+    const { connectionId } = this.state;
+    const generation = this.generation;
+    feed.state = "subscribing";
+    const cursor = feed.headId ?? oldestCursor(feed.sources.values());
+    if (feed.headId === null) {
+      feed.start = cursor === null ? null : parseCursor(cursor);
+      feed.ring = [];
+      feed.ringBytes = 0;
+    }
+    this.enqueue(feed.projectId, async () => {
+      if (generation !== this.generation || this.feeds.get(feed.projectId) !== feed) return;
+      try {
+        await this.calls.subscribe({ connectionId, projectId: feed.projectId, cursor });
+      } catch (error) {
+        this.subscribeFailed(feed, generation, error);
+      }
+    });
+  }
+
+  private subscribeFailed(feed: Feed, generation: number, error: unknown): void {
+    if (generation !== this.generation || this.feeds.get(feed.projectId) !== feed || feed.state !== "subscribing") return;
+    const code = error instanceof SubscriptionCallError ? error.code : undefined;
+    const message = errorMessage(error);
+    // The connection is gone on the server (or belongs to another session now): open a new one.
+    if (code === "PRECONDITION_FAILED") return this.drop({ type: CONTROL_EVENTS.error });
+    // A later subscribe or unsubscribe of this project replaced this one; its own outcome counts.
+    if (code === "CONFLICT") return;
+    const frameCode: ErrorFrame["code"] = isErrorFrameCode(code) ? code : "UNAVAILABLE";
+    const frame = { type: CONTROL_EVENTS.error, data: frameData({ code: frameCode, message }) };
+    feed.state = "idle";
+    for (const source of [...feed.sources.values()]) {
+      if (source.attached) continue;
+      this.send(source, frame);
+      this.removeSource(source.id);
+    }
+  }
+
+  private onProgress(type: string, event: MessageEventLike): void {
+    const id = event.lastEventId;
+    const pos = id === undefined ? null : parseCursor(id);
+    const data = stringData(event);
+    if (id === undefined || pos === null || data === undefined) return;
+    const projectId = projectOf(data);
+    const feed = projectId === null ? undefined : this.feeds.get(projectId);
+    if (!feed || feed.state === "idle") return;
+    const frame: RingFrame = { type, data, id, pos };
+    if (!this.remember(feed, frame) || feed.state !== "live") return;
+    for (const source of feed.sources.values()) if (source.attached) this.deliver(source, frame);
+  }
+
+  /**
+   * Adds an event to the ring in log order; false when it was already there. Events normally arrive
+   * in order; the exception is a project resubscribed right after an unsubscribe, whose previous
+   * subscription's last frames can still be in flight: ordering by position keeps the ring whole.
+   */
+  private remember(feed: Feed, frame: RingFrame): boolean {
+    const epoch = feed.start?.epoch ?? feed.head?.epoch;
+    if (epoch !== undefined && frame.pos.epoch !== epoch) {
+      // Another log (it was replaced): what the ring held does not lead up to this event.
+      feed.ring = [];
+      feed.ringBytes = 0;
+      feed.start = frame.pos;
+      feed.head = frame.pos;
+      feed.headId = frame.id;
+      return true;
+    }
+    if (feed.start !== null && frame.pos.seq <= feed.start.seq) return false;
+    let index = feed.ring.length;
+    while (index > 0 && feed.ring[index - 1]!.pos.seq >= frame.pos.seq) {
+      if (feed.ring[index - 1]!.pos.seq === frame.pos.seq) return false;
+      index -= 1;
+    }
+    feed.ring.splice(index, 0, frame);
+    feed.ringBytes += frame.data.length;
+    if (feed.head === null || frame.pos.seq > feed.head.seq) {
+      feed.head = frame.pos;
+      feed.headId = frame.id;
+    }
+    while (feed.ring.length > RING_FRAMES || feed.ringBytes > RING_BYTES) {
+      const dropped = feed.ring.shift()!;
+      feed.ringBytes -= dropped.data.length;
+      feed.start = dropped.pos;
+    }
+    return true;
+  }
+
+  private onReady(event: MessageEventLike): void {
+    const parsed = parseFrameData("ready", subscriptionReadyFrameSchema, event);
+    if (!parsed.ok) return;
+    const feed = this.feeds.get(parsed.value.projectId);
+    if (!feed || feed.state !== "subscribing") return;
+    const pos = parseCursor(parsed.value.cursor);
+    if (pos === null) return;
+    if (feed.start === null || feed.start.epoch !== pos.epoch) {
+      // Subscribed from now on (or the log changed under us): the ring starts at `ready`.
+      feed.start = pos;
+      feed.ring = feed.ring.filter((f) => f.pos.epoch === pos.epoch && f.pos.seq > pos.seq);
+      feed.ringBytes = feed.ring.reduce((n, f) => n + f.data.length, 0);
+    }
+    if (feed.head === null || feed.head.epoch !== pos.epoch || pos.seq > feed.head.seq) {
+      feed.head = pos;
+      feed.headId = parsed.value.cursor;
+    }
+    feed.state = "live";
+    for (const source of [...feed.sources.values()]) if (!source.attached) this.attach(feed, source);
+  }
+
+  private onReset(event: MessageEventLike): void {
+    const parsed = parseFrameData("reset", subscriptionResetFrameSchema, event);
+    if (!parsed.ok) return;
+    const feed = this.feeds.get(parsed.value.projectId);
+    const pos = parseCursor(parsed.value.cursor);
+    if (!feed || feed.state !== "subscribing" || pos === null) return;
+    // The log cannot replay from our cursor: the ring starts over at its head; sources are reset at attach.
+    feed.ring = [];
+    feed.ringBytes = 0;
+    feed.start = pos;
+    feed.head = pos;
+    feed.headId = parsed.value.cursor;
+  }
+
+  /**
+   * The source joins the live feed: replayed from the ring after its cursor when the ring covers it,
+   * else told to refetch (`reset`, as the server would), then `ready` at the feed's head.
+   */
+  private attach(feed: Feed, source: Source): void {
+    if (this.state.kind !== "open" || feed.head === null || feed.headId === null || feed.start === null) return;
+    const head = feed.head;
+    const cursor = source.cursor === null ? null : parseCursor(source.cursor);
+    if (cursor !== null) {
+      const covered = cursor.epoch === feed.start.epoch && cursor.seq >= feed.start.seq && cursor.seq <= head.seq;
+      if (covered) {
+        source.last = cursor;
+        for (const frame of feed.ring) if (frame.pos.seq > cursor.seq) this.deliver(source, frame);
+      } else {
+        const reason: ResetFrame["reason"] = cursor.epoch !== head.epoch ? "unknown-log" : cursor.seq > head.seq ? "future-cursor" : "retention";
+        this.send(source, { type: CONTROL_EVENTS.reset, data: frameData({ reason, cursor: feed.headId }) });
+      }
+    } else if (source.cursor !== null) {
+      this.send(source, { type: CONTROL_EVENTS.reset, data: frameData({ reason: "malformed-cursor", cursor: feed.headId }) });
+    }
+    source.last = head;
+    source.attached = true;
+    this.send(source, { type: CONTROL_EVENTS.ready, data: frameData({ connectionId: this.state.connectionId, cursor: feed.headId }) });
+  }
+
+  private deliver(source: Source, frame: RingFrame): void {
+    const last = source.last;
+    if (last !== null && last.epoch === frame.pos.epoch && frame.pos.seq <= last.seq) return;
+    source.last = frame.pos;
+    this.send(source, { type: frame.type, data: frame.data, id: frame.id });
+  }
+
+  private onError(event: MessageEventLike): void {
+    if (typeof event.data !== "string") return this.drop({ type: CONTROL_EVENTS.error });
+    const parsed = parseFrameData("error", errorFrameSchema, event);
+    if (!parsed.ok) return this.drop({ type: CONTROL_EVENTS.error });
+    if (!TERMINAL_ERROR_CODES.has(parsed.value.code)) return this.drop({ type: CONTROL_EVENTS.error, data: event.data });
+    // Refused for good (signed out): every source hears why; no reconnect until a source opens again.
+    this.toAll({ type: CONTROL_EVENTS.error, data: event.data });
+    this.teardown();
+    this.forgetSources();
+    this.state = { kind: "failed" };
+  }
+
+  private onClose(event: MessageEventLike): void {
+    const parsed = parseFrameData("close", closeFrameSchema, event);
+    this.drop(parsed.ok ? { type: CONTROL_EVENTS.close, data: stringData(event) } : { type: CONTROL_EVENTS.error });
+  }
+
+  /** Lost the connection: every source hears `frame` (as from its own stream) and is forgotten; reconnect after backoff. */
+  private drop(frame: FrameOut): void {
+    this.teardown();
+    if (this.closed) return;
+    this.toAll(frame);
+    this.forgetSources();
+    const delay = this.backoff.nextDelay();
+    this.state = {
+      kind: "waiting",
+      timer: setTimeout(() => {
+        if (this.sources.size > 0) this.connect();
+        else this.goIdle();
+      }, delay),
+    };
+  }
+
+  /** Sources are dropped, feeds kept (their ring and head let the next connection continue from there). */
+  private forgetSources(): void {
+    this.sources.clear();
+    for (const tab of this.tabs.values()) tab.sources.clear();
+    for (const feed of this.feeds.values()) {
+      feed.sources.clear();
+      feed.state = "idle";
+    }
+  }
+
+  private teardown(): void {
+    this.generation += 1;
+    if (this.state.kind === "connecting" || this.state.kind === "open") this.state.source.close();
+    if (this.watchdog !== null) clearTimeout(this.watchdog);
+    this.watchdog = null;
+  }
+
+  private armWatchdog(): void {
+    if (this.watchdog !== null) clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => {
+      this.watchdog = null;
+      this.drop({ type: CONTROL_EVENTS.error });
+    }, reconnectConfig.silenceMs);
+  }
+
+  private toAll(frame: FrameOut): void {
+    for (const source of this.sources.values()) this.send(source, frame);
+  }
+
+  private send(source: Source, frame: FrameOut): void {
+    this.tabs.get(source.tabId)?.sink({ t: "frame", sourceId: source.id, ...frame });
+  }
+
+  private enqueue(projectId: string, call: () => Promise<void>): void {
+    const previous = this.calls$.get(projectId) ?? Promise.resolve();
+    const next = previous.then(call, call);
+    this.calls$.set(projectId, next);
+    void next.finally(() => {
+      if (this.calls$.get(projectId) === next) this.calls$.delete(projectId);
+    });
+  }
+}
+
+interface FrameOut {
+  type: string;
+  data?: string;
+  id?: string;
+}
+
+function ignore(): void {}
+
+function frameData(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+function stringData(event: MessageEventLike): string | undefined {
+  return typeof event.data === "string" ? event.data : undefined;
+}
+
+function projectOf(data: string): string | null {
+  try {
+    const parsed = frameProjectSchema.safeParse(JSON.parse(data));
+    return parsed.success ? parsed.data.event.projectId : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The cursor that needs the longest replay (the tab that knows least); null when every source starts from now. */
+function oldestCursor(sources: Iterable<Source>): string | null {
+  let oldest: { id: string; pos: Position } | null = null;
+  for (const source of sources) {
+    const pos = source.cursor === null ? null : parseCursor(source.cursor);
+    if (pos === null || source.cursor === null) continue;
+    if (oldest === null || (pos.epoch === oldest.pos.epoch && pos.seq < oldest.pos.seq)) oldest = { id: source.cursor, pos };
+  }
+  return oldest?.id ?? null;
+}
+
+const ERROR_FRAME_CODES = new Set<string>(errorFrameSchema.shape.code.options);
+
+function isErrorFrameCode(code: string | undefined): code is ErrorFrame["code"] {
+  return code !== undefined && ERROR_FRAME_CODES.has(code);
+}
