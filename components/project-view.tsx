@@ -81,7 +81,12 @@ export function ProjectView({
             {project.name}
           </h1>
         </div>
-        <ConnectionIndicator status={stream.status} holder={stream.holder} error={stream.lastError?.message ?? null} onRetry={stream.retry} />
+        <ConnectionIndicator
+          status={stream.status}
+          holder={stream.holder}
+          error={stream.lastError?.message ?? null}
+          onRetry={stream.retry}
+        />
       </div>
       <div className="project-layout">
         <section className="card stack">
@@ -115,6 +120,7 @@ export function ProjectView({
             style={{ fontSize: 12 }}
             data-testid="stream-cursor"
             data-cursor={stream.cursor ?? ""}
+            data-connection-id={stream.connectionId ?? ""}
             data-received={stream.applied}
           >
             {stream.applied} live events received

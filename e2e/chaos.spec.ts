@@ -9,3 +9,11 @@ test("chaos: clients dropping and reconnecting at random during many runs lose a
   test.setTimeout(120_000);
   await runChaos({ instances: [app], request, minDrops: 200 });
 });
+
+test("chaos with tabs sharing one connection per browser: tabs reopening and shared sockets dying at random lose and duplicate nothing", async ({
+  app,
+  request,
+}) => {
+  test.setTimeout(120_000);
+  await runChaos({ instances: [app], request, minDrops: 200, sharedConnection: true });
+});

@@ -1,4 +1,5 @@
 import { test, expect } from "./support/fixtures";
+import { forceHolder, MUX_STREAM_ROUTE } from "./support/stream-holder";
 import { ProjectPage } from "./support/project-page";
 import { closeStreams, serverLog } from "./support/server-log";
 import { recordStatuses } from "./support/status-recorder";
@@ -45,11 +46,13 @@ test("create a project, send a description, watch every step, read the result", 
 });
 
 test("send stays disabled until the stream is ready", async ({ app, home, projectPage, page }) => {
+  // The tab holds its own stream, so the test can hold its request (see e2e/support/stream-holder.ts).
+  await forceHolder(page, "this-tab");
   const projectId = await home.createProject(app.baseURL, "Gate");
   // Hold the stream request: the page is up, the stream is not.
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route(`**/api/projects/${projectId}/events**`, async (route) => {
+  await page.route(MUX_STREAM_ROUTE, async (route) => {
     await held;
     await route.continue();
   });

@@ -8,6 +8,7 @@ import { expectCompletedRunShown, expectPageMatchesDatabase, expectReceivedEqual
 import { ProjectPage, type HomePage } from "./support/project-page";
 import { closeStreams, serverLog } from "./support/server-log";
 import { recordStatuses } from "./support/status-recorder";
+import { forceHolder, MUX_STREAM_ROUTE } from "./support/stream-holder";
 import { projectStateOf } from "./support/trpc-http";
 
 const BOOKSTORE =
@@ -17,6 +18,10 @@ const BOOKSTORE =
  * "Lossless streams": a run is made to be mid-flight by a test-only `hold` fault on one of its steps
  * (the step publishes step.started, then waits for the test to release it), so every scenario acts
  * at a known point of the run instead of racing it.
+ *
+ * These tests hold, cut and record each tab's own stream, so each tab holds its own connection
+ * (`forceHolder(…, "this-tab")`: a SharedWorker's requests are out of the page's reach); the same
+ * scenarios over one shared connection are in tabs.spec.ts.
  */
 
 test("browser offline mid-run: the page catches up with every step once, in order, ids equal the server log", async ({
@@ -26,6 +31,7 @@ test("browser offline mid-run: the page catches up with every step once, in orde
   page,
   context,
 }) => {
+  await forceHolder(context, "this-tab");
   const frames = await recordEventSources(page);
   const projectId = await home.createProject(app.baseURL, "Offline");
   await projectPage.expectReady();
@@ -58,6 +64,7 @@ test("browser offline mid-run: the page catches up with every step once, in orde
 });
 
 test("reload mid-run: completed steps are server-rendered at once, the rest arrive live", async ({ app, home, projectPage, page }) => {
+  await forceHolder(page, "this-tab");
   const projectId = await home.createProject(app.baseURL, "Reload");
   await projectPage.expectReady();
   await injectFault(page.request, app.baseURL, { projectId, step: "generate-code", kind: "hold" });
@@ -67,7 +74,7 @@ test("reload mid-run: completed steps are server-rendered at once, the rest arri
   // Hold the reloaded page's stream: whatever it shows until then came from the server render.
   let releaseStream: () => void = () => undefined;
   const streamHeld = new Promise<void>((resolve) => (releaseStream = resolve));
-  await page.route(`**/api/projects/${projectId}/events**`, async (route) => {
+  await page.route(MUX_STREAM_ROUTE, async (route) => {
     await streamHeld;
     await route.continue();
   });
@@ -101,6 +108,7 @@ test("the server closes every stream of the project mid-run: both tabs resume wi
   page,
   context,
 }) => {
+  await forceHolder(context, "this-tab");
   const projectId = await home.createProject(app.baseURL, "Close streams");
   const other = new ProjectPage(await context.newPage());
   await other.goto(app.baseURL, projectId);
@@ -113,7 +121,7 @@ test("the server closes every stream of the project mid-run: both tabs resume wi
   let reopen: () => void = () => undefined;
   const reopened = new Promise<void>((resolve) => (reopen = resolve));
   for (const tab of [projectPage, other]) {
-    await tab.page.route(`**/api/projects/${projectId}/events**`, async (route) => {
+    await tab.page.route(MUX_STREAM_ROUTE, async (route) => {
       await reopened;
       await route.continue();
     });
@@ -132,6 +140,7 @@ test("the server closes every stream of the project mid-run: both tabs resume wi
 });
 
 test("a step that fails once and succeeds on retry: no duplicate event reaches the page", async ({ app, home, projectPage, page }) => {
+  await forceHolder(page, "this-tab");
   const frames = await recordEventSources(page);
   const projectId = await home.createProject(app.baseURL, "Retry");
   await projectPage.expectReady();
@@ -191,6 +200,7 @@ test("cancel mid-run: run.cancelled reaches every tab", async ({ app, home, proj
 });
 
 test("closing a tab mid-run does not cancel: the other tab sees run.completed", async ({ app, home, projectPage, page, context }) => {
+  await forceHolder(context, "this-tab");
   const projectId = await home.createProject(app.baseURL, "Close a tab");
   const other = new ProjectPage(await context.newPage());
   await other.goto(app.baseURL, projectId);
@@ -202,7 +212,7 @@ test("closing a tab mid-run does not cancel: the other tab sees run.completed", 
   const disconnected = app.appLog.mark();
   await page.close();
   // The sender's stream is gone (the server saw it leave) before the step goes on.
-  await app.appLog.waitForMsg("stream disconnected", { projectId, reason: "client-closed", connections: 1 }, disconnected);
+  await app.appLog.waitForMsg("stream unsubscribed", { projectId, reason: "client-closed", connections: 1 }, disconnected);
   await releaseFaults(other.page.request, app.baseURL, projectId);
   await expectCompletedRunShown(other);
   await expectReceivedEqualsLog(other, app, projectId);
@@ -232,6 +242,7 @@ test.describe("a log that retains only 4 events", () => {
     page,
   }) => {
     const app = small();
+    await forceHolder(page, "this-tab");
     const frames = await recordEventSources(page);
     const projectId = await home.createProject(app.baseURL, "Retention");
     await projectPage.expectReady();
@@ -242,7 +253,7 @@ test.describe("a log that retains only 4 events", () => {
     // The client is away (its reconnects wait) while the run logs far more than 4 events.
     let reopen: () => void = () => undefined;
     const reopened = new Promise<void>((resolve) => (reopen = resolve));
-    await page.route(`**/api/projects/${projectId}/events**`, async (route) => {
+    await page.route(MUX_STREAM_ROUTE, async (route) => {
       await reopened;
       await route.continue();
     });
@@ -272,6 +283,7 @@ test.describe("a log that retains only 4 events", () => {
 
 /** Two tabs follow a run whose step is held, then the app server restarts under them (the executor keeps the run). */
 async function restartMidRun(app: AppServer, home: HomePage, projectPage: ProjectPage, context: BrowserContext) {
+  await forceHolder(context, "this-tab");
   const frames = await recordEventSources(projectPage.page);
   const projectId = await home.createProject(app.baseURL, "Restart");
   const other = new ProjectPage(await context.newPage());

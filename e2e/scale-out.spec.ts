@@ -6,6 +6,7 @@ import { injectFault, releaseFaults } from "./support/faults";
 import { expectCompletedRunShown, expectReceivedEqualsLog } from "./support/lossless";
 import { RedisServer } from "./support/redis-server";
 import { recordStatuses } from "./support/status-recorder";
+import { forceHolder } from "./support/stream-holder";
 import { runChaos } from "./support/chaos-run";
 import { signRequest } from "../inngest/local/signing";
 
@@ -47,8 +48,8 @@ test.describe("two instances sharing PostgreSQL and Redis", () => {
     const { a, b, lb } = get();
     const projectId = await home.createProject(lb.url, "Scale out");
     await projectPage.expectReady();
-    // The page's stream is held by A; the send (tRPC) is routed to B, which finds the connection through Redis.
-    await a.appLog.waitForMsg("stream connected", { projectId });
+    // The page's stream is held by A; its subscribe and the send (tRPC) are routed to B, which reach A's connection through Redis.
+    await a.appLog.waitForMsg("stream subscribed", { projectId });
     const sent = b.appLog.mark();
     await projectPage.sendMessage(BOOKSTORE);
     await b.appLog.waitForMsg("message sent", { projectId }, sent);
@@ -56,7 +57,7 @@ test.describe("two instances sharing PostgreSQL and Redis", () => {
     const received = await expectReceivedEqualsLog(projectPage, a, projectId);
     expect(new Set(received).size).toBe(received.length);
     expect(a.appLog.with("message sent", { projectId })).toEqual([]);
-    expect(b.appLog.with("stream connected", { projectId })).toEqual([]);
+    expect(b.appLog.with("stream subscribed", { projectId })).toEqual([]);
     // The run was driven by the executor through B's endpoint, with signed requests B verified.
     const executor = (await (await fetch(`${b.executorURL}/health`)).json()) as Record<string, unknown>;
     expect(executor).toMatchObject({ signed: true, synced: true, appVerifiesSignatures: true });
@@ -112,10 +113,12 @@ test.describe("two instances sharing PostgreSQL and Redis", () => {
     const { a, b, lb } = cluster;
     cluster.routeAllTo(a);
     try {
+      // The tab holds its own stream, so the page's recorder sees it (e2e/support/stream-holder.ts).
+      await forceHolder(page, "this-tab");
       const frames = await recordEventSources(page);
       const projectId = await home.createProject(lb.url, "Failover");
       await projectPage.expectReady();
-      await a.appLog.waitForMsg("stream connected", { projectId });
+      await a.appLog.waitForMsg("stream subscribed", { projectId });
       // The steps run in B (the executor's endpoint): hold one there, so A dies at a known point of the run.
       await injectFault(page.request, b.baseURL, { projectId, step: "generate-code", kind: "hold" });
       const statuses = await recordStatuses(page);
@@ -125,7 +128,7 @@ test.describe("two instances sharing PostgreSQL and Redis", () => {
       const onB = b.appLog.mark();
       await a.killApp();
       cluster.routeAllTo(b);
-      await b.appLog.waitForMsg("stream connected", { projectId }, onB);
+      await b.appLog.waitForMsg("stream subscribed", { projectId }, onB);
       await projectPage.expectReady();
       expect(await releaseFaults(page.request, b.baseURL, projectId)).toBe(1);
 

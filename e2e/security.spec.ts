@@ -3,6 +3,7 @@ import type { Page } from "@playwright/test";
 import { test, expect } from "./support/fixtures";
 import { testControlHeaders } from "./support/app-server";
 import { ProjectPage } from "./support/project-page";
+import { mutationOf } from "./support/trpc-http";
 import { limitMessages, limits } from "../src/server/limits";
 
 /**
@@ -306,14 +307,21 @@ test(`limit: stream ${limits.concurrentStreamsPerUser + 1} of a user shows the l
   await signUp(page, app.baseURL, "tabby");
   const projectId = await home.createProject(app.baseURL, "Tabs");
   await projectPage.expectReady();
+  const otherProject = (await mutationOf(page.request, app.baseURL, "project.create", { name: "Tabs 2" })) as { id: string };
   const cookie = await cookieHeader(page);
-  // This tab holds one stream; other "tabs" of the same user hold the rest.
+  // This browser holds two: its one connection and this project's subscription on it. Other
+  // clients of the same user (per-project streams) hold the rest.
   const held = [];
-  for (let i = 1; i < limits.concurrentStreamsPerUser; i++) held.push(await holdStream(app.baseURL, projectId, cookie));
+  for (let i = 2; i < limits.concurrentStreamsPerUser; i++) held.push(await holdStream(app.baseURL, projectId, cookie));
 
+  // Another tab of the same project shares the subscription: nothing more is taken.
+  const same = new ProjectPage(await page.context().newPage());
+  await same.goto(app.baseURL, projectId);
+  await same.expectReady();
+  // A tab of another project needs one more subscription: over the limit.
   const extra = new ProjectPage(await page.context().newPage());
   try {
-    await extra.goto(app.baseURL, projectId);
+    await extra.goto(app.baseURL, otherProject.id);
     await expect(extra.status).toHaveAttribute("data-status", "error");
     await expect(extra.page.getByTestId("connection-error")).toHaveText(limitMessages.tooManyStreams());
     await expect(extra.send).toBeDisabled();
@@ -322,8 +330,9 @@ test(`limit: stream ${limits.concurrentStreamsPerUser + 1} of a user shows the l
     await projectPage.expectReady();
     await projectPage.sendMessage("make me something nice please");
     await projectPage.expectRunStatus("completed");
+    await same.expectRunStatus("completed");
 
-    // Another tab closes (the server logs it gone, its slot is free): Retry connects.
+    // Another client closes (the server logs it gone, its slot is free): Retry connects.
     const closed = held.pop();
     if (!closed) throw new Error("no stream held");
     const from = app.appLog.mark();
@@ -334,6 +343,7 @@ test(`limit: stream ${limits.concurrentStreamsPerUser + 1} of a user shows the l
   } finally {
     for (const stream of held) stream.close();
     await extra.page.close();
+    await same.page.close();
   }
 });
 

@@ -5,6 +5,7 @@ import { runDropSchedule } from "../../src/test/chaos/drop-schedule";
 import { ObservedClient } from "../../src/test/chaos/observed-client";
 import { chaosLog } from "../../src/test/chaos/report";
 import { chaosSeed, deriveRandom, percentile, type Random } from "../../src/test/chaos/seeded-random";
+import { SharedBrowser } from "../../src/test/chaos/shared-browser";
 import type { AppServer } from "./app-server";
 import { signUp, type Account } from "./auth-http";
 import { serverLog } from "./server-log";
@@ -29,6 +30,12 @@ export interface ChaosOptions {
   cyclesPerClient?: number;
   /** Expected drops at least (a guard that the chaos really happened). */
   minDrops?: number;
+  /**
+   * Tabs sharing one connection per browser (src/client/shared-stream): each project's chaotic
+   * clients are tabs of one browser, its steady client the tab of another; a drop reopens a tab's
+   * source or (every third) kills its browser's one socket under all its tabs.
+   */
+  sharedConnection?: boolean;
 }
 
 const MIN_RUNS_PER_PROJECT = 2;
@@ -79,6 +86,7 @@ export async function runChaos(options: ChaosOptions): Promise<void> {
   test.info().annotations.push({ type: "chaos seed", description: String(seed) });
   const started = performance.now();
   const clients: ObservedClient[] = [];
+  const browsers: SharedBrowser[] = [];
   try {
     // One account per project keeps each user well under the per-user stream and message limits.
     const signUpURL = options.signUpURL ?? first.baseURL;
@@ -89,14 +97,29 @@ export async function runChaos(options: ChaosOptions): Promise<void> {
     for (const [p, projectId] of projects.entries()) {
       const headers = accounts[p]?.headers ?? {};
       const { cursor } = await projectState(at(p).baseURL, projectId, headers);
-      const open = (baseURL: string, random?: Random) =>
-        new ObservedClient({ baseURL, projectId, initialCursor: cursor, headers, ...(random ? { random } : {}) });
-      const quiet = open(at(p).baseURL);
+      const browser = (random: Random) => {
+        // Stream on one instance, subscribe through the next (with two, across the control channel).
+        const created = new SharedBrowser({ streamURL: at(p).baseURL, callsURL: at(p + 1).baseURL, headers, random });
+        browsers.push(created);
+        return created;
+      };
+      const steadyBrowser = options.sharedConnection ? browser(deriveRandom(seed, 2_000_000 + p)) : undefined;
+      const chaosBrowser = options.sharedConnection ? browser(deriveRandom(seed, 3_000_000 + p)) : undefined;
+      const open = (baseURL: string, random?: Random, shared?: SharedBrowser) =>
+        new ObservedClient({
+          baseURL,
+          projectId,
+          initialCursor: cursor,
+          headers,
+          ...(random ? { random } : {}),
+          ...(shared ? { browser: shared } : {}),
+        });
+      const quiet = open(at(p).baseURL, undefined, steadyBrowser);
       steady.push(quiet);
       clients.push(quiet);
       for (let c = 0; c < chaoticPerProject; c++) {
         const random = deriveRandom(seed, p * 1_000 + c);
-        const client = open(at(p + c + 1).baseURL, deriveRandom(seed, 1_000_000 + p * 1_000 + c));
+        const client = open(at(p + c + 1).baseURL, deriveRandom(seed, 1_000_000 + p * 1_000 + c), chaosBrowser);
         chaotic.push({ client, random });
         clients.push(client);
       }
@@ -155,6 +178,9 @@ export async function runChaos(options: ChaosOptions): Promise<void> {
       openToReadyP95Ms: Math.round(percentile(openToReady, 95) * 10) / 10,
       eventLog: first.eventLogKind,
       instances: instances.length,
+      sharedConnection: options.sharedConnection === true,
+      sharedSockets: browsers.reduce((n, b) => n + b.sockets, 0),
+      sharedSocketDrops: browsers.reduce((n, b) => n + b.drops, 0),
       durationMs: Math.round(performance.now() - started),
     };
     chaosLog.info(figures, "chaos summary");
@@ -163,5 +189,6 @@ export async function runChaos(options: ChaosOptions): Promise<void> {
     expect({ lost, duplicated, wireDuplicated }).toEqual({ lost: 0, duplicated: 0, wireDuplicated: 0 });
   } finally {
     for (const c of clients) c.close();
+    for (const b of browsers) b.close();
   }
 }

@@ -28,6 +28,11 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())));
 }
 
+function isStream(req: IncomingMessage): boolean {
+  const path = (req.url ?? "/").split("?")[0] ?? "/";
+  return req.method === "GET" && (path === "/api/stream" || /^\/api\/projects\/[^/]+\/events$/.test(path));
+}
+
 /**
  * A tiny HTTP load balancer in front of several app instances: one public origin (cookies, auth
  * origin) and a route the test switches. Responses are piped as they arrive, so SSE streams pass
@@ -38,6 +43,10 @@ export class LoadBalancer {
   private readonly sockets = new Set<Socket>();
   /** Requests per upstream, so a test can show which instance served what. */
   readonly served = new Map<string, number>();
+  /** Every request that came through, in order (`GET /api/stream`), so a test can count what the browser asked for. */
+  readonly requests: string[] = [];
+  /** Stream responses (`/api/stream`, `/api/projects/:id/events`): open now, the most open at once, and all so far. */
+  readonly streams = { open: 0, maxOpen: 0, total: 0 };
 
   private constructor(
     private readonly server: Server,
@@ -75,6 +84,13 @@ export class LoadBalancer {
 
   private forward(req: IncomingMessage, res: ServerResponse): void {
     const target = new URL(this.route(req));
+    this.requests.push(`${req.method ?? "GET"} ${req.url ?? "/"}`);
+    if (isStream(req)) {
+      this.streams.total += 1;
+      this.streams.open += 1;
+      this.streams.maxOpen = Math.max(this.streams.maxOpen, this.streams.open);
+      res.once("close", () => (this.streams.open -= 1));
+    }
     this.served.set(target.origin, (this.served.get(target.origin) ?? 0) + 1);
     const upstream = httpRequest(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent: false },

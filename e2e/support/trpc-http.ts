@@ -64,3 +64,9 @@ export async function projectStateOf(request: APIRequestContext, baseURL: string
   const res = await request.get(`${baseURL}/api/trpc/project.get?input=${encodeURIComponent(JSON.stringify({ json: { projectId } }))}`);
   return projectStateSchema.parse(await unwrap("project.get", { status: res.status(), json: () => res.json() as Promise<unknown> }));
 }
+
+/** A mutation through a page's request context (the browser's cookies, so its session). */
+export async function mutationOf(request: APIRequestContext, baseURL: string, path: string, input: unknown): Promise<unknown> {
+  const res = await request.post(`${baseURL}/api/trpc/${path}`, { data: { json: input }, headers: { origin: baseURL } });
+  return unwrap(path, { status: res.status(), json: () => res.json() as Promise<unknown> });
+}

@@ -8,8 +8,9 @@ import { SubscriptionCallError, type SubscriptionCalls } from "./holder";
  * (a SharedWorker has no React). One request per call, unbatched: a subscribe answers only after
  * its replay, and must not hold back another project's.
  */
-export function trpcSubscriptionCalls(url = "/api/trpc"): SubscriptionCalls {
-  const client = createTRPCClient<AppRouter>({ links: [httpLink({ url, transformer: superjson })] });
+export function trpcSubscriptionCalls(url = "/api/trpc", headers?: Record<string, string>): SubscriptionCalls {
+  // `headers`: for a client outside a browser (Node), which has no cookie jar.
+  const client = createTRPCClient<AppRouter>({ links: [httpLink({ url, transformer: superjson, ...(headers ? { headers } : {}) })] });
   const wrap = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
       return await call();

@@ -188,7 +188,8 @@ describe("StreamHolder: one connection for every tab", () => {
     t.server.connected();
     await t.flush();
     t.server.ready("p1", "e1:0");
-    for (const [i, e] of [r.started(), r.stepStarted("load-context"), r.stepCompleted("load-context")].entries()) t.server.event(`e1:${i + 1}`, e);
+    for (const [i, e] of [r.started(), r.stepStarted("load-context"), r.stepCompleted("load-context")].entries())
+      t.server.event(`e1:${i + 1}`, e);
     await t.flush();
     // Its page was rendered after the first event.
     const b = t.tab("b").client("p1", "e1:1");
@@ -331,10 +332,26 @@ describe("StreamHolder: one connection for every tab", () => {
     t.server.ready("p1", "e1:0");
     await t.flush();
     expect(status(theirs)).toBe("error");
-    expect(theirs.client.getSnapshot().lastError).toMatchObject({ kind: "server", code: "FORBIDDEN", message: "You do not have access to this project." });
+    expect(theirs.client.getSnapshot().lastError).toMatchObject({
+      kind: "server",
+      code: "FORBIDDEN",
+      message: "You do not have access to this project.",
+    });
     await expect(theirs.client.waitUntilReady()).rejects.toThrow("You do not have access to this project.");
     expect(status(mine)).toBe("ready");
     expect(t.sources.all).toHaveLength(1);
+  });
+
+  it("a subscribe over the user's stream limit stops that tab with the limit's words (FORBIDDEN, as the per-project stream says it)", async () => {
+    const t = track(setup());
+    const a = t.tab("a").client("p1", null);
+    await t.flush();
+    t.server.connected();
+    await t.flush();
+    t.server.pending("subscribe")[0]!.reject(new SubscriptionCallError("TOO_MANY_REQUESTS", "You have 20 live streams open."));
+    await t.flush();
+    expect(status(a)).toBe("error");
+    expect(a.client.getSnapshot().lastError).toMatchObject({ code: "FORBIDDEN", message: "You have 20 live streams open." });
   });
 
   it("a transient subscribe failure makes the source retry after backoff; 'connection not open' makes the holder open a new connection", async () => {
@@ -346,7 +363,11 @@ describe("StreamHolder: one connection for every tab", () => {
     t.server.pending("subscribe")[0]!.reject(new SubscriptionCallError("SERVICE_UNAVAILABLE", "Live progress is temporarily unavailable"));
     await t.flush();
     expect(status(a)).toBe("connecting");
-    expect(a.client.getSnapshot().lastError).toMatchObject({ kind: "server", code: "UNAVAILABLE", message: "Live progress is temporarily unavailable" });
+    expect(a.client.getSnapshot().lastError).toMatchObject({
+      kind: "server",
+      code: "UNAVAILABLE",
+      message: "Live progress is temporarily unavailable",
+    });
     // Its only source gone, the holder let the connection go; the client's retry opens the next one.
     expect(t.holder.connectionState).toBe("idle");
     await vi.advanceTimersByTimeAsync(reconnectConfig.baseMs);

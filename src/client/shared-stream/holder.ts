@@ -254,7 +254,10 @@ export class StreamHolder {
     try {
       source = this.createEventSource(muxStreamPath());
     } catch (error) {
-      return this.drop({ type: CONTROL_EVENTS.error, data: frameData({ code: "UNAVAILABLE", message: `Could not open the live stream: ${errorMessage(error)}` }) });
+      return this.drop({
+        type: CONTROL_EVENTS.error,
+        data: frameData({ code: "UNAVAILABLE", message: `Could not open the live stream: ${errorMessage(error)}` }),
+      });
     }
     this.connectionsOpened += 1;
     this.state = { kind: "connecting", source };
@@ -315,7 +318,8 @@ export class StreamHolder {
     if (code === "PRECONDITION_FAILED") return this.drop({ type: CONTROL_EVENTS.error });
     // A later subscribe or unsubscribe of this project replaced this one; its own outcome counts.
     if (code === "CONFLICT") return;
-    const frameCode: ErrorFrame["code"] = isErrorFrameCode(code) ? code : "UNAVAILABLE";
+    // Over the user's stream limit: FORBIDDEN, as the per-project stream answers it, so the tab stops and shows why.
+    const frameCode: ErrorFrame["code"] = code === "TOO_MANY_REQUESTS" ? "FORBIDDEN" : isErrorFrameCode(code) ? code : "UNAVAILABLE";
     const frame = { type: CONTROL_EVENTS.error, data: frameData({ code: frameCode, message }) };
     feed.state = "idle";
     for (const source of [...feed.sources.values()]) {
@@ -423,7 +427,8 @@ export class StreamHolder {
         source.last = cursor;
         for (const frame of feed.ring) if (frame.pos.seq > cursor.seq) this.deliver(source, frame);
       } else {
-        const reason: ResetFrame["reason"] = cursor.epoch !== head.epoch ? "unknown-log" : cursor.seq > head.seq ? "future-cursor" : "retention";
+        const reason: ResetFrame["reason"] =
+          cursor.epoch !== head.epoch ? "unknown-log" : cursor.seq > head.seq ? "future-cursor" : "retention";
         this.send(source, { type: CONTROL_EVENTS.reset, data: frameData({ reason, cursor: feed.headId }) });
       }
     } else if (source.cursor !== null) {

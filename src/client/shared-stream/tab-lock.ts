@@ -7,7 +7,8 @@ const tabLockName = (tabId: string) => `genstream:tab:${tabId}`;
 
 /** Whether this context has Web Locks. */
 export function hasWebLocks(): boolean {
-  return typeof navigator !== "undefined" && "locks" in navigator && typeof navigator.locks.request === "function";
+  // Optional chaining: a browser without Web Locks has no `navigator.locks` at all.
+  return typeof navigator !== "undefined" && typeof (navigator.locks as LockManager | undefined)?.request === "function";
 }
 
 /** Holds this tab's lock until the page goes away; resolves once it is held. */

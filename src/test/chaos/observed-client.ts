@@ -5,6 +5,7 @@ import { streamPath } from "../../streaming/route";
 import type { SseFrame } from "../../streaming/sse-parser";
 import { NodeEventSource } from "./node-event-source";
 import type { Random } from "./seeded-random";
+import type { SharedBrowser } from "./shared-browser";
 
 export interface ObservedClientOptions {
   /** `http://host:port` of the server. */
@@ -15,6 +16,12 @@ export interface ObservedClientOptions {
   random?: Random;
   /** Extra headers on every stream request (e.g. a session cookie). */
   headers?: Record<string, string>;
+  /**
+   * A tab of this browser instead of a stream of its own: its drops alternate between reopening the
+   * tab's own source (every tab of the browser keeps going) and, every third, killing the browser's
+   * one shared socket (every tab reconnects).
+   */
+  browser?: SharedBrowser;
 }
 
 const PROGRESS = new Set<string>(PROGRESS_EVENT_TYPES);
@@ -43,16 +50,30 @@ export class ObservedClient {
   private waiters: { match: (s: StreamSnapshot) => boolean; resolve: (s: StreamSnapshot) => void }[] = [];
   private dropAtOpen = false;
   private readyWaiters: (() => void)[] = [];
+  private readonly browser: SharedBrowser | undefined;
+  private wasReady = false;
 
   constructor(options: ObservedClientOptions) {
+    this.browser = options.browser;
+    const tab = options.browser?.tab();
     this.client = new GenerationStreamClient({
       projectId: options.projectId,
       initialCursor: options.initialCursor,
       url: (projectId, cursor) => `${options.baseURL}${streamPath(projectId, cursor)}`,
       observer: (_projectId, frame) => {
+        // A tab of a shared browser has no socket of its own: what reached it is what its source delivered.
+        if (tab) this.wireIds.push(frame.id);
         if (frame.applied) this.appliedIds.push(frame.id);
       },
-      createEventSource: (url) => this.open(url, options.headers),
+      ...(tab
+        ? {
+            openSource: (projectId: string, cursor: string | null) => {
+              this.sockets++;
+              this.openedAt = performance.now();
+              return tab.open(projectId, cursor);
+            },
+          }
+        : { createEventSource: (url: string) => this.open(url, options.headers) }),
       onReset: (frame) => {
         this.resets.push(frame);
       },
@@ -93,11 +114,25 @@ export class ObservedClient {
 
   /** Kills the current socket as a network fault would; false when there is none to kill. */
   drop(): boolean {
+    if (this.browser) return this.dropShared(this.browser);
     const socket = this.current;
     if (!socket || socket.isEnded) return false;
     this.pendingDrops.push(performance.now());
     this.drops++;
     socket.drop();
+    return true;
+  }
+
+  /** In a shared browser: every third drop kills the shared socket, the others reopen this tab's source. */
+  private dropShared(browser: SharedBrowser): boolean {
+    if (this.client.getSnapshot().status !== "ready") return false;
+    const shared = this.drops % 3 === 2;
+    if (shared && this.dropAtOpen) browser.dropOnNextOpen();
+    this.dropAtOpen = false;
+    if (shared && !browser.drop()) return false;
+    this.pendingDrops.push(performance.now());
+    this.drops++;
+    if (!shared) this.client.retry();
     return true;
   }
 
@@ -123,7 +158,10 @@ export class ObservedClient {
 
   private onFrame(frame: SseFrame): void {
     if (PROGRESS.has(frame.event)) this.wireIds.push(frame.id ?? "");
-    if (frame.event !== "ready") return;
+    if (frame.event === "ready") this.reachedReady();
+  }
+
+  private reachedReady(): void {
     const now = performance.now();
     this.openToReadyMs.push(now - this.openedAt);
     for (const at of this.pendingDrops) this.dropToReadyMs.push(now - at);
@@ -135,8 +173,14 @@ export class ObservedClient {
   }
 
   private changed(): void {
-    if (this.waiters.length === 0) return;
     const snapshot = this.client.getSnapshot();
+    // A tab of a shared browser sees no socket: its `ready` is the client's own turn to ready.
+    if (this.browser) {
+      const ready = snapshot.status === "ready";
+      if (ready && !this.wasReady) this.reachedReady();
+      this.wasReady = ready;
+    }
+    if (this.waiters.length === 0) return;
     this.waiters = this.waiters.filter((w) => (w.match(snapshot) ? (w.resolve(snapshot), false) : true));
   }
 }
