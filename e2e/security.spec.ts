@@ -73,6 +73,7 @@ test("markup in a message and a project name renders as text, runs nothing, and 
   expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
   expect(headers["content-security-policy"]).toContain("object-src 'none'");
   expect(headers["content-security-policy"]).toContain("connect-src 'self'");
+  expect(headers["content-security-policy"]).toContain("worker-src 'self'");
   expect(headers["content-security-policy"]).not.toContain("unsafe-eval");
   expect(headers["x-content-type-options"]).toBe("nosniff");
   expect(headers["referrer-policy"]).toBe("strict-origin-when-cross-origin");
@@ -82,6 +83,8 @@ test("markup in a message and a project name renders as text, runs nothing, and 
   const projectId = await home.createProject(app.baseURL, name);
   await expect(page.getByTestId("project-title")).toHaveText(name);
   await projectPage.expectReady();
+  // The shared stream's worker started under the policy (a blocked worker would fall back to a leader tab).
+  await expect(projectPage.status).toHaveAttribute("data-holder", "shared-worker");
 
   const hostile = `A shop API with items (name) <img src=x onerror="window.__xss='img';alert('img')"> <script>window.__xss='script';alert('script')</script>`;
   await projectPage.sendMessage(hostile);

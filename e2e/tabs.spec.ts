@@ -175,6 +175,40 @@ test.describe("one stream connection per browser", () => {
     });
   }
 
+  test("leader-tab: a visible tab takes over from a leader that went to the background, and the run carries on in every tab", async ({
+    context,
+    home,
+  }) => {
+    await forceHolder(context, "leader-tab");
+    const base = proxy().url;
+    await home.ensureSignedIn(base);
+    const projectId = await createProject(home.page, base, "Hidden leader");
+    // The first tab opened leads (it took the lock first).
+    const leader = await openTab(context, base, projectId, home.page);
+    await leader.expectReady();
+    const follower = await openTab(context, base, projectId);
+    await follower.expectReady();
+    const before = proxy().streams.total;
+    expect(proxy().streams.open).toBe(1);
+
+    // The leader's tab goes to the background (as switching tabs does; headless pages are always visible).
+    await leader.page.evaluate(() => {
+      Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+      document.dispatchEvent(new Event("visibilitychange"));
+    });
+    // The follower took the lock and opened its own connection; the old leader closed its own.
+    await expect.poll(() => proxy().streams.total).toBe(before + 1);
+    await expect.poll(() => proxy().streams.open).toBe(1);
+    for (const tab of [leader, follower]) await tab.expectReady();
+
+    await follower.sendMessage(BOOKSTORE);
+    for (const tab of [leader, follower]) {
+      await expectCompletedRunShown(tab);
+      await expectReceivedEqualsLog(tab, app(), projectId);
+    }
+    expect(proxy().streams.total).toBe(before + 1);
+  });
+
   test("the whole browser offline mid-run: every tab of both projects reconnects and catches up", async ({ context, home }) => {
     test.setTimeout(120_000);
     const base = proxy().url;

@@ -27,6 +27,8 @@ export function pageContentSecurityPolicy(nonce: string, dev: boolean): string {
     "img-src 'self' blob: data:",
     "font-src 'self'",
     "connect-src 'self'",
+    // The shared stream's SharedWorker (src/client/shared-stream/worker.ts): same-origin scripts only.
+    "worker-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
