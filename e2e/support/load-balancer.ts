@@ -41,6 +41,7 @@ function isStream(req: IncomingMessage): boolean {
  */
 export class LoadBalancer {
   private readonly sockets = new Set<Socket>();
+  private offline = false;
   /** Requests per upstream, so a test can show which instance served what. */
   readonly served = new Map<string, number>();
   /** Every request that came through, in order (`GET /api/stream`), so a test can count what the browser asked for. */
@@ -54,6 +55,8 @@ export class LoadBalancer {
     private route: Route,
   ) {
     server.on("connection", (socket: Socket) => {
+      // The network is down: the connection fails before any answer, as an unreachable host's would.
+      if (this.offline) return socket.destroy();
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
     });
@@ -75,6 +78,15 @@ export class LoadBalancer {
   /** Routes every request from now on; connections already open stay where they are. */
   setRoute(route: Route): void {
     this.route = route;
+  }
+
+  /**
+   * The network between the browser and the app goes down (every open connection dies, new ones
+   * fail) or comes back. Unlike Playwright's offline emulation it reaches a SharedWorker's requests too.
+   */
+  setOffline(offline: boolean): void {
+    this.offline = offline;
+    if (offline) for (const socket of this.sockets) socket.destroy();
   }
 
   async close(): Promise<void> {
