@@ -78,6 +78,7 @@ function setup() {
       client(projectId: string, cursor: string | null): Client {
         const applied: string[] = [];
         const statuses: StreamStatus[] = [];
+        const resets: string[] = [];
         const client = new GenerationStreamClient({
           projectId,
           initialCursor: cursor,
@@ -86,13 +87,13 @@ function setup() {
           observer: (_p, frame) => {
             if (frame.applied) applied.push(frame.id);
           },
-          onReset: () => undefined,
+          onReset: (frame) => void resets.push(`${frame.reason} ${frame.cursor}`),
         });
         client.subscribe(() => {
           const status = client.getSnapshot().status;
           if (statuses.at(-1) !== status) statuses.push(status);
         });
-        const c = { client, applied, statuses };
+        const c = { client, applied, statuses, resets };
         t.clients.push(c);
         return c;
       },
@@ -128,7 +129,7 @@ function setup() {
   return { holder, sources, calls, flush, tab, server, tabs };
 }
 
-type Client = { client: GenerationStreamClient; applied: string[]; statuses: StreamStatus[] };
+type Client = { client: GenerationStreamClient; applied: string[]; statuses: StreamStatus[]; resets: string[] };
 type Tab = { name: string; link: TabLink; clients: Client[] };
 
 let holders: StreamHolder[] = [];
@@ -211,19 +212,10 @@ describe("StreamHolder: one connection for every tab", () => {
     t.server.ready("p1", "e1:5");
     t.server.event("e1:6", r.started());
     await t.flush();
-    const resets: string[] = [];
-    const link = t.tab("b").link;
-    const late = new GenerationStreamClient({
-      projectId: "p1",
-      initialCursor: "e1:2",
-      openSource: link.open,
-      random: HALF,
-      onReset: (frame) => void resets.push(`${frame.reason} ${frame.cursor}`),
-    });
-    allClients.push(late);
+    const late = t.tab("b").client("p1", "e1:2");
     await t.flush();
-    expect(resets).toEqual(["retention e1:6"]);
-    expect(late.getSnapshot().status).toBe("ready");
+    expect(late.resets).toEqual(["retention e1:6"]);
+    expect(status(late)).toBe("ready");
     expect(a.applied).toEqual(["e1:6"]);
     expect(status(a)).toBe("ready");
   });
@@ -407,24 +399,16 @@ describe("StreamHolder: one connection for every tab", () => {
 
   it("a server reset of the holder's own cursor resets every waiting source to the log's head", async () => {
     const t = track(setup());
-    const resets: string[] = [];
-    const link = t.tab("a").link;
-    const client = new GenerationStreamClient({
-      projectId: "p1",
-      initialCursor: "e1:3",
-      openSource: link.open,
-      random: HALF,
-      onReset: (frame) => void resets.push(`${frame.reason} ${frame.cursor}`),
-    });
-    allClients.push(client);
+    const waiting = t.tab("a").client("p1", "e1:3");
     await t.flush();
     t.server.connected();
     await t.flush();
     t.server.reset("p1", "e9:40", "unknown-log");
     t.server.ready("p1", "e9:40");
     await t.flush();
-    expect(resets).toEqual(["unknown-log e9:40"]);
-    expect(client.getSnapshot()).toMatchObject({ status: "ready", cursor: "e9:40" });
+    expect(waiting.resets).toEqual(["unknown-log e9:40"]);
+    expect(waiting.client.getSnapshot()).toMatchObject({ status: "ready", cursor: "e9:40" });
+    status(waiting);
   });
 
   it("resubscribed right after an unsubscribe, late frames of the old subscription do not hide the new replay", async () => {
