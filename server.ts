@@ -9,6 +9,7 @@ import type { FaultRegistry } from "./src/server/faults";
 import { buildServices, publishServices, type AppServices } from "./src/services";
 import { resolveTestControls, type TestControlsGate } from "./src/server/test-controls-gate";
 import { createRequestListener } from "./src/server/request-listener";
+import { createStreamRpcHandler } from "./src/server/stream-rpc";
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -62,6 +63,10 @@ async function serve(config: ServerEnv, log: Logger): Promise<void> {
     slots: services.slots,
     log,
     trustProxy: config.GENSTREAM_TRUST_PROXY === "1",
+    streamRpc: createStreamRpcHandler({
+      context: { db: services.db.db, streaming: services.streaming, jobs: services.jobs, log: services.logger, metrics: services.metrics },
+      sessionUser: services.streamSessionUser,
+    }),
     fallback: app.getRequestHandler(),
   });
   const listener = controls.enabled && faults ? await mountTestControls(production, controls, services, faults) : production;
