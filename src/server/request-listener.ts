@@ -38,7 +38,7 @@ export function createRequestListener(deps: RequestListenerDeps): (req: Incoming
       const stream = req.method === "GET" ? matchStreamPath(url.pathname) : null;
       if (stream) {
         deps.slots.bind(req, res);
-        void deps.streaming.handle(req, res, stream.projectId);
+        void deps.streaming.handle(req, res, stream.projectId, url);
         return;
       }
       if (req.method === "GET" && matchMuxStreamPath(url.pathname)) {

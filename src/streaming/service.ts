@@ -184,7 +184,7 @@ export class StreamingService {
    * error frame); the response stays open until the client leaves or a limit closes it.
    * Never rejects and never answers with a 500: failures become an `error` frame.
    */
-  async handle(req: IncomingMessage, res: ServerResponse, projectId: string): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, projectId: string, url?: URL): Promise<void> {
     const state: { conn: Connection | undefined; gone: boolean; begun: boolean } = { conn: undefined, gone: false, begun: false };
     res.once("close", () => {
       state.gone = true;
@@ -200,7 +200,7 @@ export class StreamingService {
       state.begun = true;
       if (!verdict.ok) return this.reject(res, projectId, { code: verdict.code, message: verdict.message });
 
-      const requested = cursorFromRequest(req);
+      const requested = cursorFromRequest(req, url);
       // Register before reading the log: anything appended from here on is queued, not missed.
       const conn = this.register(projectId, res, requested.kind === "cursor" ? requested.cursor : requested.raw.slice(0, 80));
       state.conn = conn;
