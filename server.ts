@@ -66,6 +66,7 @@ async function serve(config: ServerEnv, log: Logger): Promise<void> {
     streamRpc: createStreamRpcHandler({
       context: { db: services.db.db, streaming: services.streaming, jobs: services.jobs, log: services.logger, metrics: services.metrics },
       sessionUser: services.streamSessionUser,
+      projectOwner: services.streamProjectOwner,
     }),
     fallback: app.getRequestHandler(),
   });

@@ -34,6 +34,8 @@ export interface AppServices {
   readonly streaming: StreamingService;
   /** The stream authorizer's cached session lookup (stream.subscribe served outside Next, src/server/stream-rpc.ts). */
   readonly streamSessionUser: StreamAccess["sessionUser"];
+  /** The stream authorizer's cached project owners (same path). */
+  readonly streamProjectOwner: StreamAccess["projectOwner"];
   readonly jobs: JobQueue;
   /** The language model endpoint as /api/health reports it (probed at most every few seconds). */
   readonly modelHealth: ModelHealth;
@@ -63,7 +65,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<AppS
   const revocations = new SessionRevocations();
   const auth = createAuth({ db: db.db, secret, logger, secureCookies: secureCookiesFor(config), revocations, ...authOrigins(config) });
   const slots = new StreamSlots();
-  const { authorize, multiplex, sessionUser } = createStreamAccess({
+  const { authorize, multiplex, sessionUser, projectOwner } = createStreamAccess({
     db: db.db,
     auth,
     slots,
@@ -83,6 +85,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<AppS
     slots,
     streaming,
     streamSessionUser: sessionUser,
+    streamProjectOwner: projectOwner,
     jobs: inngestJobQueue,
     modelHealth,
     faults: options.faults,

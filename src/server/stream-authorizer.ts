@@ -57,6 +57,8 @@ export interface StreamAccess {
    * are authenticated like opening a stream. Null without a valid session.
    */
   sessionUser: (req: IncomingMessage) => Promise<StreamUser | null>;
+  /** A project's owner (null: no such project) from the same owner cache as `authorize`. */
+  projectOwner: (projectId: string) => Promise<string | null>;
 }
 
 /**
@@ -103,10 +105,12 @@ export function createStreamAccess(deps: StreamAuthorizerDeps): StreamAccess {
     deps.log.info({ ...fields, limit: deps.maxStreamsPerUser }, "stream limit reached");
     return limitMessages.tooManyStreams(deps.maxStreamsPerUser);
   };
+  const projectOwner = (projectId: string): Promise<string | null> =>
+    owners.getOrLoad(projectId, async () => (await findProject(deps.db, projectId))?.ownerId ?? null);
   const authorize: StreamAuthorizer = async (projectId, req) => {
     const session = await sessionOf(req);
     if (!session) return { ok: false, code: "UNAUTHORIZED", message: "You are not signed in. Sign in to watch this project." };
-    const ownerId = await owners.getOrLoad(projectId, async () => (await findProject(deps.db, projectId))?.ownerId ?? null);
+    const ownerId = await projectOwner(projectId);
     if (ownerId === null) return { ok: false, code: "NOT_FOUND", message: `Project ${projectId} does not exist` };
     if (ownerId !== session.userId) {
       deps.log.warn({ projectId, userId: session.userId }, "stream access denied");
@@ -136,5 +140,5 @@ export function createStreamAccess(deps: StreamAuthorizerDeps): StreamAccess {
     const session = await sessionOf(req);
     return session ? { id: session.userId, email: session.email, name: session.name } : null;
   };
-  return { authorize, multiplex, sessionUser };
+  return { authorize, multiplex, sessionUser, projectOwner };
 }

@@ -59,7 +59,8 @@ describe.each(testDatabaseTargets())("stream.subscribe outside Next against $nam
   });
 
   it("subscribes (ready on the stream, then the mutation's answer) and unsubscribes, as the fallback answers them", async () => {
-    const answers = [];
+    type Reply = { status: number; body: unknown };
+    const answers: Array<{ subscribed: Reply; unsubscribed: Reply; cursor: string; projectId: string }> = [];
     for (const [app, account] of [
       [fast, owner],
       [viaNext, ownerNext],
@@ -101,6 +102,7 @@ describe.each(testDatabaseTargets())("stream.subscribe outside Next against $nam
         await call(app, "stream.subscribe", input, stranger.cookie),
         await call(app, "stream.subscribe", { connectionId: theirs.connectionId, projectId: project.id }, account.cookie),
         await call(app, "stream.subscribe", { connectionId: "nope", projectId: project.id }, account.cookie),
+        await call(app, "stream.subscribe", { connectionId, projectId: "no-such-project" }, account.cookie),
         await call(app, "stream.unsubscribe", { connectionId, projectId: "not a valid id!" }, account.cookie),
       ].map((r) => ({
         status: r.status,
@@ -116,7 +118,7 @@ describe.each(testDatabaseTargets())("stream.subscribe outside Next against $nam
       results.push(out);
     }
     const [a, b] = results;
-    expect(a?.map((r) => r.status)).toEqual([401, 401, 403, 403, 400, 400]);
+    expect(a?.map((r) => r.status)).toEqual([401, 401, 403, 403, 400, 404, 400]);
     expect(a).toEqual(b);
     expect(fast.streaming.stats().subscriptions).toBe(0);
   });

@@ -11,8 +11,8 @@ import { createTRPCRouter } from "./trpc";
  * project of every opened connection), and Next's request handling (web Request/Response, its
  * router, a session query per call) cost ~10x the bare subscribe (bench/README.md). Same procedures
  * (projectProcedure: the caller owns the project), same tRPC wire format (this adapter resolves the
- * same router code, transformer and error formatter); only the session comes from the stream
- * authorizer's cache (src/server/stream-authorizer.ts), as for opening a stream. Batched calls
+ * same router code, transformer and error formatter); only the session and the project's owner
+ * come from the stream authorizer's caches (src/server/stream-authorizer.ts), as for opening a stream. Batched calls
  * (`?batch=1`) and every other procedure still go to Next.
  */
 const rpcRouter = createTRPCRouter({ stream: streamRouter });
@@ -32,6 +32,8 @@ export interface StreamRpcDeps {
   context: Omit<Context, "user">;
   /** The caller from the session cookie (cached like a stream's session), null without a session. */
   sessionUser: (req: IncomingMessage) => Promise<StreamUser | null>;
+  /** Project owners, cached (the stream authorizer's owner cache). */
+  projectOwner: (projectId: string) => Promise<string | null>;
 }
 
 export type StreamRpcHandler = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
@@ -43,6 +45,10 @@ export function createStreamRpcHandler(deps: StreamRpcDeps): StreamRpcHandler {
       res,
       path,
       router: rpcRouter,
-      createContext: async ({ req: request }): Promise<Context> => ({ ...deps.context, user: await deps.sessionUser(request) }),
+      createContext: async ({ req: request }): Promise<Context> => ({
+        ...deps.context,
+        user: await deps.sessionUser(request),
+        projectOwner: deps.projectOwner,
+      }),
     });
 }

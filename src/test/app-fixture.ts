@@ -60,7 +60,7 @@ export async function openAppFixture(
   const auth = createTestAuth(handle.db, { revocations });
   const slots = new StreamSlots();
   const metrics = createMetrics();
-  const { authorize, multiplex, sessionUser } = createStreamAccess({
+  const { authorize, multiplex, sessionUser, projectOwner } = createStreamAccess({
     db: handle.db,
     auth,
     slots,
@@ -78,7 +78,7 @@ export async function openAppFixture(
       slots,
       log: silent,
       trustProxy: false,
-      ...(options.streamRpcViaNext ? {} : { streamRpc: createStreamRpcHandler({ context: { db: handle.db, streaming, jobs, log: silent, metrics }, sessionUser }) }),
+      ...(options.streamRpcViaNext ? {} : { streamRpc: createStreamRpcHandler({ context: { db: handle.db, streaming, jobs, log: silent, metrics }, sessionUser, projectOwner }) }),
       fallback: trpcNodeHandler(context),
     }),
   );
