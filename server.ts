@@ -29,7 +29,8 @@ async function main(): Promise<void> {
     createLogger({ nodeEnv: "production" }).fatal({ err: error }, "server failed to start");
     process.exit(1);
   }
-  const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, nodeEnv: config.NODE_ENV });
+  // Asynchronous writes (flushed at exit): the stream path logs every connect and disconnect.
+  const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, nodeEnv: config.NODE_ENV, sync: false });
   if (files.length > 0) log.info({ files }, "environment files loaded");
   for (const error of errors) log.error({ error }, "environment file not loaded");
   try {
