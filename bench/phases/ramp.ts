@@ -68,7 +68,8 @@ export async function measureRamp(
     group: "warm",
     target,
     projectId: projects.spread[0]?.id ?? "",
-    tag: "warm",
+    // Tags are event keys: the app drops a key it has logged already (the per-project ramp's warm-up used "warm").
+    tag: kind === "mux" ? "warm-mux" : "warm",
     payloadBytes: sizes.payloadBytes,
     deadlineMs: 10_000,
   });
@@ -146,7 +147,7 @@ export async function measureRamp(
     group: groups.extra,
     target,
     projectId: projects.spread[0]?.id ?? "",
-    tag: "ramp-check",
+    tag: kind === "mux" ? "ramp-check-mux" : "ramp-check",
     payloadBytes: sizes.payloadBytes,
     deadlineMs: 30_000,
   });
