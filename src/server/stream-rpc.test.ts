@@ -123,6 +123,35 @@ describe.each(testDatabaseTargets())("stream.subscribe outside Next against $nam
     expect(fast.streaming.stats().subscriptions).toBe(0);
   });
 
+  it("answers malformed bodies, other content types and the headers as the fallback does", async () => {
+    const raw = async (app: AppFixture, body: string, type: string, cookie: string) => {
+      const res = await fetch(`${app.baseUrl}/api/trpc/stream.subscribe`, {
+        method: "POST",
+        headers: { "content-type": type, origin: app.baseUrl, cookie },
+        body,
+      });
+      return {
+        status: res.status,
+        type: res.headers.get("content-type"),
+        vary: res.headers.get("vary"),
+        body: comparable(JSON.parse(await res.text())),
+      };
+    };
+    const cases: Array<[string, string]> = [
+      ["{not json", "application/json"],
+      ["", "application/json"],
+      ['{"json":5}', "application/json"],
+      ['{"json":{"connectionId":"x"}}', "application/json; charset=utf-8"],
+      ['{"json":{}}', "text/plain"],
+    ];
+    for (const [body, type] of cases) {
+      const a = await raw(fast, body, type, owner.cookie);
+      const b = await raw(viaNext, body, type, ownerNext.cookie);
+      expect(a, `${type} ${body}`).toEqual(b);
+      expect(a.status).toBeGreaterThanOrEqual(400);
+    }
+  });
+
   it("leaves batched calls to the fallback", async () => {
     const project = await createProject(fast.handle.db, owner.userId, "Batched");
     const { client, connectionId } = await fast.connectMux(owner.cookie);
