@@ -45,12 +45,12 @@ export const FD_MARGIN = 64;
  * the steady-state group (spread), then extra spread connections up to the top capacity step; reads
  * the server's RSS (after a full GC) at each capacity step. The extra group is closed at the end;
  * the others stay open for the fan-out and steady-state phases. `scope: "phases"` (the Redis variant)
- * opens only what the fan-out and steady-state phases use, no capacity extras.
+ * opens only what the fan-out and steady-state phases use, no capacity extras; `"fanout"` only the fan-out groups.
  */
 export async function measureRamp(
   ctx: PhaseContext,
   server: BenchServer,
-  scope: "all" | "phases" = "all",
+  scope: "all" | "phases" | "fanout" = "all",
   kind: StreamKind = "project",
 ): Promise<RampResult> {
   const { sizes } = ctx;
@@ -93,7 +93,9 @@ export async function measureRamp(
       projects: [projects.fanout[i] ?? { id: "", cookie: "" }],
       count: size,
     })),
-    { group: groups.steady(kind), projects: projects.spread, count: projects.spread.length * sizes.steady.perProject },
+    ...(scope === "fanout"
+      ? []
+      : [{ group: groups.steady(kind), projects: projects.spread, count: projects.spread.length * sizes.steady.perProject }]),
   ];
   const held = fixed.reduce((n, s) => n + s.count, 0);
   const segments: Segment[] = [
