@@ -75,7 +75,9 @@ export async function measureRamp(
   });
   ctx.problems.miss(server.name, warmCheck.misses, `ramp warm-up${kind === "mux" ? " (mux)" : ""}`);
   if (warm.failed > 0)
-    ctx.problems.fail(`${server.name}: ${warm.failed} warm-up connection(s)${kind === "mux" ? " (mux)" : ""} failed: ${warm.errors.join("; ")}`);
+    ctx.problems.fail(
+      `${server.name}: ${warm.failed} warm-up connection(s)${kind === "mux" ? " (mux)" : ""} failed: ${warm.errors.join("; ")}`,
+    );
   await closeGroup(ctx, server, "warm");
 
   const sample = async (): Promise<ProcSample & { heap: HeapSample }> => {

@@ -2,7 +2,6 @@ import { TOKEN_TARGETS, type TokensPhaseResult, type TokenVariantResult } from "
 import type { Row, Measurements, TokenRow } from "./types";
 import { SETUP_TARGETS } from "./targets";
 
-
 const MB = 2 ** 20;
 
 function ratioOf(value: number | null, baseline: number | null): number | null {
@@ -46,7 +45,9 @@ export function buildRows(m: Measurements): Row[] {
     const n = f.connections.toLocaleString("en-US");
     const r = f.redis;
     rows.push(row(`mux: fan-out ${n} conns: p50`, "ms", f.baseline.p50, f.genstream.p50, "", r?.p50 ?? null));
-    rows.push(row(`mux: fan-out ${n} conns: p99`, "ms", f.baseline.p99, f.genstream.p99, `<= ${SETUP_TARGETS.muxFanoutP99}x`, r?.p99 ?? null));
+    rows.push(
+      row(`mux: fan-out ${n} conns: p99`, "ms", f.baseline.p99, f.genstream.p99, `<= ${SETUP_TARGETS.muxFanoutP99}x`, r?.p99 ?? null),
+    );
     rows.push(row(`mux: fan-out ${n} conns: max`, "ms", f.baseline.max, f.genstream.max, "", r?.max ?? null));
   }
   const s = m.steady;
@@ -216,20 +217,31 @@ export function buildRows(m: Measurements): Row[] {
     ),
   );
   rows.push(
-    row("mux: setup: connect -> ready {projectId} p99", "ms", ms.baseline.setup.readyMs.p99, ms.genstream.setup.readyMs.p99, "", mr?.readyMs.p99 ?? null),
+    row(
+      "mux: setup: connect -> ready {projectId} p99",
+      "ms",
+      ms.baseline.setup.readyMs.p99,
+      ms.genstream.setup.readyMs.p99,
+      "",
+      mr?.readyMs.p99 ?? null,
+    ),
   );
   const sb = ms.baseline.subscriptions;
   const sg = ms.genstream.subscriptions;
   if (sb && sg) {
     const inFlight = `${sg.subscribe.subscribed} subscribes, ${m.mux.subscriptionsInFlight} in flight`;
-    rows.push(row(`mux: subscribe on an open connection -> ready p50 (${inFlight})`, "ms", sb.subscribe.readyMs.p50, sg.subscribe.readyMs.p50));
+    rows.push(
+      row(`mux: subscribe on an open connection -> ready p50 (${inFlight})`, "ms", sb.subscribe.readyMs.p50, sg.subscribe.readyMs.p50),
+    );
     rows.push(row("mux: subscribe on an open connection -> ready p99", "ms", sb.subscribe.readyMs.p99, sg.subscribe.readyMs.p99));
     rows.push(row("mux: subscribes/s on open connections", "/s", sb.subscribe.perSecond, sg.subscribe.perSecond));
     const shapeSubs = `${sg.connections} conns + ${sg.added} subscriptions`;
     rows.push(
       row(`mux: RSS per held subscription (${shapeSubs})`, "KB", sb.rssPerSubscriptionBytes / 1024, sg.rssPerSubscriptionBytes / 1024),
     );
-    rows.push(row("mux: JS heap + external per held subscription", "KB", sb.heapPerSubscriptionBytes / 1024, sg.heapPerSubscriptionBytes / 1024));
+    rows.push(
+      row("mux: JS heap + external per held subscription", "KB", sb.heapPerSubscriptionBytes / 1024, sg.heapPerSubscriptionBytes / 1024),
+    );
   }
   const e = m.e2e;
   rows.push(row("end to end: send -> run.started p50", "ms", null, e.ran ? e.runStartedMs.p50 : null, "<= 100 ms"));

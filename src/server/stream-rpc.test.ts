@@ -83,7 +83,9 @@ describe.each(testDatabaseTargets())("stream.subscribe outside Next against $nam
     const normalise = (x: (typeof answers)[number]) =>
       JSON.parse(JSON.stringify({ s: x.subscribed, u: x.unsubscribed }).replaceAll(x.projectId, "P").replaceAll(x.cursor, "C")) as unknown;
     expect(normalise(a)).toEqual(normalise(b));
-    expect(a.subscribed.body).toEqual({ result: { data: { json: { projectId: a.projectId, cursor: a.cursor, reset: false, replayed: 0 } } } });
+    expect(a.subscribed.body).toEqual({
+      result: { data: { json: { projectId: a.projectId, cursor: a.cursor, reset: false, replayed: 0 } } },
+    });
   });
 
   it("refuses without a session, another user's project or connection, and bad input, with the fallback's answers", async () => {
@@ -107,10 +109,7 @@ describe.each(testDatabaseTargets())("stream.subscribe outside Next against $nam
       ].map((r) => ({
         status: r.status,
         body: JSON.parse(
-          JSON.stringify(comparable(r.body))
-            .replaceAll(project.id, "P")
-            .replaceAll(connectionId, "C")
-            .replaceAll(theirs.connectionId, "T"),
+          JSON.stringify(comparable(r.body)).replaceAll(project.id, "P").replaceAll(connectionId, "C").replaceAll(theirs.connectionId, "T"),
         ) as unknown,
       }));
       client.close();

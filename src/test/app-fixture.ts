@@ -78,7 +78,15 @@ export async function openAppFixture(
       slots,
       log: silent,
       trustProxy: false,
-      ...(options.streamRpcViaNext ? {} : { streamRpc: createStreamRpcHandler({ context: { db: handle.db, streaming, jobs, log: silent, metrics }, sessionUser, projectOwner }) }),
+      ...(options.streamRpcViaNext
+        ? {}
+        : {
+            streamRpc: createStreamRpcHandler({
+              context: { db: handle.db, streaming, jobs, log: silent, metrics },
+              sessionUser,
+              projectOwner,
+            }),
+          }),
       fallback: trpcNodeHandler(context),
     }),
   );
