@@ -73,7 +73,7 @@ export function createStreamRpcHandler(deps: StreamRpcDeps): StreamRpcHandler {
       ctx = await contextOf(req);
       const caller = createCaller(ctx).stream;
       const data = path === "stream.subscribe" ? await caller.subscribe(input as never) : await caller.unsubscribe(input as never);
-      answer(res, 200, { result: { data: superjson.serialize(data) } });
+      answer(res, 200, { result: { data: isPlainRecord(data) ? { json: data } : superjson.serialize(data) } });
     } catch (cause) {
       const error = getTRPCErrorFromUnknown(cause);
       const shape = getErrorShape({ config: rpcRouter._def._config, error, type: "mutation", path, input, ctx });
@@ -93,11 +93,37 @@ function parseInput(body: string): unknown {
   return superjson.deserialize(raw as Parameters<typeof superjson.deserialize>[0]);
 }
 
+/**
+ * What superjson.serialize makes `{ json: value }` of, without its walk: an object of strings,
+ * finite numbers, booleans and nulls (the stream procedures' answers). Anything else goes through superjson.
+ */
+function isPlainRecord(value: unknown): value is Record<string, string | number | boolean | null> {
+  if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const v of Object.values(value)) {
+    if (
+      v !== null &&
+      typeof v !== "string" &&
+      typeof v !== "boolean" &&
+      !(typeof v === "number" && Number.isFinite(v) && !Object.is(v, -0))
+    )
+      return false;
+  }
+  return true;
+}
+
 /** The body, at most Content-Length bytes (the request listener refused anything larger or unbounded). */
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.once("end", () =>
+      resolve(chunks.length === 1 ? (chunks[0] ?? Buffer.alloc(0)).toString("utf8") : Buffer.concat(chunks).toString("utf8")),
+    );
+    req.once("error", reject);
+    req.once("close", () => {
+      if (!req.complete) reject(new Error("the request ended before its body"));
+    });
+  });
 }
 
 function answer(res: ServerResponse, status: number, body: unknown): void {
