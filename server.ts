@@ -9,6 +9,7 @@ import type { FaultRegistry } from "./src/server/faults";
 import { buildServices, publishServices, type AppServices } from "./src/services";
 import { resolveTestControls, type TestControlsGate } from "./src/server/test-controls-gate";
 import { createRequestListener } from "./src/server/request-listener";
+import { createStreamRpcHandler } from "./src/server/stream-rpc";
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -28,7 +29,8 @@ async function main(): Promise<void> {
     createLogger({ nodeEnv: "production" }).fatal({ err: error }, "server failed to start");
     process.exit(1);
   }
-  const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, nodeEnv: config.NODE_ENV });
+  // Asynchronous writes (flushed at exit): the stream path logs every connect and disconnect.
+  const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, nodeEnv: config.NODE_ENV, sync: false });
   if (files.length > 0) log.info({ files }, "environment files loaded");
   for (const error of errors) log.error({ error }, "environment file not loaded");
   try {
@@ -62,6 +64,11 @@ async function serve(config: ServerEnv, log: Logger): Promise<void> {
     slots: services.slots,
     log,
     trustProxy: config.GENSTREAM_TRUST_PROXY === "1",
+    streamRpc: createStreamRpcHandler({
+      context: { db: services.db.db, streaming: services.streaming, jobs: services.jobs, log: services.logger, metrics: services.metrics },
+      sessionUser: services.streamSessionUser,
+      projectOwner: services.streamProjectOwner,
+    }),
     fallback: app.getRequestHandler(),
   });
   const listener = controls.enabled && faults ? await mountTestControls(production, controls, services, faults) : production;

@@ -12,6 +12,11 @@ export interface BenchSizes {
   /** Held connections at which RSS is read; the last one is capped by the open-files limit. */
   capacity: { steps: number[] };
   e2e: { sends: number; deadlineMs: number };
+  /**
+   * The multiplexed stream's subscription memory: `connections` mux connections (one subscription
+   * each), then `perConnection` more on each, `concurrency` stream.subscribe calls in flight.
+   */
+  mux: { subscriptions: { connections: number; perConnection: number; concurrency: number } };
   /** Generations run while the app's RSS is sampled for its peak. */
   memory: { runs: number };
   /**
@@ -54,6 +59,7 @@ const FULL: BenchSizes = {
   steady: { perProject: 50, rates: [250, 500, 750, 1_000, 1_250, 1_500, 2_000, 2_500, 3_000, 4_000, 5_000], stepMs: 3_000 },
   capacity: { steps: [1_000, 5_000, 10_000, 20_000] },
   e2e: { sends: 30, deadlineMs: 60_000 },
+  mux: { subscriptions: { connections: 1_000, perConnection: 5, concurrency: 16 } },
   memory: { runs: 3 },
   tokens: { generations: 50, connectionsPerGeneration: 20, tokenRate: 100, tokenSize: 4, warmup: true, deadlineMs: 120_000 },
 };
@@ -67,6 +73,7 @@ const QUICK: BenchSizes = {
   steady: { perProject: 5, rates: [40, 80], stepMs: 500 },
   capacity: { steps: [200] },
   e2e: { sends: 3, deadlineMs: 30_000 },
+  mux: { subscriptions: { connections: 20, perConnection: 2, concurrency: 8 } },
   memory: { runs: 1 },
   tokens: { generations: 3, connectionsPerGeneration: 3, tokenRate: 100, tokenSize: 16, warmup: false, deadlineMs: 60_000 },
 };

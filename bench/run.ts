@@ -11,6 +11,7 @@ import { formatMemory, measureMemory } from "./phases/memory";
 import { judgeMemory, judgeTokens } from "./report/targets";
 import { measureTokens } from "./phases/tokens";
 import { measureFanout } from "./phases/fanout";
+import { measureMux } from "./phases/mux";
 import { createProjects } from "./phases/projects";
 import { measureSteady } from "./phases/steady";
 import { describeMachine, METHOD } from "./report/machine";
@@ -137,10 +138,12 @@ async function main(): Promise<number> {
     for (const i of sizes.fanout.sizes.keys()) fanout.push(await measureFanout(ctx, i));
     log("Steady state");
     const steady = await measureSteady(ctx);
+    log("Multiplexed stream (GET /api/stream + stream.subscribe): setup, capacity, fan-out, steady, subscriptions");
+    const mux = await measureMux(ctx, steady.comparedAtEventsPerSec);
     log("End to end (message.send -> run.started)");
     const e2e = await measureE2e(ctx, env);
 
-    const measurements: Measurements = { capacity, setup, fanout, steady, e2e, memory, tokens };
+    const measurements: Measurements = { capacity, setup, fanout, steady, mux, e2e, memory, tokens };
     const report: BenchReport = {
       startedAt: startedAt.toISOString(),
       mode: sizes.mode,

@@ -10,7 +10,7 @@ import { createLogger } from "./lib/logger";
 import { createMetrics, type Metrics } from "./lib/metrics";
 import { inngestJobQueue, type JobQueue } from "./server/jobs";
 import { limits } from "./server/limits";
-import { createStreamAccess } from "./server/stream-authorizer";
+import { createStreamAccess, type StreamAccess } from "./server/stream-authorizer";
 import { StreamSlots } from "./server/stream-limits";
 import { createStreamingService, type StreamingService } from "./streaming";
 import { ModelHealth } from "./generation/model/health";
@@ -32,6 +32,10 @@ export interface AppServices {
   /** Live streams held per user on this instance. */
   readonly slots: StreamSlots;
   readonly streaming: StreamingService;
+  /** The stream authorizer's cached session lookup (stream.subscribe served outside Next, src/server/stream-rpc.ts). */
+  readonly streamSessionUser: StreamAccess["sessionUser"];
+  /** The stream authorizer's cached project owners (same path). */
+  readonly streamProjectOwner: StreamAccess["projectOwner"];
   readonly jobs: JobQueue;
   /** The language model endpoint as /api/health reports it (probed at most every few seconds). */
   readonly modelHealth: ModelHealth;
@@ -61,7 +65,7 @@ export async function buildServices(options: BuildServicesOptions): Promise<AppS
   const revocations = new SessionRevocations();
   const auth = createAuth({ db: db.db, secret, logger, secureCookies: secureCookiesFor(config), revocations, ...authOrigins(config) });
   const slots = new StreamSlots();
-  const { authorize, multiplex } = createStreamAccess({
+  const { authorize, multiplex, sessionUser, projectOwner } = createStreamAccess({
     db: db.db,
     auth,
     slots,
@@ -80,6 +84,8 @@ export async function buildServices(options: BuildServicesOptions): Promise<AppS
     auth,
     slots,
     streaming,
+    streamSessionUser: sessionUser,
+    streamProjectOwner: projectOwner,
     jobs: inngestJobQueue,
     modelHealth,
     faults: options.faults,

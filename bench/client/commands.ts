@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { BroadcastResult } from "./broadcast";
 import type { E2eResult } from "./e2e";
-import type { OpenResult } from "./pool";
+import type { OpenResult, SubscribeResult } from "./pool";
 import type { SteadyResult } from "./steady";
 import type { TokensResult, TokensTextResult } from "./tokens";
 
@@ -18,6 +18,15 @@ export const commandSchemas = {
     target,
     projects: z.array(projectRef).min(1),
     count: z.number().int().nonnegative(),
+    concurrency: z.number().int().positive(),
+    /** project: GET /api/projects/:id/events; mux: GET /api/stream + stream.subscribe for the project. */
+    kind: z.enum(["project", "mux"]).default("project"),
+  }),
+  /** Mux: `perConnection` more subscriptions on every connection of the group, to projects of the same account. */
+  subscribe: z.object({
+    group,
+    projects: z.array(projectRef).min(1),
+    perConnection: z.number().int().positive(),
     concurrency: z.number().int().positive(),
   }),
   close: z.object({ group }),
@@ -73,6 +82,7 @@ export interface CloseResult {
 
 export interface CommandResults {
   open: OpenResult;
+  subscribe: SubscribeResult;
   close: CloseResult;
   broadcast: BroadcastResult;
   steady: SteadyResult;

@@ -1,7 +1,7 @@
 import { measureBroadcast } from "./broadcast";
 import { commandSchemas, type CommandName, type CommandReply, type CommandRequest, type CommandResults } from "./commands";
 import { measureE2e } from "./e2e";
-import { openConnections } from "./pool";
+import { openConnections, subscribeMore } from "./pool";
 import type { SseConnection } from "./sse-connection";
 import { measureSteady } from "./steady";
 import { finishTokens, startTokens } from "./tokens";
@@ -25,7 +25,11 @@ async function execute(cmd: CommandName, raw: unknown): Promise<CommandResults[C
     case "open": {
       const a = commandSchemas.open.parse(raw);
       const conns = groupOf(a.group);
-      return openConnections(a.target, a.projects, a.count, a.concurrency, conns.length, conns);
+      return openConnections(a.target, a.projects, a.count, a.concurrency, conns.length, conns, a.kind);
+    }
+    case "subscribe": {
+      const a = commandSchemas.subscribe.parse(raw);
+      return subscribeMore(groupOf(a.group), a.projects, a.perConnection, a.concurrency);
     }
     case "close": {
       const a = commandSchemas.close.parse(raw);

@@ -1,6 +1,6 @@
 import { summarize, type Summary } from "../lib/stats";
 import type { ProjectRef } from "./commands";
-import { SseConnection, type Target } from "./sse-connection";
+import { SseConnection, type StreamKind, type Target } from "./sse-connection";
 
 /*
  * No source address is bound: bind-before-connect makes the kernel pick a port unique across every
@@ -30,6 +30,7 @@ export async function openConnections(
   concurrency: number,
   offset: number,
   into: SseConnection[],
+  kind: StreamKind = "project",
 ): Promise<OpenResult> {
   const started = performance.now();
   const readyMs: number[] = [];
@@ -39,7 +40,7 @@ export async function openConnections(
     while (next < count) {
       const i = next++;
       const project = projects[(offset + i) % projects.length] ?? { id: "", cookie: "" };
-      const conn = new SseConnection(project.id, project.cookie, target);
+      const conn = new SseConnection(project.id, project.cookie, target, kind);
       try {
         await conn.ready;
         readyMs.push(conn.readyAt - conn.startedAt);
@@ -54,6 +55,63 @@ export async function openConnections(
   const wallMs = performance.now() - started;
   return {
     opened: readyMs.length,
+    failed: errors.length,
+    errors: [...new Set(errors)].slice(0, 5),
+    wallMs,
+    perSecond: (readyMs.length * 1000) / wallMs,
+    readyMs: summarize(readyMs),
+  };
+}
+
+export interface SubscribeResult {
+  subscribed: number;
+  failed: number;
+  errors: string[];
+  wallMs: number;
+  perSecond: number;
+  /** stream.subscribe sent -> `ready {projectId}` frame received, per subscription. */
+  readyMs: Summary;
+}
+
+/**
+ * Mux connections only: `perConnection` more subscriptions on each open connection, to projects of
+ * its own account (same cookie) it does not have yet; at most `concurrency` in flight.
+ */
+export async function subscribeMore(
+  conns: SseConnection[],
+  projects: ProjectRef[],
+  perConnection: number,
+  concurrency: number,
+): Promise<SubscribeResult> {
+  const jobs: Array<{ conn: SseConnection; projectId: string }> = [];
+  conns.forEach((conn, i) => {
+    if (conn.closed || conn.kind !== "mux") return;
+    const own = projects.filter((p) => p.cookie === conn.cookie && !conn.subscribed.includes(p.id));
+    for (let k = 0; k < Math.min(perConnection, own.length); k++) {
+      const project = own[(i + k) % own.length];
+      if (project) jobs.push({ conn, projectId: project.id });
+    }
+  });
+  const started = performance.now();
+  const readyMs: number[] = [];
+  const errors: string[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const job = jobs[next++];
+      if (!job) break;
+      try {
+        const t = await job.conn.subscribe(job.projectId);
+        readyMs.push(t.readyAt - t.sentAt);
+      } catch (err) {
+        errors.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
+  const wallMs = performance.now() - started;
+  return {
+    subscribed: readyMs.length,
     failed: errors.length,
     errors: [...new Set(errors)].slice(0, 5),
     wallMs,

@@ -1,9 +1,29 @@
 import { connect, type Socket } from "node:net";
 import { ChunkedDecoder } from "./chunked";
+import { subscribeRequest } from "./subscribe";
 
 export interface Target {
   host: string;
   port: number;
+}
+
+/**
+ * `project`: `GET /api/projects/:id/events`, ready on its `ready {connectionId}` frame.
+ * `mux`: `GET /api/stream`, then `stream.subscribe` for the project once `connected {connectionId}`
+ * arrives; ready on the `ready {projectId}` frame of that subscription (and the mutation's answer).
+ */
+export type StreamKind = "project" | "mux";
+
+/** A subscription's timing: subscribe request sent -> its `ready {projectId}` frame received (wall clock ms). */
+export interface SubscribeTiming {
+  sentAt: number;
+  readyAt: number;
+}
+
+interface SubscriptionWaiter {
+  sentAt: number;
+  resolve: (t: SubscribeTiming) => void;
+  reject: (e: Error) => void;
 }
 
 /** A benchmark event as stamped by either server: `message` = `bench|<tag>|<index>|<stamp ms>`. */
@@ -37,11 +57,16 @@ export class SseConnection {
   private readonly decoder = new ChunkedDecoder();
   private pending = "";
   private settle: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  /** Mux: subscriptions sent and not yet `ready`, by project. */
+  private readonly waiting = new Map<string, SubscriptionWaiter>();
+  /** Mux: every project subscribed (the first is `projectId`). */
+  readonly subscribed: string[] = [];
 
   constructor(
     readonly projectId: string,
-    cookie: string,
-    target: Target,
+    readonly cookie: string,
+    private readonly target: Target,
+    readonly kind: StreamKind = "project",
   ) {
     this.ready = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.socket = connect({
@@ -52,8 +77,9 @@ export class SseConnection {
     });
     const cookieLine = cookie ? `Cookie: ${cookie}\r\n` : "";
     this.socket.on("connect", () => {
+      const path = kind === "mux" ? "/api/stream" : `/api/projects/${projectId}/events`;
       this.socket.write(
-        `GET /api/projects/${projectId}/events HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n${cookieLine}\r\n`,
+        `GET ${path} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n${cookieLine}\r\n`,
       );
     });
     this.socket.on("error", (err) => this.fail(err));
@@ -74,7 +100,30 @@ export class SseConnection {
     this.socket.resetAndDestroy();
   }
 
+  /**
+   * Mux only: subscribes one more project on this open connection; resolves on its `ready {projectId}`
+   * frame once the mutation has answered too (times: request sent -> frame received).
+   */
+  async subscribe(projectId: string): Promise<SubscribeTiming> {
+    if (this.kind !== "mux" || !this.connectionId) throw new Error("subscribe needs an open multiplexed connection");
+    if (this.closed) throw new Error("connection closed");
+    const sentAt = wallClock();
+    const frame = new Promise<SubscribeTiming>((resolve, reject) => this.waiting.set(projectId, { sentAt, resolve, reject }));
+    frame.catch(() => undefined);
+    try {
+      await subscribeRequest(this.target, this.cookie, this.connectionId, projectId);
+    } catch (err) {
+      this.waiting.delete(projectId);
+      throw err;
+    }
+    const timing = await frame;
+    this.subscribed.push(projectId);
+    return timing;
+  }
+
   private fail(err: Error): void {
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
     if (!this.settle) return;
     this.settle.reject(err);
     this.settle = null;
@@ -125,7 +174,9 @@ export class SseConnection {
         return;
       }
     }
-    if (event === "ready" && this.settle) {
+    if (this.kind === "mux" && (event === "connected" || event === "ready")) {
+      this.onMuxControl(event, data, receivedAt);
+    } else if (event === "ready" && this.settle) {
       const { connectionId } = JSON.parse(data) as { connectionId?: unknown };
       this.connectionId = typeof connectionId === "string" ? connectionId : "";
       this.readyAt = receivedAt;
@@ -135,6 +186,28 @@ export class SseConnection {
       this.abort(new Error(`stream error frame: ${data}`));
     }
     if (event !== "ping") this.onFrame?.(this, event, data, receivedAt);
+  }
+
+  private onMuxControl(event: string, data: string, receivedAt: number): void {
+    const frame = JSON.parse(data) as { connectionId?: unknown; projectId?: unknown };
+    if (event === "connected") {
+      this.connectionId = typeof frame.connectionId === "string" ? frame.connectionId : "";
+      // The handshake goes on: the first subscription; `ready` is its frame.
+      this.subscribe(this.projectId).then(
+        () => {
+          this.settle?.resolve();
+          this.settle = null;
+        },
+        (err: unknown) => this.abort(err instanceof Error ? err : new Error(String(err))),
+      );
+      return;
+    }
+    const projectId = typeof frame.projectId === "string" ? frame.projectId : "";
+    const waiter = this.waiting.get(projectId);
+    if (!waiter) return;
+    this.waiting.delete(projectId);
+    if (projectId === this.projectId && this.readyAt === 0) this.readyAt = receivedAt;
+    waiter.resolve({ sentAt: waiter.sentAt, readyAt: receivedAt });
   }
 
   private abort(err: Error): boolean {

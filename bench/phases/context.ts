@@ -1,5 +1,5 @@
 import type { ProjectRef } from "../client/commands";
-import type { Target } from "../client/sse-connection";
+import type { StreamKind, Target } from "../client/sse-connection";
 import type { ServerProcess } from "../lib/child";
 import type { LoadClient } from "../lib/load-client";
 import type { BenchSizes } from "../options";
@@ -54,12 +54,16 @@ export interface PhaseContext {
   log: (line: string) => void;
 }
 
-/** Connection groups opened by the ramp and reused by the later phases. */
+/** Connection groups opened by the ramp and reused by the later phases; the multiplexed stream's are prefixed `mux-`. */
 export const groups = {
-  fanout: (size: number): string => `fanout-${size}`,
-  steady: "steady",
+  fanout: (size: number, kind: StreamKind = "project"): string => `${prefix(kind)}fanout-${size}`,
+  steady: (kind: StreamKind = "project"): string => `${prefix(kind)}steady`,
   extra: "capacity-extra",
 } as const;
+
+function prefix(kind: StreamKind): string {
+  return kind === "mux" ? "mux-" : "";
+}
 
 /** The servers, rotated by `round` so none always runs first (on a warmer or a quieter machine). */
 export function inTurn(servers: readonly BenchServer[], round: number): BenchServer[] {

@@ -1,4 +1,5 @@
 import type { BroadcastResult } from "../client/broadcast";
+import type { StreamKind } from "../client/sse-connection";
 import { median } from "../lib/stats";
 import { closeGroup, groups, inTurn, type PhaseContext, type ServerName } from "./context";
 
@@ -31,16 +32,16 @@ export interface FanoutResult {
  * fan-out project); broadcasts rotate between the servers, each waiting until every connection has it.
  * The group is closed after.
  */
-export async function measureFanout(ctx: PhaseContext, index: number): Promise<FanoutResult> {
+export async function measureFanout(ctx: PhaseContext, index: number, kind: StreamKind = "project"): Promise<FanoutResult> {
   const { fanout, payloadBytes } = ctx.sizes;
   const size = fanout.sizes[index] ?? 0;
-  const group = groups.fanout(size);
+  const group = groups.fanout(size, kind);
   const servers = ctx.redis ? [...ctx.servers, ctx.redis] : [...ctx.servers];
   const per: Record<ServerName, FanoutServerResult["broadcasts"]> = { baseline: [], genstream: [], redis: [] };
   for (let round = 0; round < fanout.warmup + fanout.broadcasts; round++) {
     for (const server of inTurn(servers, round)) {
       const projectId = server.projects.fanout[index]?.id ?? "";
-      const tag = `fan${size}-${server.name}-${round}`;
+      const tag = `${kind === "mux" ? "mux" : ""}fan${size}-${server.name}-${round}`;
       const r = await server.client.call("broadcast", {
         group,
         target: server.target,
@@ -89,7 +90,7 @@ export async function measureFanout(ctx: PhaseContext, index: number): Promise<F
     const r = result[name];
     if (!r) continue;
     ctx.log(
-      `  ${name} @${size}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms; server publish ${r.serverPublishMs.toFixed(2)} ms; client loop max ${r.clientLoopMaxMs.toFixed(1)} ms`,
+      `  ${name}${kind === "mux" ? " (mux)" : ""} @${size}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms; server publish ${r.serverPublishMs.toFixed(2)} ms; client loop max ${r.clientLoopMaxMs.toFixed(1)} ms`,
     );
   }
   return result;

@@ -1,5 +1,6 @@
 import type { ProjectRef } from "../client/commands";
 import type { OpenResult } from "../client/pool";
+import type { StreamKind } from "../client/sse-connection";
 import { fileLimits } from "../lib/file-limit";
 import { openFilesLimit, sampleProcess, type ProcSample } from "../lib/proc";
 import { collectGarbage, type HeapSample } from "../servers";
@@ -44,9 +45,14 @@ export const FD_MARGIN = 64;
  * the steady-state group (spread), then extra spread connections up to the top capacity step; reads
  * the server's RSS (after a full GC) at each capacity step. The extra group is closed at the end;
  * the others stay open for the fan-out and steady-state phases. `scope: "phases"` (the Redis variant)
- * opens only what the fan-out and steady-state phases use, no capacity extras.
+ * opens only what the fan-out and steady-state phases use, no capacity extras; `"fanout"` only the fan-out groups.
  */
-export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope: "all" | "phases" = "all"): Promise<RampResult> {
+export async function measureRamp(
+  ctx: PhaseContext,
+  server: BenchServer,
+  scope: "all" | "phases" | "fanout" = "all",
+  kind: StreamKind = "project",
+): Promise<RampResult> {
   const { sizes } = ctx;
   const { projects } = server;
   const { client, target } = server;
@@ -56,16 +62,22 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
     projects: projects.spread,
     count: Math.min(20, projects.spread.length),
     concurrency: 8,
+    kind,
   });
   const warmCheck = await client.call("broadcast", {
     group: "warm",
     target,
     projectId: projects.spread[0]?.id ?? "",
-    tag: "warm",
+    // Tags are event keys: the app drops a key it has logged already (the per-project ramp's warm-up used "warm").
+    tag: kind === "mux" ? "warm-mux" : "warm",
     payloadBytes: sizes.payloadBytes,
     deadlineMs: 10_000,
   });
-  ctx.problems.miss(server.name, warmCheck.misses + warm.failed, "ramp warm-up");
+  ctx.problems.miss(server.name, warmCheck.misses, `ramp warm-up${kind === "mux" ? " (mux)" : ""}`);
+  if (warm.failed > 0)
+    ctx.problems.fail(
+      `${server.name}: ${warm.failed} warm-up connection(s)${kind === "mux" ? " (mux)" : ""} failed: ${warm.errors.join("; ")}`,
+    );
   await closeGroup(ctx, server, "warm");
 
   const sample = async (): Promise<ProcSample & { heap: HeapSample }> => {
@@ -79,11 +91,13 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
   const top = sizes.capacity.steps[sizes.capacity.steps.length - 1] ?? 0;
   const fixed: Segment[] = [
     ...sizes.fanout.sizes.map((size, i) => ({
-      group: groups.fanout(size),
+      group: groups.fanout(size, kind),
       projects: [projects.fanout[i] ?? { id: "", cookie: "" }],
       count: size,
     })),
-    { group: groups.steady, projects: projects.spread, count: projects.spread.length * sizes.steady.perProject },
+    ...(scope === "fanout"
+      ? []
+      : [{ group: groups.steady(kind), projects: projects.spread, count: projects.spread.length * sizes.steady.perProject }]),
   ];
   const held = fixed.reduce((n, s) => n + s.count, 0);
   const segments: Segment[] = [
@@ -94,7 +108,9 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
   const steps: CapacityStep[] = [];
   let total = 0;
   let setup: OpenResult | null = null;
-  const thresholds = sizes.capacity.steps.map((t) => Math.min(t, room));
+  // The multiplexed ramp (scope "phases") holds only the phases' groups: its top step is what they hold.
+  const thresholds =
+    kind === "mux" ? [...sizes.capacity.steps.filter((t) => t < held), held] : sizes.capacity.steps.map((t) => Math.min(t, room));
   for (const segment of segments) {
     let left = segment.count;
     while (left > 0) {
@@ -106,6 +122,7 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
         projects: segment.projects,
         count,
         concurrency: sizes.openConcurrency,
+        kind,
       });
       if (r.failed > 0) ctx.problems.fail(`${server.name}: ${r.failed} connection(s) of ${segment.group} failed: ${r.errors.join("; ")}`);
       setup ??= r;
@@ -124,7 +141,7 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
         });
         const ready = `ready p50/p99/max ${r.readyMs.p50.toFixed(0)}/${r.readyMs.p99.toFixed(0)}/${r.readyMs.max.toFixed(0)} ms`;
         ctx.log(
-          `  ${server.name}: ${total} held, RSS ${(s.rssBytes / 2 ** 20).toFixed(1)} MB (+${((s.rssBytes - idle.rssBytes) / 2 ** 20).toFixed(1)} MB), heap ${(s.heap.heapUsedBytes / 2 ** 20).toFixed(1)} MB; last segment ${r.perSecond.toFixed(0)} conn/s, ${ready}`,
+          `  ${server.name}${kind === "mux" ? " (mux)" : ""}: ${total} held, RSS ${(s.rssBytes / 2 ** 20).toFixed(1)} MB (+${((s.rssBytes - idle.rssBytes) / 2 ** 20).toFixed(1)} MB), heap ${(s.heap.heapUsedBytes / 2 ** 20).toFixed(1)} MB; last segment ${r.perSecond.toFixed(0)} conn/s, ${ready}`,
         );
       }
     }
@@ -134,7 +151,7 @@ export async function measureRamp(ctx: PhaseContext, server: BenchServer, scope:
     group: groups.extra,
     target,
     projectId: projects.spread[0]?.id ?? "",
-    tag: "ramp-check",
+    tag: kind === "mux" ? "ramp-check-mux" : "ramp-check",
     payloadBytes: sizes.payloadBytes,
     deadlineMs: 30_000,
   });

@@ -1,6 +1,7 @@
 import type { SteadyResult } from "../client/steady";
+import type { StreamKind } from "../client/sse-connection";
 import { sampleProcess } from "../lib/proc";
-import { closeGroup, groups, inTurn, type PhaseContext, type ServerName } from "./context";
+import { closeGroup, groups, inTurn, type BenchServer, type PhaseContext, type ServerName } from "./context";
 
 export interface SteadyStep extends SteadyResult {
   serverCpuMs: number;
@@ -55,7 +56,7 @@ export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResul
   // The baseline accepts any id and streams Genstream's projects; the Redis variant has its own.
   const projects = ctx.servers[1].projects.spread;
   const servers = ctx.redis ? [...ctx.servers, ctx.redis] : [...ctx.servers];
-  const group = groups.steady;
+  const group = groups.steady();
   // One short step at the lowest rate per server, not recorded: first-use costs stay out of the ladder.
   for (const server of servers) {
     await server.client.call("steady", {
@@ -76,38 +77,10 @@ export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResul
     for (const server of inTurn(servers, round)) {
       const name = server.name;
       if (!climbing.has(name)) continue;
-      const before = sampleProcess(server.proc.pid);
-      const r = await server.client.call("steady", {
-        group,
-        target: server.target,
-        projects: server.projects.spread.map((p) => p.id),
-        ratePerSec: rate,
-        durationMs: steady.stepMs,
-        payloadBytes,
-        tag: `steady-${server.name}-${rate}`,
-        drainDeadlineMs: 5 * steady.stepMs + 10_000,
-      });
-      const after = sampleProcess(server.proc.pid);
-      const serverCpuMs = after.cpuMs - before.cpuMs;
-      ctx.problems.miss(server.name, r.misses + r.orderErrors, `steady state at ${rate} events/s`);
-      const step: SteadyStep = {
-        ...r,
-        serverCpuMs,
-        serverSystemMs: after.systemMs - before.systemMs,
-        serverCpuPercent: (100 * serverCpuMs) / r.wallMs,
-        clientCpuPercent: (100 * r.clientCpuMs) / r.wallMs,
-        // /proc counts CPU in 10 ms ticks: a step too short to register any is reported as unknown (NaN -> null in JSON).
-        cpuMsPer1kDeliveries: serverCpuMs > 0 ? (serverCpuMs * 1000) / r.received : Number.NaN,
-        deliveriesPerCpuSecond: serverCpuMs > 0 ? (r.received * 1000) / serverCpuMs : Number.NaN,
-        sustained: sustained(r),
-      };
+      const step = await runSteadyStep(ctx, server, group, rate, String(rate));
       out[name].steps.push(step);
-      if (step.sustained) out[name].maxSustainedDeliveriesPerSec = r.offeredDeliveriesPerSec;
+      if (step.sustained) out[name].maxSustainedDeliveriesPerSec = step.offeredDeliveriesPerSec;
       else climbing.delete(name);
-      const q = (v: number[]) => v.map((x) => x.toFixed(1)).join("/");
-      ctx.log(
-        `  ${server.name} @${rate} ev/s (${r.offeredDeliveriesPerSec} deliveries/s): quarters p50 ${q(r.windowP50Ms)} p99 ${q(r.windowP99Ms)} ms; server CPU ${serverCpuMs.toFixed(0)} ms (${step.serverCpuPercent.toFixed(0)}%, sys ${step.serverSystemMs.toFixed(0)}; ${step.cpuMsPer1kDeliveries.toFixed(2)} ms/1k); client CPU ${step.clientCpuPercent.toFixed(0)}%, loop max ${r.clientLoop.maxMs.toFixed(0)} ms${step.sustained ? "" : "  <- not sustained"}`,
-      );
     }
     if (climbing.size === 0) break;
   }
@@ -128,4 +101,49 @@ export async function measureSteady(ctx: PhaseContext): Promise<SteadyPhaseResul
     comparedAtEventsPerSec: comparedAt,
     comparedAtSustained: sustainedByBoth.length > 0,
   };
+}
+
+/** One rate step on one server's group, with the server's CPU from /proc around it. */
+export async function runSteadyStep(
+  ctx: PhaseContext,
+  server: BenchServer,
+  group: string,
+  rate: number,
+  label: string,
+  kind: StreamKind = "project",
+): Promise<SteadyStep> {
+  const { steady, payloadBytes } = ctx.sizes;
+  const mux = kind === "mux" ? "-mux" : "";
+  const before = sampleProcess(server.proc.pid);
+  const r = await server.client.call("steady", {
+    group,
+    target: server.target,
+    projects: server.projects.spread.map((p) => p.id),
+    ratePerSec: rate,
+    durationMs: label === "warm" ? Math.min(1_000, steady.stepMs) : steady.stepMs,
+    payloadBytes,
+    tag: `steady${mux}-${server.name}-${label}`,
+    drainDeadlineMs: 5 * steady.stepMs + 10_000,
+  });
+  const after = sampleProcess(server.proc.pid);
+  const serverCpuMs = after.cpuMs - before.cpuMs;
+  ctx.problems.miss(server.name, r.misses + r.orderErrors, `steady state${mux ? " (mux)" : ""} at ${rate} events/s`);
+  const step: SteadyStep = {
+    ...r,
+    serverCpuMs,
+    serverSystemMs: after.systemMs - before.systemMs,
+    serverCpuPercent: (100 * serverCpuMs) / r.wallMs,
+    clientCpuPercent: (100 * r.clientCpuMs) / r.wallMs,
+    // /proc counts CPU in 10 ms ticks: a step too short to register any is reported as unknown (NaN -> null in JSON).
+    cpuMsPer1kDeliveries: serverCpuMs > 0 ? (serverCpuMs * 1000) / r.received : Number.NaN,
+    deliveriesPerCpuSecond: serverCpuMs > 0 ? (r.received * 1000) / serverCpuMs : Number.NaN,
+    sustained: sustained(r),
+  };
+  if (label !== "warm") {
+    const q = (v: number[]) => v.map((x) => x.toFixed(1)).join("/");
+    ctx.log(
+      `  ${server.name}${mux ? " (mux)" : ""} @${rate} ev/s (${r.offeredDeliveriesPerSec} deliveries/s): quarters p50 ${q(r.windowP50Ms)} p99 ${q(r.windowP99Ms)} ms; server CPU ${serverCpuMs.toFixed(0)} ms (${step.serverCpuPercent.toFixed(0)}%, sys ${step.serverSystemMs.toFixed(0)}; ${step.cpuMsPer1kDeliveries.toFixed(2)} ms/1k); client CPU ${step.clientCpuPercent.toFixed(0)}%, loop max ${r.clientLoop.maxMs.toFixed(0)} ms${step.sustained ? "" : "  <- not sustained"}`,
+    );
+  }
+  return step;
 }

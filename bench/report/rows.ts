@@ -1,5 +1,6 @@
 import { TOKEN_TARGETS, type TokensPhaseResult, type TokenVariantResult } from "../phases/tokens";
 import type { Row, Measurements, TokenRow } from "./types";
+import { SETUP_TARGETS } from "./targets";
 
 const MB = 2 ** 20;
 
@@ -40,6 +41,15 @@ export function buildRows(m: Measurements): Row[] {
       ),
     );
   }
+  for (const f of m.mux.fanout) {
+    const n = f.connections.toLocaleString("en-US");
+    const r = f.redis;
+    rows.push(row(`mux: fan-out ${n} conns: p50`, "ms", f.baseline.p50, f.genstream.p50, "", r?.p50 ?? null));
+    rows.push(
+      row(`mux: fan-out ${n} conns: p99`, "ms", f.baseline.p99, f.genstream.p99, `<= ${SETUP_TARGETS.muxFanoutP99}x`, r?.p99 ?? null),
+    );
+    rows.push(row(`mux: fan-out ${n} conns: max`, "ms", f.baseline.max, f.genstream.max, "", r?.max ?? null));
+  }
   const s = m.steady;
   const shape = `${s.projects}x${s.perProject}`;
   rows.push(
@@ -79,6 +89,26 @@ export function buildRows(m: Measurements): Row[] {
       g?.deliveriesPerCpuSecond ?? null,
       ">= 0.6x",
       r?.deliveriesPerCpuSecond ?? null,
+    ),
+  );
+  const ms = m.mux;
+  const muxAt = ms.steadyEventsPerSec;
+  const muxLoad = muxAt === null ? "(no rate)" : `@${(ms.baseline.steady?.offeredDeliveriesPerSec ?? 0).toLocaleString("en-US")}/s`;
+  rows.push(
+    row(
+      `mux: steady ${shape}: server CPU per 1k deliveries ${muxLoad}`,
+      "ms",
+      ms.baseline.steady?.cpuMsPer1kDeliveries ?? null,
+      ms.genstream.steady?.cpuMsPer1kDeliveries ?? null,
+    ),
+  );
+  rows.push(
+    row(
+      `mux: steady ${shape}: deliveries per CPU-second ${muxLoad}`,
+      "/s",
+      ms.baseline.steady?.deliveriesPerCpuSecond ?? null,
+      ms.genstream.steady?.deliveriesPerCpuSecond ?? null,
+      `>= ${SETUP_TARGETS.muxDeliveriesPerCpu}x`,
     ),
   );
   const cb = m.capacity.baseline;
@@ -132,9 +162,87 @@ export function buildRows(m: Measurements): Row[] {
       tg ? tg.heapPerConnectionBytes / 1024 : null,
     ),
   );
-  rows.push(row("setup: new connections/s", "/s", m.setup.baseline.perSecond, m.setup.genstream.perSecond));
-  rows.push(row("setup: connect -> ready p50", "ms", m.setup.baseline.readyMs.p50, m.setup.genstream.readyMs.p50));
+  const mb = ms.baseline.capacity;
+  const mg = ms.genstream.capacity;
+  const mtb = top(mb);
+  const mtg = top(mg);
+  const held = (mtg?.connections ?? 0).toLocaleString("en-US");
+  rows.push(
+    row(
+      `mux: capacity: RSS per held connection @${held} (1 subscription each)`,
+      "KB",
+      mtb ? mtb.perConnectionBytes / 1024 : null,
+      mtg ? mtg.perConnectionBytes / 1024 : null,
+    ),
+  );
+  rows.push(
+    row(
+      `mux: capacity: RSS per connection, slope from ${(mg.steps[0]?.connections ?? 0).toLocaleString("en-US")} to ${held}`,
+      "KB",
+      slope(mb),
+      slope(mg),
+    ),
+  );
+  rows.push(
+    row(
+      `mux: capacity: JS heap + external per held connection @${held}`,
+      "KB",
+      mtb ? mtb.heapPerConnectionBytes / 1024 : null,
+      mtg ? mtg.heapPerConnectionBytes / 1024 : null,
+    ),
+  );
+  const t = SETUP_TARGETS;
+  rows.push(row("setup: new connections/s", "/s", m.setup.baseline.perSecond, m.setup.genstream.perSecond, `>= ${t.perSecond}x`));
+  rows.push(row("setup: connect -> ready p50", "ms", m.setup.baseline.readyMs.p50, m.setup.genstream.readyMs.p50, `<= ${t.readyP50}x`));
   rows.push(row("setup: connect -> ready p99", "ms", m.setup.baseline.readyMs.p99, m.setup.genstream.readyMs.p99));
+  const mr = ms.redis?.setup ?? null;
+  rows.push(
+    row(
+      "mux: setup: new connections/s (GET /api/stream + stream.subscribe)",
+      "/s",
+      ms.baseline.setup.perSecond,
+      ms.genstream.setup.perSecond,
+      `>= ${t.perSecond}x`,
+      mr?.perSecond ?? null,
+    ),
+  );
+  rows.push(
+    row(
+      "mux: setup: connect -> ready {projectId} p50",
+      "ms",
+      ms.baseline.setup.readyMs.p50,
+      ms.genstream.setup.readyMs.p50,
+      `<= ${t.readyP50}x`,
+      mr?.readyMs.p50 ?? null,
+    ),
+  );
+  rows.push(
+    row(
+      "mux: setup: connect -> ready {projectId} p99",
+      "ms",
+      ms.baseline.setup.readyMs.p99,
+      ms.genstream.setup.readyMs.p99,
+      "",
+      mr?.readyMs.p99 ?? null,
+    ),
+  );
+  const sb = ms.baseline.subscriptions;
+  const sg = ms.genstream.subscriptions;
+  if (sb && sg) {
+    const inFlight = `${sg.subscribe.subscribed} subscribes, ${m.mux.subscriptionsInFlight} in flight`;
+    rows.push(
+      row(`mux: subscribe on an open connection -> ready p50 (${inFlight})`, "ms", sb.subscribe.readyMs.p50, sg.subscribe.readyMs.p50),
+    );
+    rows.push(row("mux: subscribe on an open connection -> ready p99", "ms", sb.subscribe.readyMs.p99, sg.subscribe.readyMs.p99));
+    rows.push(row("mux: subscribes/s on open connections", "/s", sb.subscribe.perSecond, sg.subscribe.perSecond));
+    const shapeSubs = `${sg.connections} conns + ${sg.added} subscriptions`;
+    rows.push(
+      row(`mux: RSS per held subscription (${shapeSubs})`, "KB", sb.rssPerSubscriptionBytes / 1024, sg.rssPerSubscriptionBytes / 1024),
+    );
+    rows.push(
+      row("mux: JS heap + external per held subscription", "KB", sb.heapPerSubscriptionBytes / 1024, sg.heapPerSubscriptionBytes / 1024),
+    );
+  }
   const e = m.e2e;
   rows.push(row("end to end: send -> run.started p50", "ms", null, e.ran ? e.runStartedMs.p50 : null, "<= 100 ms"));
   rows.push(row("end to end: send -> run.started p95", "ms", null, e.ran ? e.runStartedMs.p95 : null));

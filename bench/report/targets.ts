@@ -1,8 +1,15 @@
 import { MEMORY_TARGETS, type MemoryResult } from "../phases/memory";
 import { TOKEN_TARGETS, type TokensPhaseResult } from "../phases/tokens";
+import type { OpenResult } from "../client/pool";
 import type { Measurements, TargetVerdict } from "./types";
 
 const TARGET_CONNECTIONS = 20_000;
+
+/**
+ * Issue 12: the handshake of both streams (connect -> ready p50, new connections/s, each against the
+ * baseline's same stream) and the multiplexed stream's fan-out p99 and CPU per delivery.
+ */
+export const SETUP_TARGETS = { readyP50: 1.3, perSecond: 0.8, muxFanoutP99: 1.2, muxDeliveriesPerCpu: 0.9 } as const;
 
 function verdict(target: string, ok: boolean | null, detail: string): TargetVerdict {
   return { target, status: ok === null ? "unverified" : ok ? "pass" : "FAIL", detail };
@@ -58,6 +65,8 @@ export function judgeTargets(m: Measurements): TargetVerdict[] {
       ),
     );
   }
+  out.push(...judgeSetup("per-project stream", m.setup.baseline, m.setup.genstream));
+  out.push(...judgeMux(m));
   const e = m.e2e;
   out.push(
     e.ran
@@ -70,6 +79,57 @@ export function judgeTargets(m: Measurements): TargetVerdict[] {
   );
   out.push(...judgeMemory(m.memory));
   out.push(...judgeTokens(m.tokens));
+  return out;
+}
+
+function judgeSetup(label: string, b: OpenResult, g: OpenResult): TargetVerdict[] {
+  const t = SETUP_TARGETS;
+  const p50 = g.readyMs.p50 / b.readyMs.p50;
+  const rate = g.perSecond / b.perSecond;
+  const known = (x: number): boolean | null => (Number.isFinite(x) ? true : null);
+  return [
+    verdict(
+      `${label}: connect -> ready p50 <= ${t.readyP50}x baseline`,
+      known(p50) && p50 <= t.readyP50,
+      `${g.readyMs.p50.toFixed(1)} vs ${b.readyMs.p50.toFixed(1)} ms = ${p50.toFixed(2)}x over ${g.opened} / ${b.opened} connections`,
+    ),
+    verdict(
+      `${label}: new connections/s >= ${t.perSecond}x baseline`,
+      known(rate) && rate >= t.perSecond,
+      `${g.perSecond.toFixed(0)} vs ${b.perSecond.toFixed(0)} /s = ${rate.toFixed(2)}x`,
+    ),
+  ];
+}
+
+/** The multiplexed stream against the baseline's: handshake, fan-out p99, deliveries per CPU-second. */
+function judgeMux(m: Measurements): TargetVerdict[] {
+  const t = SETUP_TARGETS;
+  const out = judgeSetup("multiplexed stream", m.mux.baseline.setup, m.mux.genstream.setup);
+  for (const f of m.mux.fanout) {
+    const ratio = f.genstream.p99 / f.baseline.p99;
+    out.push(
+      verdict(
+        `multiplexed stream: fan-out p99 <= ${t.muxFanoutP99}x baseline @${f.connections}`,
+        ratio <= t.muxFanoutP99,
+        `${f.genstream.p99.toFixed(2)} vs ${f.baseline.p99.toFixed(2)} ms = ${ratio.toFixed(2)}x`,
+      ),
+    );
+  }
+  const b = m.mux.baseline.steady;
+  const g = m.mux.genstream.steady;
+  const name = `multiplexed stream: deliveries per CPU-second >= ${t.muxDeliveriesPerCpu}x baseline`;
+  if (!b || !g || !Number.isFinite(b.deliveriesPerCpuSecond) || !Number.isFinite(g.deliveriesPerCpuSecond)) {
+    out.push(verdict(name, null, "no steady step with measurable server CPU on both servers"));
+  } else {
+    const ratio = g.deliveriesPerCpuSecond / b.deliveriesPerCpuSecond;
+    out.push(
+      verdict(
+        name,
+        ratio >= t.muxDeliveriesPerCpu,
+        `${g.deliveriesPerCpuSecond.toFixed(0)} vs ${b.deliveriesPerCpuSecond.toFixed(0)} /s = ${ratio.toFixed(2)}x at ${m.mux.steadyEventsPerSec} events/s${b.sustained && g.sustained ? "" : " (not sustained by both)"}`,
+      ),
+    );
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@ import type { OpenResult } from "../client/pool";
 import type { E2ePhaseResult } from "../phases/e2e";
 import type { FanoutResult } from "../phases/fanout";
 import type { MemoryResult } from "../phases/memory";
+import type { MuxPhaseResult } from "../phases/mux";
 import type { CapacityResult } from "../phases/ramp";
 import type { SteadyPhaseResult } from "../phases/steady";
 import type { TokensPhaseResult } from "../phases/tokens";
@@ -52,6 +53,8 @@ export interface Measurements {
   setup: { baseline: OpenResult; genstream: OpenResult };
   fanout: FanoutResult[];
   steady: SteadyPhaseResult;
+  /** The multiplexed stream (GET /api/stream + stream.subscribe), same servers, after the per-project phases. */
+  mux: MuxPhaseResult;
   e2e: E2ePhaseResult;
   memory: MemoryResult;
   tokens: TokensPhaseResult;

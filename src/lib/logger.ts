@@ -10,6 +10,13 @@ export interface LoggerOptions {
   nodeEnv?: string | undefined;
   /** Whether stdout is a terminal (default: process.stdout.isTTY). */
   tty?: boolean;
+  /**
+   * JSON format only. false: lines are written to stdout asynchronously, those logged meanwhile in
+   * one write (pino.destination sync: false), flushed synchronously when the process exits. The app
+   * server logs every stream connect and disconnect, and one write syscall per line was ~10% of a
+   * stream handshake's CPU (bench/README.md). Default true: each line written before log.info returns.
+   */
+  sync?: boolean;
 }
 
 /** pretty only where a person reads the terminal: development, a TTY, or asked for explicitly. */
@@ -29,7 +36,8 @@ export function resolveLogFormat(options: LoggerOptions): "json" | "pretty" {
 export function createLogger(options: LoggerOptions): Logger {
   const level = options.level ?? (options.nodeEnv === "test" ? "silent" : "info");
   const base = { app: "genstream" };
-  if (resolveLogFormat(options) === "json") return pino({ level, base });
+  if (resolveLogFormat(options) === "json")
+    return options.sync === false ? pino({ level, base }, pino.destination({ dest: 1, sync: false })) : pino({ level, base });
   return pino({
     level,
     base,

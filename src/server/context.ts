@@ -18,6 +18,11 @@ export interface Context {
   metrics: Pick<Metrics, "runDuration">;
   /** null without a valid session; `protectedProcedure` narrows it. */
   user: ContextUser | null;
+  /**
+   * A project's owner from a cache (owners never change), for projectAccessProcedure; set by the
+   * stream procedures' node:http path (src/server/stream-rpc.ts). Without it the database is asked.
+   */
+  projectOwner?: (projectId: string) => Promise<string | null>;
 }
 
 export type ContextDeps = Omit<Context, "user"> & { auth: Auth };

@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { apiContentSecurityPolicy, securityHeaders } from "./security-headers";
 
+const securityHeaderEntries = Object.entries(securityHeaders);
+
 /** Headers every response of the node:http server carries; pages get their CSP (with nonce) from proxy.ts. */
 export function applySecurityHeaders(res: ServerResponse, pathname: string): void {
-  for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
+  for (const [name, value] of securityHeaderEntries) res.setHeader(name, value);
   if (pathname.startsWith("/api/")) res.setHeader("Content-Security-Policy", apiContentSecurityPolicy);
 }
 

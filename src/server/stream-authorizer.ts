@@ -35,13 +35,30 @@ const CACHE_ENTRIES = 10_000;
 
 interface CachedSession {
   userId: string;
+  email: string;
+  name: string;
   expiresAt: number;
+}
+
+/** The signed-in user of a request, as the tRPC context carries it (src/server/context.ts). */
+export interface StreamUser {
+  id: string;
+  email: string;
+  name: string;
 }
 
 /** Who may open which stream: the per-project stream's authorizer and the multiplexed stream's access, sharing one session cache. */
 export interface StreamAccess {
   authorize: StreamAuthorizer;
   multiplex: MultiplexAccess;
+  /**
+   * The request's user from the same session cache: the multiplexed stream's subscribe and
+   * unsubscribe calls (served outside Next, src/server/stream-rpc.ts) are part of its handshake and
+   * are authenticated like opening a stream. Null without a valid session.
+   */
+  sessionUser: (req: IncomingMessage) => Promise<StreamUser | null>;
+  /** A project's owner (null: no such project) from the same owner cache as `authorize`. */
+  projectOwner: (projectId: string) => Promise<string | null>;
 }
 
 /**
@@ -61,7 +78,14 @@ export function createStreamAccess(deps: StreamAuthorizerDeps): StreamAccess {
   const owners = new TtlCache<string>({ ttlMs: 10 * 60_000, maxEntries: CACHE_ENTRIES });
   const lookUpSession = async (req: IncomingMessage): Promise<CachedSession | null> => {
     const session = await sessionFromNodeHeaders(deps.auth, req.headers);
-    return session ? { userId: session.user.id, expiresAt: new Date(session.session.expiresAt).getTime() } : null;
+    return session
+      ? {
+          userId: session.user.id,
+          email: session.user.email,
+          name: session.user.name,
+          expiresAt: new Date(session.session.expiresAt).getTime(),
+        }
+      : null;
   };
   const sessionOf = async (req: IncomingMessage): Promise<CachedSession | null> => {
     if (deps.revocations.generation !== revocationsSeen) {
@@ -81,10 +105,12 @@ export function createStreamAccess(deps: StreamAuthorizerDeps): StreamAccess {
     deps.log.info({ ...fields, limit: deps.maxStreamsPerUser }, "stream limit reached");
     return limitMessages.tooManyStreams(deps.maxStreamsPerUser);
   };
+  const projectOwner = (projectId: string): Promise<string | null> =>
+    owners.getOrLoad(projectId, async () => (await findProject(deps.db, projectId))?.ownerId ?? null);
   const authorize: StreamAuthorizer = async (projectId, req) => {
     const session = await sessionOf(req);
     if (!session) return { ok: false, code: "UNAUTHORIZED", message: "You are not signed in. Sign in to watch this project." };
-    const ownerId = await owners.getOrLoad(projectId, async () => (await findProject(deps.db, projectId))?.ownerId ?? null);
+    const ownerId = await projectOwner(projectId);
     if (ownerId === null) return { ok: false, code: "NOT_FOUND", message: `Project ${projectId} does not exist` };
     if (ownerId !== session.userId) {
       deps.log.warn({ projectId, userId: session.userId }, "stream access denied");
@@ -110,5 +136,9 @@ export function createStreamAccess(deps: StreamAuthorizerDeps): StreamAccess {
       return release ? { ok: true, release } : { ok: false, message: limitMessages.tooManyStreams(deps.maxStreamsPerUser) };
     },
   };
-  return { authorize, multiplex };
+  const sessionUser = async (req: IncomingMessage): Promise<StreamUser | null> => {
+    const session = await sessionOf(req);
+    return session ? { id: session.userId, email: session.email, name: session.name } : null;
+  };
+  return { authorize, multiplex, sessionUser, projectOwner };
 }

@@ -7,10 +7,12 @@ export type RequestedCursor = { kind: "cursor"; cursor: Cursor | undefined } | {
  * The resume position: `Last-Event-ID` wins because the browser sets it on its own reconnect,
  * when the URL's `?cursor=` is still the one from the first page load. Empty means "from head".
  */
-export function cursorFromRequest(req: IncomingMessage): RequestedCursor {
+export function cursorFromRequest(req: IncomingMessage, url?: URL): RequestedCursor {
   const header = req.headers["last-event-id"];
   const fromHeader = Array.isArray(header) ? header[0] : header;
-  const raw = fromHeader || new URL(req.url ?? "/", "http://localhost").searchParams.get("cursor") || "";
+  // The request listener has parsed the URL already (passed in); parsed here only when it was not.
+  const query = url ?? (req.url?.includes("?") ? new URL(req.url, "http://localhost") : null);
+  const raw = fromHeader || query?.searchParams.get("cursor") || "";
   if (raw === "") return { kind: "cursor", cursor: undefined };
   const parsed = cursorSchema.safeParse(raw);
   return parsed.success ? { kind: "cursor", cursor: parsed.data } : { kind: "malformed", raw };

@@ -184,7 +184,7 @@ export class StreamingService {
    * error frame); the response stays open until the client leaves or a limit closes it.
    * Never rejects and never answers with a 500: failures become an `error` frame.
    */
-  async handle(req: IncomingMessage, res: ServerResponse, projectId: string): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, projectId: string, url?: URL): Promise<void> {
     const state: { conn: Connection | undefined; gone: boolean; begun: boolean } = { conn: undefined, gone: false, begun: false };
     res.once("close", () => {
       state.gone = true;
@@ -200,7 +200,7 @@ export class StreamingService {
       state.begun = true;
       if (!verdict.ok) return this.reject(res, projectId, { code: verdict.code, message: verdict.message });
 
-      const requested = cursorFromRequest(req);
+      const requested = cursorFromRequest(req, url);
       // Register before reading the log: anything appended from here on is queued, not missed.
       const conn = this.register(projectId, res, requested.kind === "cursor" ? requested.cursor : requested.raw.slice(0, 80));
       state.conn = conn;
@@ -209,7 +209,7 @@ export class StreamingService {
           ? { kind: "reset", reason: "malformed-cursor", head: await this.log.head(projectId) }
           : await this.log.readAfter(projectId, requested.cursor);
       if (conn.closed) return;
-      const cursor = await this.replay(conn, result);
+      const cursor = nothingToReplay(result) ? this.replayNothing(conn, result.head) : await this.replay(conn, result);
       if (conn.closed) return;
       if (!conn.goLive(encodeReady({ connectionId: conn.id, cursor }))) return this.disconnect(conn, "slow-consumer");
       this.logger.debug({ projectId, connectionId: conn.id, cursor, replayed: conn.eventsSent }, "stream ready");
@@ -388,7 +388,7 @@ export class StreamingService {
     try {
       const result = await this.log.readAfter(projectId, request.cursor);
       if (sub.closed) return ended(mux, connectionId);
-      const cursor = await this.replay(sub, result);
+      const cursor = nothingToReplay(result) ? this.replayNothing(sub, result.head) : await this.replay(sub, result);
       if (sub.closed) return ended(mux, connectionId);
       if (!sub.goLive(encodeSubscriptionReady({ projectId, cursor }))) {
         this.closeMux(mux, "slow-consumer");
@@ -485,6 +485,12 @@ export class StreamingService {
     for (const conn of connections.values()) {
       if (!conn.deliver(frame, pos)) this.disconnect(conn, "slow-consumer");
     }
+  }
+
+  /** The common handshake (no cursor, or one at the head): nothing to send before `ready`, in this tick. */
+  private replayNothing(conn: Connection, head: Cursor): Cursor {
+    conn.markPosition(parseCursor(head));
+    return head;
   }
 
   /** Sends the replay (or the reset) and returns the cursor `ready` reports. */
@@ -608,6 +614,10 @@ export class StreamingService {
     clearInterval(this.pingTimer);
     this.pingTimer = undefined;
   }
+}
+
+function nothingToReplay(result: ReadResult): result is Extract<ReadResult, { kind: "events" }> {
+  return result.kind === "events" && result.events.length === 0;
 }
 
 function notOpen(connectionId: string): SubscriptionOutcome {

@@ -9,6 +9,7 @@ import { buildContext, type Context, type ContextDeps } from "../server/context"
 import { createCaller } from "../server/root";
 import { createRequestListener } from "../server/request-listener";
 import { createStreamAccess } from "../server/stream-authorizer";
+import { createStreamRpcHandler } from "../server/stream-rpc";
 import { StreamSlots } from "../server/stream-limits";
 import { limits } from "../server/limits";
 import { MemoryEventLog, StreamingService } from "../streaming";
@@ -48,14 +49,18 @@ export interface AppFixture {
   close(): Promise<void>;
 }
 
-export async function openAppFixture(target: DbTarget, options: { maxStreamsPerUser?: number } = {}): Promise<AppFixture> {
+export async function openAppFixture(
+  target: DbTarget,
+  /** `streamRpcViaNext`: stream.subscribe / unsubscribe go to the fallback (as through Next) instead of src/server/stream-rpc.ts. */
+  options: { maxStreamsPerUser?: number; streamRpcViaNext?: boolean } = {},
+): Promise<AppFixture> {
   const silent = pino({ level: "silent" });
   const handle = await openTestDb(target);
   const revocations = new SessionRevocations();
   const auth = createTestAuth(handle.db, { revocations });
   const slots = new StreamSlots();
   const metrics = createMetrics();
-  const { authorize, multiplex } = createStreamAccess({
+  const { authorize, multiplex, sessionUser, projectOwner } = createStreamAccess({
     db: handle.db,
     auth,
     slots,
@@ -68,7 +73,22 @@ export async function openAppFixture(target: DbTarget, options: { maxStreamsPerU
   const deps: ContextDeps = { db: handle.db, streaming, jobs, log: silent, metrics, auth };
   const context = (headers: Headers) => buildContext(deps, headers);
   const server = http.createServer(
-    createRequestListener({ streaming, slots, log: silent, trustProxy: false, fallback: trpcNodeHandler(context) }),
+    createRequestListener({
+      streaming,
+      slots,
+      log: silent,
+      trustProxy: false,
+      ...(options.streamRpcViaNext
+        ? {}
+        : {
+            streamRpc: createStreamRpcHandler({
+              context: { db: handle.db, streaming, jobs, log: silent, metrics },
+              sessionUser,
+              projectOwner,
+            }),
+          }),
+      fallback: trpcNodeHandler(context),
+    }),
   );
   server.listen(0, "127.0.0.1");
   await once(server, "listening");

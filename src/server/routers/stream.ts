@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { createTRPCRouter, projectProcedure } from "../trpc";
+import { createTRPCRouter, projectAccessProcedure } from "../trpc";
 import { idSchema } from "../../lib/ids";
 import { connectionIdSchema, cursorSchema, type Cursor } from "../../streaming/protocol";
 import type { SubscriptionOutcome } from "../../streaming/types";
@@ -13,7 +13,7 @@ function refuse(outcome: Failure): never {
 
 /**
  * The subscriptions of a multiplexed stream (`GET /api/stream`). Each is authorized like the
- * per-project stream (projectProcedure: the caller owns the project) and may only touch the
+ * per-project stream (projectAccessProcedure: the caller owns the project) and may only touch the
  * caller's own connection; the instance holding the connection does the work (src/streaming/service.ts).
  */
 export const streamRouter = createTRPCRouter({
@@ -22,33 +22,33 @@ export const streamRouter = createTRPCRouter({
    * the cursor cannot be resumed), then sends `ready {projectId, cursor}` on the stream; resolves
    * after that. No cursor: from the project's head on. Subscribing again replaces the subscription.
    */
-  subscribe: projectProcedure
+  subscribe: projectAccessProcedure
     .input(z.object({ connectionId: connectionIdSchema, projectId: idSchema, cursor: cursorSchema.nullish() }))
     .mutation(async ({ ctx, input }): Promise<{ projectId: string; cursor: Cursor; reset: boolean; replayed: number }> => {
       const outcome = await ctx.streaming.subscription({
         op: "subscribe",
         connectionId: input.connectionId,
         userId: ctx.user.id,
-        projectId: ctx.project.id,
+        projectId: ctx.projectId,
         ...(input.cursor ? { cursor: input.cursor } : {}),
       });
       if (!outcome.ok) return refuse(outcome);
       if (outcome.op !== "subscribe") throw new Error("subscribe answered as an unsubscribe");
-      return { projectId: ctx.project.id, cursor: outcome.cursor, reset: outcome.reset, replayed: outcome.replayed };
+      return { projectId: ctx.projectId, cursor: outcome.cursor, reset: outcome.reset, replayed: outcome.replayed };
     }),
 
   /** Stops the project's events on the connection (none is written after it resolves). Idempotent: `subscribed` says whether there was one. */
-  unsubscribe: projectProcedure
+  unsubscribe: projectAccessProcedure
     .input(z.object({ connectionId: connectionIdSchema, projectId: idSchema }))
     .mutation(async ({ ctx, input }): Promise<{ projectId: string; subscribed: boolean }> => {
       const outcome = await ctx.streaming.subscription({
         op: "unsubscribe",
         connectionId: input.connectionId,
         userId: ctx.user.id,
-        projectId: ctx.project.id,
+        projectId: ctx.projectId,
       });
       if (!outcome.ok) return refuse(outcome);
       if (outcome.op !== "unsubscribe") throw new Error("unsubscribe answered as a subscribe");
-      return { projectId: ctx.project.id, subscribed: outcome.subscribed };
+      return { projectId: ctx.projectId, subscribed: outcome.subscribed };
     }),
 });
