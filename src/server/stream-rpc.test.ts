@@ -117,7 +117,7 @@ describe.each(testDatabaseTargets())("stream.subscribe outside Next against $nam
       results.push(out);
     }
     const [a, b] = results;
-    expect(a?.map((r) => r.status)).toEqual([401, 401, 403, 403, 400, 404, 400]);
+    expect(a?.map((r) => r.status)).toEqual([401, 401, 403, 412, 400, 404, 400]);
     expect(a).toEqual(b);
     expect(fast.streaming.stats().subscriptions).toBe(0);
   });
