@@ -6,6 +6,8 @@ import { AppCluster } from "./support/cluster";
 import { expectReceivedEqualsLog } from "./support/lossless";
 import { closeStreams, serverLog } from "./support/server-log";
 import { ProjectPage, type HomePage } from "./support/project-page";
+import { recordTabFrames } from "./support/stream-recorder";
+import { forceHolder } from "./support/stream-holder";
 import { CANNED_TODO_PLAN, startFakeModelServer, type FakeModelServer, type RecordedRequest } from "../src/test/fake-model-server";
 
 /**
@@ -89,12 +91,19 @@ test("a free-form description: every tab watches the model write the plan, then 
     await expect(tab.step("plan")).toHaveAttribute("data-state", "running");
     await tab.expectRunStatus("running");
   }
-  // Closing a tab mid-stream never cancels: the run goes on for the others.
-  const third = new ProjectPage(await page.context().newPage());
+  // Closing a tab mid-stream never cancels: the run goes on for the others. The tab is in another
+  // browser of the same person (its own stream connection), so the server sees it leave.
+  const elsewhere = await page
+    .context()
+    .browser()!
+    .newContext({ storageState: await page.context().storageState() });
+  await recordTabFrames(elsewhere);
+  const third = new ProjectPage(await elsewhere.newPage());
   await third.goto(app.baseURL, projectId);
   await third.expectStepText("plan", HELD_TEXT);
-  await third.page.close();
-  await app.appLog.waitForMsg("stream disconnected", { projectId, reason: "client-closed" });
+  const left = app.appLog.mark();
+  await elsewhere.close();
+  await app.appLog.waitForMsg("stream unsubscribed", { projectId, connections: 1 }, left);
   model.release();
   for (const tab of [projectPage, second]) {
     await tab.expectRunStatus("completed");
@@ -126,6 +135,8 @@ test("reload mid-stream: the whole text so far at once, then the rest live", asy
 });
 
 test("the browser offline mid-stream: back online, the text has no gap and no repeat", async ({ app, model, home, projectPage, page }) => {
+  // The tab holds its own stream: Playwright's offline emulation does not reach a SharedWorker (tabs.spec.ts cuts the network at a proxy instead).
+  await forceHolder(page, "this-tab");
   const { projectId } = await heldRun(app.baseURL, model, home, projectPage, "Offline");
 
   const runDone = app.appLog.waitForMsg("run completed", { projectId });

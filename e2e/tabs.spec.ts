@@ -211,6 +211,49 @@ test.describe("one stream connection per browser", () => {
     expect(proxy().streams.total).toBe(before + 1);
   });
 
+  for (const kind of ["shared-worker", "leader-tab"] as const) {
+    test(`${kind}: a tab the browser freezes mid-run (the leader, in leader-tab) loses nothing: the others carry on, it catches up on resume`, async ({
+      context,
+      home,
+    }) => {
+      await forceHolder(context, kind);
+      const base = proxy().url;
+      await home.ensureSignedIn(base);
+      const projectId = await createProject(home.page, base, `Frozen ${kind}`);
+      const frozen = await openTab(context, base, projectId, home.page);
+      await frozen.expectReady();
+      const other = await openTab(context, base, projectId);
+      await other.expectReady();
+      await injectFault(home.page.request, base, { projectId, step: "generate-code", kind: "hold" });
+      await other.sendMessage(BOOKSTORE);
+      for (const tab of [frozen, other]) await expect(tab.step("generate-code")).toHaveAttribute("data-state", "running");
+      const before = proxy().streams.total;
+
+      // The Page Lifecycle events a browser sends a tab it freezes and later resumes. (Headless
+      // Chromium does not freeze pages: CDP's Page.setWebLifecycleState fires neither event there.)
+      const lifecycle = (event: "freeze" | "resume") => frozen.page.evaluate((name) => document.dispatchEvent(new Event(name)), event);
+      await lifecycle("freeze");
+      if (kind === "leader-tab") {
+        // The freezing leader closed its connection and a visible tab took the lock: it leads now.
+        await expect.poll(() => proxy().streams.total).toBe(before + 1);
+        await expect.poll(() => proxy().streams.open).toBe(1);
+      }
+      expect(await releaseFaults(home.page.request, app().baseURL, projectId)).toBe(1);
+      await expectCompletedRunShown(other);
+      await expectReceivedEqualsLog(other, app(), projectId);
+      if (kind === "shared-worker") {
+        // The worker dropped the frozen tab's sources: nothing reached it since.
+        await frozen.expectRunStatus("running");
+      }
+
+      await lifecycle("resume");
+      await expectCompletedRunShown(frozen);
+      await expectReceivedEqualsLog(frozen, app(), projectId);
+      expect(proxy().streams.open).toBe(1);
+      if (kind === "shared-worker") expect(proxy().streams.total).toBe(before);
+    });
+  }
+
   test("the whole browser offline mid-run: every tab of both projects reconnects and catches up", async ({ context, home }) => {
     test.setTimeout(120_000);
     const base = proxy().url;

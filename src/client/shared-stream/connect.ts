@@ -211,7 +211,14 @@ function viaLeader(link: TabLink, connectTo: ConnectTo): void {
       if (leading) announce();
       else takeOver();
     });
-    document.addEventListener("freeze", () => leading?.stepDown());
+    // A frozen page runs no more tasks: close the connection now and say so as a hidden leader would,
+    // so a visible tab takes the lock (a frozen page may never get to release it), then let go.
+    document.addEventListener("freeze", () => {
+      if (!leading) return;
+      leading.holder.close();
+      send({ k: "leader", tabId: link.tabId, visible: false });
+      leading.stepDown();
+    });
     document.addEventListener("resume", () => queue());
   }
   queue();
