@@ -254,6 +254,25 @@ test.describe("one stream connection per browser", () => {
     });
   }
 
+  test("a SharedWorker whose script cannot load: the tabs fall back to a leader tab and work", async ({ context, home }) => {
+    // Turbopack's worker entry (the bootstrap that loads src/client/shared-stream/worker.ts).
+    await context.route("**/_next/static/chunks/turbopack-worker-*", (route) => route.abort("failed"));
+    const base = proxy().url;
+    await home.ensureSignedIn(base);
+    const projectId = await createProject(home.page, base, "No worker");
+    const tabs = [await openTab(context, base, projectId, home.page), await openTab(context, base, projectId)];
+    for (const tab of tabs) {
+      await tab.expectReady();
+      await expect(tab.status).toHaveAttribute("data-holder", "leader-tab");
+    }
+    expect(proxy().streams.open).toBe(1);
+    await tabs[1]!.sendMessage(BOOKSTORE);
+    for (const tab of tabs) {
+      await expectCompletedRunShown(tab);
+      await expectReceivedEqualsLog(tab, app(), projectId);
+    }
+  });
+
   test("the whole browser offline mid-run: every tab of both projects reconnects and catches up", async ({ context, home }) => {
     test.setTimeout(120_000);
     const base = proxy().url;
