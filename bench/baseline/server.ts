@@ -23,7 +23,8 @@ const SUBSCRIBE = "/api/trpc/stream.subscribe";
 const epoch = randomBytes(9).toString("base64url");
 let seq = 0;
 
-function openStream(req: IncomingMessage, res: ServerResponse, projectId: string): void {
+/** The stream headers, as the app sends them (src/streaming/request.ts), written bare. */
+function sseHead(req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(200, {
     "Content-Type": "text/event-stream; charset=utf-8",
     "Cache-Control": "no-cache, no-transform",
@@ -31,6 +32,10 @@ function openStream(req: IncomingMessage, res: ServerResponse, projectId: string
     Connection: "keep-alive",
   });
   req.socket.setNoDelay(true);
+}
+
+function openStream(req: IncomingMessage, res: ServerResponse, projectId: string): void {
+  sseHead(req, res);
   let set = projects.get(projectId);
   if (!set) projects.set(projectId, (set = new Set()));
   set.add(res);
@@ -43,13 +48,7 @@ function openStream(req: IncomingMessage, res: ServerResponse, projectId: string
 }
 
 function openMux(req: IncomingMessage, res: ServerResponse): void {
-  res.writeHead(200, {
-    "Content-Type": "text/event-stream; charset=utf-8",
-    "Cache-Control": "no-cache, no-transform",
-    "X-Accel-Buffering": "no",
-    Connection: "keep-alive",
-  });
-  req.socket.setNoDelay(true);
+  sseHead(req, res);
   const connectionId = randomUUID();
   const subscribed = new Set<string>();
   muxConnections.set(connectionId, res);

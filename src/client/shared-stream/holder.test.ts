@@ -126,7 +126,13 @@ function setup() {
       return calls.filter((c) => c.op === op && !c.settled && (projectId === undefined || c.projectId === projectId));
     },
   };
-  return { holder, sources, calls, flush, tab, server, tabs };
+  /** Delivers what the tabs sent, answers `connected` on the one stream, and delivers what that set off. */
+  const connect = async (connectionId?: string) => {
+    await flush();
+    server.connected(connectionId);
+    await flush();
+  };
+  return { holder, sources, calls, flush, connect, tab, server, tabs };
 }
 
 type Client = { client: GenerationStreamClient; applied: string[]; statuses: StreamStatus[]; resets: string[] };
@@ -185,9 +191,7 @@ describe("StreamHolder: one connection for every tab", () => {
     const t = track(setup());
     const r = runEvents("p1", "r1");
     const a = t.tab("a").client("p1", "e1:0");
-    await t.flush();
-    t.server.connected();
-    await t.flush();
+    await t.connect();
     t.server.ready("p1", "e1:0");
     for (const [i, e] of [r.started(), r.stepStarted("load-context"), r.stepCompleted("load-context")].entries())
       t.server.event(`e1:${i + 1}`, e);
@@ -206,9 +210,7 @@ describe("StreamHolder: one connection for every tab", () => {
     const t = track(setup());
     const r = runEvents("p1", "r1");
     const a = t.tab("a").client("p1", "e1:5");
-    await t.flush();
-    t.server.connected();
-    await t.flush();
+    await t.connect();
     t.server.ready("p1", "e1:5");
     t.server.event("e1:6", r.started());
     await t.flush();
@@ -224,9 +226,7 @@ describe("StreamHolder: one connection for every tab", () => {
     const t = track(setup());
     const a = t.tab("a").client("p1", "e1:0");
     const b = t.tab("b").client("p2", "e2:0");
-    await t.flush();
-    t.server.connected();
-    await t.flush();
+    await t.connect();
     expect(t.server.pending("subscribe").map((c) => c.projectId)).toEqual(["p1", "p2"]);
     t.server.ready("p1", "e1:0");
     t.server.ready("p2", "e2:0");
@@ -242,9 +242,7 @@ describe("StreamHolder: one connection for every tab", () => {
     const t = track(setup());
     const a = t.tab("a").client("p1", "e1:0");
     const b = t.tab("b").client("p1", "e1:0");
-    await t.flush();
-    t.server.connected();
-    await t.flush();
+    await t.connect();
     t.server.ready("p1", "e1:0");
     await t.flush();
     a.client.close();
@@ -263,9 +261,7 @@ describe("StreamHolder: one connection for every tab", () => {
     const tabA = t.tab("a");
     tabA.client("p1", "e1:0");
     const b = t.tab("b").client("p2", "e2:0");
-    await t.flush();
-    t.server.connected();
-    await t.flush();
+    await t.connect();
     t.server.ready("p1", "e1:0");
     t.server.ready("p2", "e2:0");
     await t.flush();
@@ -284,9 +280,7 @@ describe("StreamHolder: one connection for every tab", () => {
     const r = runEvents("p1", "r1");
     const a = t.tab("a").client("p1", "e1:0");
     const b = t.tab("b").client("p1", "e1:0");
-    await t.flush();
-    t.server.connected();
-    await t.flush();
+    await t.connect();
     t.server.ready("p1", "e1:0");
     t.server.event("e1:1", r.started());
     await t.flush();
@@ -317,9 +311,7 @@ describe("StreamHolder: one connection for every tab", () => {
     const tabA = t.tab("a");
     const mine = tabA.client("p1", "e1:0");
     const theirs = tabA.client("p2", null);
-    await t.flush();
-    t.server.connected();
-    await t.flush();
+    await t.connect();
     t.server.pending("subscribe", "p2")[0]!.reject(new SubscriptionCallError("FORBIDDEN", "You do not have access to this project."));
     t.server.ready("p1", "e1:0");
     await t.flush();
@@ -337,9 +329,7 @@ describe("StreamHolder: one connection for every tab", () => {
   it("a subscribe over the user's stream limit stops that tab with the limit's words (FORBIDDEN, as the per-project stream says it)", async () => {
     const t = track(setup());
     const a = t.tab("a").client("p1", null);
-    await t.flush();
-    t.server.connected();
-    await t.flush();
+    await t.connect();
     t.server.pending("subscribe")[0]!.reject(new SubscriptionCallError("TOO_MANY_REQUESTS", "You have 20 live streams open."));
     await t.flush();
     expect(status(a)).toBe("error");
@@ -349,9 +339,7 @@ describe("StreamHolder: one connection for every tab", () => {
   it("a transient subscribe failure makes the source retry after backoff; 'connection not open' makes the holder open a new connection", async () => {
     const t = track(setup());
     const a = t.tab("a").client("p1", "e1:0");
-    await t.flush();
-    t.server.connected();
-    await t.flush();
+    await t.connect();
     t.server.pending("subscribe")[0]!.reject(new SubscriptionCallError("SERVICE_UNAVAILABLE", "Live progress is temporarily unavailable"));
     await t.flush();
     expect(status(a)).toBe("connecting");
@@ -400,9 +388,7 @@ describe("StreamHolder: one connection for every tab", () => {
   it("a server reset of the holder's own cursor resets every waiting source to the log's head", async () => {
     const t = track(setup());
     const waiting = t.tab("a").client("p1", "e1:3");
-    await t.flush();
-    t.server.connected();
-    await t.flush();
+    await t.connect();
     t.server.reset("p1", "e9:40", "unknown-log");
     t.server.ready("p1", "e9:40");
     await t.flush();
@@ -418,9 +404,7 @@ describe("StreamHolder: one connection for every tab", () => {
     const first = tabA.client("p1", "e1:0");
     // Another project keeps the connection open meanwhile.
     t.tab("b").client("p2", null);
-    await t.flush();
-    t.server.connected();
-    await t.flush();
+    await t.connect();
     t.server.ready("p1", "e1:0");
     t.server.ready("p2", "e2:0");
     await t.flush();
@@ -446,9 +430,7 @@ describe("StreamHolder: one connection for every tab", () => {
     const t = track(setup());
     const tabA = t.tab("a");
     const a = tabA.client("p1", "e1:0");
-    await t.flush();
-    t.server.connected();
-    await t.flush();
+    await t.connect();
     t.server.ready("p1", "e1:0");
     t.server.event("e2:1", runEvents("p2", "r2").started());
     tabA.link.receive({ t: "frame", sourceId: 42 });
