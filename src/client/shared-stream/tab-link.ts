@@ -1,3 +1,4 @@
+import { newId } from "../../lib/ids";
 import type { EventSourceLike, MessageEventLike } from "../event-source";
 import { holderMessageSchema, type TabMessage } from "./messages";
 
@@ -48,7 +49,7 @@ export class TabLink {
 
   constructor(
     private readonly post: HolderPost,
-    tabId: string = randomId(),
+    tabId: string = newId(),
   ) {
     this.tabId = tabId;
   }
@@ -98,8 +99,4 @@ export class TabLink {
   get openSources(): number {
     return this.sources.size;
   }
-}
-
-export function randomId(): string {
-  return typeof crypto !== "undefined" && "randomUUID" in crypto ? crypto.randomUUID() : Math.random().toString(36).slice(2);
 }
