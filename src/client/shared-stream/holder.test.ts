@@ -426,6 +426,42 @@ describe("StreamHolder: one connection for every tab", () => {
     expect(second.applied).toEqual(["e1:1", "e1:2", "e1:3"]);
   });
 
+  it("a replaced subscription's ready still in flight is not taken for the new one's (no tab skips the replay)", async () => {
+    const t = track(setup());
+    const r = runEvents("p1", "r1");
+    const first = t.tab("a").client("p1", "e1:0");
+    t.tab("c").client("p2", null);
+    await t.connect();
+    t.server.ready("p2", "e2:0");
+    // The first subscribe replays five events; its tab closes before its ready is read.
+    const events = [
+      r.started(),
+      r.stepStarted("load-context"),
+      r.stepCompleted("load-context"),
+      r.stepStarted("plan"),
+      r.stepCompleted("plan"),
+    ];
+    for (const [i, e] of events.entries()) t.server.event(`e1:${i + 1}`, e);
+    await t.flush();
+    first.client.close();
+    const second = t.tab("b").client("p1", "e1:0");
+    await t.flush();
+    t.server.pending("subscribe", "p1")[0]!.resolve();
+    await t.flush();
+    t.server.pending("unsubscribe", "p1")[0]!.resolve();
+    await t.flush();
+    expect(t.server.made("subscribe", "p1")).toHaveLength(2);
+    // The first subscription's ready arrives now, then the second's replay and ready.
+    t.server.source.frame("ready", { projectId: "p1", cursor: "e1:5" });
+    await t.flush();
+    expect(status(second)).toBe("connecting");
+    for (const [i, e] of events.entries()) t.server.event(`e1:${i + 1}`, e);
+    t.server.ready("p1", "e1:5");
+    await t.flush();
+    expect(status(second)).toBe("ready");
+    expect(second.applied).toEqual(["e1:1", "e1:2", "e1:3", "e1:4", "e1:5"]);
+  });
+
   it("ignores messages that are not the holder's, and frames of projects nobody watches", async () => {
     const t = track(setup());
     const tabA = t.tab("a");

@@ -83,6 +83,8 @@ interface Feed {
   start: Position | null;
   head: Position | null;
   headId: string | null;
+  /** Which `ready` of this project on this connection is this feed's own (see `readies`); 0 until its subscribe is sent. */
+  awaitReady: number;
 }
 
 /** The shared connection: absent, opening, open (after `connected`), waiting out a backoff, or refused for good. */
@@ -120,6 +122,13 @@ export class StreamHolder {
   /** Per project, the subscribe/unsubscribe calls in order: the server must see them in the order made. */
   private readonly calls$ = new Map<string, Promise<void>>();
   private state: ConnectionState = { kind: "idle" };
+  /**
+   * Per project on the current connection: `ready` frames written by the server (its subscribes that
+   * answered ok) and read from the stream. A subscription replaced right after its subscribe (the
+   * tab closed and another opened) may still have its `ready` in flight; counting tells the new
+   * feed's own `ready` from it, since the calls of a project are chained.
+   */
+  private readies = new Map<string, { written: number; seen: number }>();
   /** Bumped per connection, so late callbacks of a previous one are ignored. */
   private generation = 0;
   private watchdog: ReturnType<typeof setTimeout> | null = null;
@@ -217,7 +226,17 @@ export class StreamHolder {
   }
 
   private newFeed(projectId: string): Feed {
-    const feed: Feed = { projectId, sources: new Map(), state: "idle", ring: [], ringBytes: 0, start: null, head: null, headId: null };
+    const feed: Feed = {
+      projectId,
+      sources: new Map(),
+      state: "idle",
+      ring: [],
+      ringBytes: 0,
+      start: null,
+      head: null,
+      headId: null,
+      awaitReady: 0,
+    };
     this.feeds.set(projectId, feed);
     return feed;
   }
@@ -281,6 +300,7 @@ export class StreamHolder {
     const parsed = parseFrameData("connected", connectedFrameSchema, event);
     if (!parsed.ok) return this.drop({ type: CONTROL_EVENTS.error });
     this.state = { kind: "open", source, connectionId: parsed.value.connectionId };
+    this.readies = new Map();
     this.backoff.markConnected();
     for (const feed of [...this.feeds.values()]) {
       if (feed.sources.size === 0) this.feeds.delete(feed.projectId);
@@ -302,12 +322,30 @@ export class StreamHolder {
     }
     this.enqueue(feed.projectId, async () => {
       if (generation !== this.generation || this.feeds.get(feed.projectId) !== feed) return;
+      const readies = this.readiesOf(feed.projectId);
+      // Every earlier subscribe of this project has answered (chained): its ready, if any, is counted in.
+      feed.awaitReady = readies.written + 1;
       try {
         await this.calls.subscribe({ connectionId, projectId: feed.projectId, cursor });
+        if (generation === this.generation) readies.written += 1;
       } catch (error) {
         this.subscribeFailed(feed, generation, error);
       }
     });
+  }
+
+  private readiesOf(projectId: string): { written: number; seen: number } {
+    let readies = this.readies.get(projectId);
+    if (!readies) {
+      readies = { written: 0, seen: 0 };
+      this.readies.set(projectId, readies);
+    }
+    return readies;
+  }
+
+  /** Whether the next `ready` of the project is the feed's own (not a replaced subscription's). */
+  private nextReadyIsOwn(feed: Feed): boolean {
+    return feed.awaitReady === this.readiesOf(feed.projectId).seen + 1;
   }
 
   private subscribeFailed(feed: Feed, generation: number, error: unknown): void {
@@ -381,8 +419,11 @@ export class StreamHolder {
   private onReady(event: MessageEventLike): void {
     const parsed = parseFrameData("ready", subscriptionReadyFrameSchema, event);
     if (!parsed.ok) return;
+    const readies = this.readiesOf(parsed.value.projectId);
     const feed = this.feeds.get(parsed.value.projectId);
-    if (!feed || feed.state !== "subscribing") return;
+    const own = feed !== undefined && this.nextReadyIsOwn(feed);
+    readies.seen += 1;
+    if (!feed || feed.state !== "subscribing" || !own) return;
     const pos = parseCursor(parsed.value.cursor);
     if (pos === null) return;
     if (feed.start === null || feed.start.epoch !== pos.epoch) {
@@ -404,7 +445,8 @@ export class StreamHolder {
     if (!parsed.ok) return;
     const feed = this.feeds.get(parsed.value.projectId);
     const pos = parseCursor(parsed.value.cursor);
-    if (!feed || feed.state !== "subscribing" || pos === null) return;
+    // A replaced subscription's reset (it comes before that one's ready) is not this feed's.
+    if (!feed || feed.state !== "subscribing" || pos === null || !this.nextReadyIsOwn(feed)) return;
     // The log cannot replay from our cursor: the ring starts over at its head; sources are reset at attach.
     feed.ring = [];
     feed.ringBytes = 0;
