@@ -100,6 +100,8 @@ test("a free-form description: every tab watches the model write the plan, then 
   await recordTabFrames(elsewhere);
   const third = new ProjectPage(await elsewhere.newPage());
   await third.goto(app.baseURL, projectId);
+  // The page renders the text so far from the log; only `ready` proves its stream is subscribed.
+  await third.expectReady();
   await third.expectStepText("plan", HELD_TEXT);
   const left = app.appLog.mark();
   await elsewhere.close();

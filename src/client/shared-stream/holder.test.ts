@@ -426,6 +426,45 @@ describe("StreamHolder: one connection for every tab", () => {
     expect(second.applied).toEqual(["e1:1", "e1:2", "e1:3"]);
   });
 
+  it("a drop while resubscribing after an unsubscribe: the new connection replays from the tab's cursor, not from a late frame of the old subscription", async () => {
+    const t = track(setup());
+    const r = runEvents("p1", "r1");
+    const tabA = t.tab("a");
+    const first = tabA.client("p1", "e1:0");
+    t.tab("b").client("p2", null);
+    await t.connect();
+    t.server.ready("p1", "e1:0");
+    t.server.ready("p2", "e2:0");
+    await t.flush();
+    first.client.close();
+    await t.flush();
+    const second = tabA.client("p1", "e1:0");
+    await t.flush();
+    t.server.pending("unsubscribe")[0]!.resolve();
+    await t.flush();
+    // The old subscription's last frame arrives past the replay still to come; then the connection dies.
+    t.server.event("e1:3", r.stepCompleted("load-context"));
+    await t.flush();
+    t.server.source.fail();
+    t.server.pending("subscribe", "p1")[0]!.reject(new SubscriptionCallError("PRECONDITION_FAILED", "connection not open"));
+    // A tab opens the project while the holder waits out its backoff, so the feed outlives the drop.
+    const third = t.tab("c").client("p1", "e1:0");
+    await t.flush();
+    await vi.advanceTimersByTimeAsync(reconnectConfig.baseMs);
+    await t.flush();
+    t.server.connected(CONNECTION_2);
+    await t.flush();
+    expect(t.server.made("subscribe", "p1").at(-1)).toEqual(expect.objectContaining({ connectionId: CONNECTION_2, cursor: "e1:0" }));
+    t.server.event("e1:1", r.started());
+    t.server.event("e1:2", r.stepStarted("load-context"));
+    t.server.event("e1:3", r.stepCompleted("load-context"));
+    t.server.ready("p1", "e1:3");
+    await t.flush();
+    expect([status(second), status(third)]).toEqual(["ready", "ready"]);
+    expect(second.applied).toEqual(["e1:1", "e1:2", "e1:3"]);
+    expect(third.applied).toEqual(["e1:1", "e1:2", "e1:3"]);
+  });
+
   it("a replaced subscription's ready still in flight is not taken for the new one's (no tab skips the replay)", async () => {
     const t = track(setup());
     const r = runEvents("p1", "r1");

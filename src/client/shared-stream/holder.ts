@@ -384,16 +384,19 @@ export class StreamHolder {
    * Adds an event to the ring in log order; false when it was already there. Events normally arrive
    * in order; the exception is a project resubscribed right after an unsubscribe, whose previous
    * subscription's last frames can still be in flight: ordering by position keeps the ring whole.
+   * Such a straggler can lie past a gap the replay has yet to fill, so the head (what a resubscribe
+   * resumes from, what a tab's cursor must be within) moves only once the subscription is live.
    */
   private remember(feed: Feed, frame: RingFrame): boolean {
+    const live = feed.state === "live";
     const epoch = feed.start?.epoch ?? feed.head?.epoch;
     if (epoch !== undefined && frame.pos.epoch !== epoch) {
       // Another log (it was replaced): what the ring held does not lead up to this event.
       feed.ring = [];
       feed.ringBytes = 0;
-      feed.start = frame.pos;
-      feed.head = frame.pos;
-      feed.headId = frame.id;
+      feed.start = live ? frame.pos : null;
+      feed.head = live ? frame.pos : null;
+      feed.headId = live ? frame.id : null;
       return true;
     }
     if (feed.start !== null && frame.pos.seq <= feed.start.seq) return false;
@@ -404,7 +407,7 @@ export class StreamHolder {
     }
     feed.ring.splice(index, 0, frame);
     feed.ringBytes += frame.data.length;
-    if (feed.head === null || frame.pos.seq > feed.head.seq) {
+    if (live && (feed.head === null || frame.pos.seq > feed.head.seq)) {
       feed.head = frame.pos;
       feed.headId = frame.id;
     }
