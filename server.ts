@@ -79,6 +79,7 @@ async function serve(config: ServerEnv, log: Logger): Promise<void> {
   server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOSTNAME, resolve));
+  services.reconciler.start();
   log.info(
     {
       port: config.PORT,

@@ -15,6 +15,8 @@ import { StreamSlots } from "./server/stream-limits";
 import { createStreamingService, type StreamingService } from "./streaming";
 import { ModelHealth } from "./generation/model/health";
 import { modelConfigFromEnv } from "./generation/model/config";
+import { engineRunsApi, engineRunsTarget } from "./server/engine-runs";
+import { RunReconciler } from "./server/run-reconciler";
 
 /**
  * Everything process-wide, built once by server.ts in dependency order and shared by every module
@@ -39,6 +41,8 @@ export interface AppServices {
   readonly jobs: JobQueue;
   /** The language model endpoint as /api/health reports it (probed at most every few seconds). */
   readonly modelHealth: ModelHealth;
+  /** Ends running runs the job engine no longer has (started by server.ts once it listens). */
+  readonly reconciler: RunReconciler;
   /** Test-only fault points for the generation job: set only when server.ts runs with the test controls. */
   readonly faults: StepFaults | undefined;
   /** Closes streams, the event log and the database. */
@@ -75,6 +79,13 @@ export async function buildServices(options: BuildServicesOptions): Promise<AppS
   });
   const streaming = createStreamingService({ config, logger, metrics, authorize, multiplex });
   const modelHealth = new ModelHealth(modelConfigFromEnv(config));
+  const reconciler = new RunReconciler({
+    db: db.db,
+    engine: engineRunsApi(engineRunsTarget(config)),
+    reporter: { streaming, log: logger, metrics },
+    log: logger,
+    staleAfterMs: config.GENSTREAM_RUN_CHECK_AFTER_MS,
+  });
   return {
     config,
     logger,
@@ -88,9 +99,11 @@ export async function buildServices(options: BuildServicesOptions): Promise<AppS
     streamProjectOwner: projectOwner,
     jobs: inngestJobQueue,
     modelHealth,
+    reconciler,
     faults: options.faults,
     async close() {
       modelHealth.close();
+      await reconciler.stop();
       await streaming.shutdown();
       await db.close();
     },

@@ -1,4 +1,5 @@
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
 import type { RunStatus, StepName, StepState } from "../streaming/protocol";
 import type { GeneratedFile } from "../generation/codegen";
 import { user } from "./auth-schema";
@@ -66,7 +67,12 @@ export const runs = pgTable(
     startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }).notNull(),
     finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
   },
-  (t) => [uniqueIndex("runs_message_idx").on(t.messageId), index("runs_project_started_idx").on(t.projectId, t.startedAt)],
+  (t) => [
+    uniqueIndex("runs_message_idx").on(t.messageId),
+    index("runs_project_started_idx").on(t.projectId, t.startedAt),
+    // The reconciler's scan: only the few running runs, whatever the table's size.
+    index("runs_running_idx").on(t.startedAt).where(sql`${t.status} = 'running'`),
+  ],
 );
 
 export const artifacts = pgTable(

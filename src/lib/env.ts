@@ -61,6 +61,16 @@ export const serverSchema = z
     BETTER_AUTH_URL: z.string().url("BETTER_AUTH_URL must be a URL such as https://genstream.example.com").optional(),
     /** "1" behind a reverse proxy: trust its X-Forwarded-For for the client's IP (auth rate limits). */
     GENSTREAM_TRUST_PROXY: z.enum(["0", "1"]).default("0"),
+    /**
+     * A running run with no progress for this long is checked with the job engine's runs API, and
+     * marked failed when the engine no longer has it (src/server/run-reconciler.ts).
+     */
+    GENSTREAM_RUN_CHECK_AFTER_MS: z.coerce
+      .number()
+      .int()
+      .min(100, "GENSTREAM_RUN_CHECK_AFTER_MS must be at least 100 (ms)")
+      .max(86_400_000, "GENSTREAM_RUN_CHECK_AFTER_MS must be at most a day (86400000 ms)")
+      .default(60_000),
     /** pino level; "silent" turns logging off. */
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
     /** json: one JSON object per line (production); pretty: one coloured line per event. Unset: pretty in development on a terminal, else json. */

@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, gt, lt, or } from "drizzle-orm";
 import type { Db } from "../client";
 import { runOutputs, runs, type Run, type StoredStep } from "../schema";
 import { upsertAssistantMessage } from "./messages";
@@ -76,4 +76,23 @@ export function finishRun(db: Db, input: FinishRunInput): Promise<{ run: Run; fi
 
 export async function listRuns(db: Db, projectId: string, limit = 20): Promise<Run[]> {
   return db.select().from(runs).where(eq(runs.projectId, projectId)).orderBy(desc(runs.startedAt)).limit(limit);
+}
+
+/**
+ * Running runs that started before `before`, oldest first, after `after` (keyset paging over
+ * started_at, id; the reconciler's candidates, served by runs_running_idx).
+ */
+export async function listRunningRunsStartedBefore(
+  db: Db,
+  before: Date,
+  after: { startedAt: Date; id: string } | null,
+  limit: number,
+): Promise<Run[]> {
+  const page = after ? or(gt(runs.startedAt, after.startedAt), and(eq(runs.startedAt, after.startedAt), gt(runs.id, after.id))) : undefined;
+  return db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.status, "running"), lt(runs.startedAt, before), page))
+    .orderBy(asc(runs.startedAt), asc(runs.id))
+    .limit(limit);
 }

@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { errorMessage } from "../lib/errors";
+import { inngestMode, type ServerEnv } from "../lib/env";
+
+/**
+ * What the job engine says of one run, from its REST API (`GET /v1/runs/{runId}`, the shape Inngest
+ * documents and the embedded executor serves): it knows the run (with its status), or it does not.
+ */
+export type EngineRunState = { kind: "known"; status: string } | { kind: "unknown" };
+
+/** The engine could not be asked (down, refused our key, answered nonsense): nothing can be concluded. */
+export class EngineRunsUnavailableError extends Error {
+  override readonly name = "EngineRunsUnavailableError";
+}
+
+export interface EngineRuns {
+  /** Throws {@link EngineRunsUnavailableError} when the engine cannot tell. */
+  lookup(runId: string): Promise<EngineRunState>;
+}
+
+/** Inngest's answer carries more; the status is what the app needs. */
+const runResponseSchema = z.object({ data: z.object({ status: z.string().min(1) }) });
+
+/** Inngest Cloud's API; a self-hosted Inngest sets INNGEST_BASE_URL. */
+const INNGEST_CLOUD_API = "https://api.inngest.com";
+
+/** Where the runs API lives for this configuration, and the key it takes (Inngest's REST API takes the signing key as bearer). */
+export function engineRunsTarget(config: ServerEnv): { baseUrl: string; signingKey: string | undefined } {
+  const mode = inngestMode(config);
+  const baseUrl = mode.kind === "dev" ? mode.url : (config.INNGEST_BASE_URL ?? INNGEST_CLOUD_API);
+  return { baseUrl, signingKey: config.INNGEST_SIGNING_KEY };
+}
+
+export interface EngineRunsApiOptions {
+  baseUrl: string;
+  signingKey?: string | undefined;
+  /** Per lookup; an engine that does not answer in time cannot tell. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** The engine's runs API over HTTP: 200 → known, 404 → unknown, anything else → it cannot tell. */
+export function engineRunsApi(options: EngineRunsApiOptions): EngineRuns {
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (options.signingKey) headers.authorization = `Bearer ${options.signingKey}`;
+  return {
+    async lookup(runId) {
+      const url = new URL(`v1/runs/${encodeURIComponent(runId)}`, withSlash(options.baseUrl));
+      let response: Response;
+      try {
+        response = await doFetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      } catch (error) {
+        throw new EngineRunsUnavailableError(`The job engine at ${options.baseUrl} did not answer: ${errorMessage(error)}`, { cause: error });
+      }
+      if (response.status === 404) {
+        await response.body?.cancel();
+        return { kind: "unknown" };
+      }
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new EngineRunsUnavailableError(`The job engine answered ${response.status} for run ${runId}`);
+      }
+      const parsed = runResponseSchema.safeParse(await response.json().catch(() => null));
+      if (!parsed.success) throw new EngineRunsUnavailableError(`The job engine's answer for run ${runId} has no run status`);
+      return { kind: "known", status: parsed.data.data.status };
+    },
+  };
+}
+
+function withSlash(base: string): string {
+  return base.endsWith("/") ? base : `${base}/`;
+}

@@ -1,0 +1,164 @@
+import type { Logger } from "pino";
+import type { Db } from "../db/client";
+import type { Run } from "../db/schema";
+import { listRunningRunsStartedBefore } from "../db/queries/runs";
+import { errorMessage } from "../lib/errors";
+import { RunReporter, type ReporterDeps, type RunOutcome } from "../../inngest/run-reporter";
+import { EngineRunsUnavailableError, type EngineRunState, type EngineRuns } from "./engine-runs";
+
+/** What the user reads when the engine no longer has their run. */
+export const LOST_RUN_REASON = "The job engine lost this run; send it again";
+/** An operator cancelled the run in the engine (its dashboard, its API) and the app was not told. */
+export const ENGINE_CANCELLED_REASON = "Cancelled in the job engine";
+
+/** Statuses of a run the engine is still working on (Inngest's REST API, the embedded executor). */
+const ENGINE_ACTIVE = new Set(["Queued", "Running", "Paused"]);
+
+/** Runs read from the database at a time; a pass pages through every stale one. */
+const PAGE_SIZE = 100;
+
+/**
+ * What to do with a run the app has as running and the engine has as `engine`: the engine still
+ * works on it (keep), cancelled it without telling the app, or ended or forgot it (lost). Anything
+ * the engine has as active, even a status this code does not know, is kept: a wrong "failed" is
+ * worse than a late one.
+ */
+export function reconcileOutcome(engine: EngineRunState): Extract<RunOutcome, { status: "failed" | "cancelled" }> | null {
+  if (engine.kind === "unknown") return { status: "failed", reason: LOST_RUN_REASON };
+  if (engine.status === "Cancelled") return { status: "cancelled", reason: ENGINE_CANCELLED_REASON };
+  if (engine.status === "Completed" || engine.status === "Failed") return { status: "failed", reason: LOST_RUN_REASON };
+  return null;
+}
+
+/** When the run last showed progress in the database: its start, or the latest step start or end. */
+export function lastProgressAt(run: Pick<Run, "startedAt" | "steps">): number {
+  let last = run.startedAt.getTime();
+  for (const step of run.steps) last = Math.max(last, step.startedAt ?? 0, step.completedAt ?? 0);
+  return last;
+}
+
+export interface RunReconcilerOptions {
+  db: Db;
+  engine: EngineRuns;
+  /** How a run is ended and told to the tabs (the one way: RunReporter.finish). */
+  reporter: Omit<ReporterDeps, "db">;
+  log: Logger;
+  /** A running run without progress for this long is checked with the engine. */
+  staleAfterMs: number;
+  now?: () => number;
+}
+
+export interface ReconcilePass {
+  checked: number;
+  failed: number;
+  cancelled: number;
+  /** Lookups the engine could not answer (the pass stops at the first: the rest wait for the next). */
+  unavailable: number;
+}
+
+/**
+ * Genstream does not trust one engine's memory: an in-memory engine that restarted (`inngest dev`,
+ * the embedded executor without its store) or an operator's cancel in the engine's dashboard leaves
+ * the app's run "running" with nobody to finish it. Every `staleAfterMs / 2` (at most every 30 s)
+ * the reconciler asks the engine about each running run without progress for `staleAfterMs`, and
+ * ends those it no longer works on, through RunReporter.finish: stored with the assistant's reply,
+ * `run.failed` (or `run.cancelled`) published to every tab. An engine that cannot be asked proves
+ * nothing, so those runs wait. Every instance may run it: finishing is transactional and the event
+ * is keyed, so two instances finishing the same run store and publish it once.
+ */
+export class RunReconciler {
+  private readonly now: () => number;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private inFlight: Promise<unknown> | null = null;
+  private stopped = true;
+  private engineDown = false;
+
+  constructor(private readonly options: RunReconcilerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get intervalMs(): number {
+    return Math.min(30_000, Math.max(100, Math.floor(this.options.staleAfterMs / 2)));
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule();
+  }
+
+  /** Stops the schedule and waits for a pass in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    await this.inFlight?.catch(() => undefined);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const pass = this.pass().catch((error: unknown) => this.options.log.error({ err: errorMessage(error) }, "run reconcile pass failed"));
+      this.inFlight = pass;
+      void pass.finally(() => this.schedule());
+    }, this.intervalMs);
+    // A pending check never keeps the process alive.
+    this.timer.unref();
+  }
+
+  /** One look at the stale running runs. */
+  async pass(): Promise<ReconcilePass> {
+    const { db, staleAfterMs } = this.options;
+    const cutoff = this.now() - staleAfterMs;
+    const result: ReconcilePass = { checked: 0, failed: 0, cancelled: 0, unavailable: 0 };
+    for (let after: Run | null = null; ;) {
+      const page = await listRunningRunsStartedBefore(db, new Date(cutoff), after, PAGE_SIZE);
+      for (const run of page) {
+        // An engine that cannot be asked about one run cannot about the next: try again next pass.
+        if (!(await this.check(run, cutoff, result))) return result;
+      }
+      if (page.length < PAGE_SIZE) return result;
+      after = page[page.length - 1]!;
+    }
+  }
+
+  /** Checks one run; false when the engine could not be asked. */
+  private async check(run: Run, cutoff: number, result: ReconcilePass): Promise<boolean> {
+    const { db, engine, log } = this.options;
+    if (lastProgressAt(run) > cutoff) return true;
+    result.checked += 1;
+    let state: EngineRunState;
+    try {
+      state = await engine.lookup(run.id);
+    } catch (error) {
+      if (!(error instanceof EngineRunsUnavailableError)) throw error;
+      result.unavailable += 1;
+      if (!this.engineDown) log.warn({ runId: run.id, err: error.message }, "job engine cannot be asked about running runs; they wait");
+      this.engineDown = true;
+      return false;
+    }
+    if (this.engineDown) log.info({}, "job engine answers about runs again");
+    this.engineDown = false;
+    const outcome = reconcileOutcome(state);
+    if (!outcome) return true;
+    const reporter = new RunReporter(
+      { ...this.options.reporter, db },
+      { projectId: run.projectId, messageId: run.messageId, runId: run.id },
+    );
+    const finished = await reporter.finish(outcome);
+    if (!finished.finishedNow) return true;
+    result[outcome.status] += 1;
+    log.warn(
+      {
+        projectId: run.projectId,
+        runId: run.id,
+        engine: state.kind === "known" ? state.status : "unknown",
+        outcome: outcome.status,
+        idleMs: this.now() - lastProgressAt(run),
+      },
+      "run reconciled with the job engine",
+    );
+    return true;
+  }
+}
