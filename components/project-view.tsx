@@ -55,6 +55,9 @@ export function ProjectView({
   );
 
   const latest = stream.runs[stream.runs.length - 1];
+  // Retry of a run that failed or was cancelled: its message, sent again (a new run, the same send path).
+  const retryContent = latest ? messages.data.find((m) => m.id === latest.messageId)?.content : undefined;
+  const retryRun = retryContent === undefined ? undefined : () => void sender.send(retryContent);
   const finishedRuns = stream.runs.filter((r) => r.status !== "running").length;
   // A run that finished wrote an assistant message: fetch it.
   useEffect(() => {
@@ -109,6 +112,8 @@ export function ProjectView({
             now={now}
             cancelling={cancel.isPending}
             onCancel={(runId) => cancel.mutate({ projectId: project.id, runId })}
+            onRetry={retryRun}
+            retrying={sender.state.phase === "waiting" || sender.state.phase === "sending"}
           />
           {cancel.error && (
             <p className="error" role="alert" data-testid="cancel-error">

@@ -90,11 +90,16 @@ export function RunPanel({
   now,
   onCancel,
   cancelling,
+  onRetry,
+  retrying,
 }: {
   run: RunView | undefined;
   now: number;
   onCancel: (runId: string) => void;
   cancelling: boolean;
+  /** Sends the run's message again (a new run); absent when that message is not at hand. */
+  onRetry: ((run: RunView) => void) | undefined;
+  retrying: boolean;
 }) {
   if (!run) {
     return (
@@ -111,6 +116,11 @@ export function RunPanel({
         {!finished && (
           <button type="button" className="danger" data-testid="cancel-run" disabled={cancelling} onClick={() => onCancel(run.runId)}>
             {cancelling ? "Cancelling…" : "Cancel"}
+          </button>
+        )}
+        {(run.status === "failed" || run.status === "cancelled") && onRetry && (
+          <button type="button" data-testid="retry-run" disabled={retrying} onClick={() => onRetry(run)}>
+            {retrying ? "Sending…" : "Retry"}
           </button>
         )}
       </div>

@@ -1,7 +1,6 @@
 import type { BrowserContext } from "@playwright/test";
-import { test, expect } from "./support/fixtures";
-import { AppServer, type AppServerOptions } from "./support/app-server";
-import { appServerPorts } from "./support/ports";
+import { dedicatedServer, test, expect } from "./support/fixtures";
+import type { AppServer } from "./support/app-server";
 import { duplicateKeys, progressFrames, recordEventSources } from "./support/event-source-recorder";
 import { injectFault, releaseFaults } from "./support/faults";
 import { expectCompletedRunShown, expectPageMatchesDatabase, expectReceivedEqualsLog } from "./support/lossless";
@@ -218,20 +217,6 @@ test("closing a tab mid-run does not cancel: the other tab sees run.completed", 
   await expectReceivedEqualsLog(other, app, projectId);
   await expectPageMatchesDatabase(other, app, projectId);
 });
-
-/** A server of the test's own (the worker's shared one keeps the default limits and backend). */
-function dedicatedServer(options: Omit<AppServerOptions, "port" | "executorPort">): () => AppServer {
-  let server: AppServer | undefined;
-  test.beforeAll(async () => {
-    server = new AppServer({ ...(await appServerPorts()), ...options });
-    await server.start();
-  });
-  test.afterAll(async () => server?.stop());
-  return () => {
-    if (!server) throw new Error("dedicated server not started");
-    return server;
-  };
-}
 
 test.describe("a log that retains only 4 events", () => {
   const small = dedicatedServer({ env: { GENSTREAM_RETENTION_EVENTS: "4" } });

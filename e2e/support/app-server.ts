@@ -55,6 +55,14 @@ function stop(child: ChildProcess | null): Promise<void> {
   });
 }
 
+function kill(child: ChildProcess | null): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
+
 export class AppServer {
   readonly baseURL: string;
   readonly executorURL: string;
@@ -165,12 +173,12 @@ export class AppServer {
 
   /** Kills the app server as a crash would (SIGKILL: no shutdown frames, sockets just drop). */
   async killApp(): Promise<void> {
-    const child = this.app;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGKILL");
-    });
+    await kill(this.app);
+  }
+
+  /** Kills the job engine as a crash, an OOM kill or a closed laptop would (SIGKILL); startExecutor() brings it back. */
+  async killExecutor(): Promise<void> {
+    await kill(this.executor);
   }
 
   async stop(): Promise<void> {

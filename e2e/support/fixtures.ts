@@ -1,6 +1,6 @@
 import { test as base } from "@playwright/test";
 import pg from "pg";
-import { AppServer } from "./app-server";
+import { AppServer, type AppServerOptions } from "./app-server";
 import { appServerPorts } from "./ports";
 import { HomePage, ProjectPage } from "./project-page";
 import { recordTabFrames } from "./stream-recorder";
@@ -50,5 +50,19 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   home: async ({ page }, use) => use(new HomePage(page)),
   projectPage: async ({ page }, use) => use(new ProjectPage(page)),
 });
+
+/** A server of the describe block's own (the worker's shared one keeps the default limits and backend). */
+export function dedicatedServer(options: Omit<AppServerOptions, "port" | "executorPort">): () => AppServer {
+  let server: AppServer | undefined;
+  test.beforeAll(async () => {
+    server = new AppServer({ ...(await appServerPorts()), ...options });
+    await server.start();
+  });
+  test.afterAll(async () => server?.stop());
+  return () => {
+    if (!server) throw new Error("dedicated server not started");
+    return server;
+  };
+}
 
 export { expect } from "@playwright/test";

@@ -11,6 +11,10 @@ export class ProjectPage {
   readonly runPanel: Locator;
   readonly messages: Locator;
   readonly sendError: Locator;
+  /** Why the latest run failed or was cancelled. */
+  readonly runReason: Locator;
+  /** Sends the failed or cancelled run's message again. */
+  readonly retryRun: Locator;
 
   constructor(readonly page: Page) {
     this.status = page.getByTestId("connection-status");
@@ -19,6 +23,8 @@ export class ProjectPage {
     this.runPanel = page.getByTestId("run-panel");
     this.messages = page.getByTestId("message");
     this.sendError = page.getByTestId("send-error");
+    this.runReason = page.getByTestId("run-reason");
+    this.retryRun = page.getByTestId("retry-run");
   }
 
   async goto(baseURL: string, projectId: string): Promise<void> {

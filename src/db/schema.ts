@@ -71,7 +71,9 @@ export const runs = pgTable(
     uniqueIndex("runs_message_idx").on(t.messageId),
     index("runs_project_started_idx").on(t.projectId, t.startedAt),
     // The reconciler's scan: only the few running runs, whatever the table's size.
-    index("runs_running_idx").on(t.startedAt).where(sql`${t.status} = 'running'`),
+    index("runs_running_idx")
+      .on(t.startedAt)
+      .where(sql`${t.status} = 'running'`),
   ],
 );
 

@@ -52,7 +52,9 @@ export function engineRunsApi(options: EngineRunsApiOptions): EngineRuns {
       try {
         response = await doFetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
       } catch (error) {
-        throw new EngineRunsUnavailableError(`The job engine at ${options.baseUrl} did not answer: ${errorMessage(error)}`, { cause: error });
+        throw new EngineRunsUnavailableError(`The job engine at ${options.baseUrl} did not answer: ${errorMessage(error)}`, {
+          cause: error,
+        });
       }
       if (response.status === 404) {
         await response.body?.cancel();

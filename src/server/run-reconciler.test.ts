@@ -79,7 +79,13 @@ describe.each(testDatabaseTargets())("RunReconciler against $name", ({ target })
   }
 
   function reconciler(engine: EngineRuns) {
-    return new RunReconciler({ db: handle.db, engine, reporter: { streaming, log, metrics: createMetrics() }, log, staleAfterMs: 5 * MINUTE });
+    return new RunReconciler({
+      db: handle.db,
+      engine,
+      reporter: { streaming, log, metrics: createMetrics() },
+      log,
+      staleAfterMs: 5 * MINUTE,
+    });
   }
 
   async function terminalEvents(projectId: string) {
@@ -110,7 +116,9 @@ describe.each(testDatabaseTargets())("RunReconciler against $name", ({ target })
     engine.states.set(run.runId, { kind: "known", status: "Cancelled" });
     await reconciler(engine).pass();
     expect(await findRun(handle.db, run.runId)).toMatchObject({ status: "cancelled", reason: ENGINE_CANCELLED_REASON });
-    expect(await terminalEvents(run.projectId)).toEqual([expect.objectContaining({ type: "run.cancelled", reason: ENGINE_CANCELLED_REASON })]);
+    expect(await terminalEvents(run.projectId)).toEqual([
+      expect.objectContaining({ type: "run.cancelled", reason: ENGINE_CANCELLED_REASON }),
+    ]);
   });
 
   it("a run the engine still runs, and a run with recent progress (not even asked), stay running", async () => {

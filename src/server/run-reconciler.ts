@@ -11,9 +11,6 @@ export const LOST_RUN_REASON = "The job engine lost this run; send it again";
 /** An operator cancelled the run in the engine (its dashboard, its API) and the app was not told. */
 export const ENGINE_CANCELLED_REASON = "Cancelled in the job engine";
 
-/** Statuses of a run the engine is still working on (Inngest's REST API, the embedded executor). */
-const ENGINE_ACTIVE = new Set(["Queued", "Running", "Paused"]);
-
 /** Runs read from the database at a time; a pass pages through every stale one. */
 const PAGE_SIZE = 100;
 

@@ -1,0 +1,53 @@
+import { LOST_RUN_REASON } from "../src/server/run-reconciler";
+import { dedicatedServer, expect, test } from "./support/fixtures";
+import { injectFault, releaseFaults } from "./support/faults";
+import { expectReceivedEqualsLog } from "./support/lossless";
+import { ProjectPage } from "./support/project-page";
+
+const SHOP = "A shop API with items (name, price:number) and orders (item -> items, quantity:number)";
+
+/**
+ * An engine that keeps its runs in memory only (`inngest dev`, or the embedded one without its
+ * store) forgets them when it restarts. The app must not trust it: the run it lost is failed, told
+ * to every tab, and can be sent again.
+ */
+test.describe("a job engine without its store, killed and restarted mid-run", () => {
+  const server = dedicatedServer({ env: { GENSTREAM_EXECUTOR_STORE: "memory", GENSTREAM_RUN_CHECK_AFTER_MS: "1000" } });
+
+  test("the run it lost fails in every tab with a reason a user understands; Retry sends it again and it completes", async ({
+    home,
+    projectPage,
+    page,
+    context,
+  }) => {
+    const app = server();
+    const projectId = await home.createProject(app.baseURL, "Lost run");
+    const other = new ProjectPage(await context.newPage());
+    await other.goto(app.baseURL, projectId);
+    await Promise.all([projectPage.expectReady(), other.expectReady()]);
+    await injectFault(page.request, app.baseURL, { projectId, step: "generate-code", kind: "hold" });
+    await projectPage.sendMessage(SHOP);
+    for (const tab of [projectPage, other]) await expect(tab.step("generate-code")).toHaveAttribute("data-state", "running");
+
+    const lost = app.appLog.mark();
+    await app.killExecutor();
+    await app.startExecutor();
+    await app.appLog.waitForMsg("run reconciled with the job engine", { projectId, engine: "unknown", outcome: "failed" }, lost);
+    for (const tab of [projectPage, other]) {
+      await tab.expectRunStatus("failed");
+      await expect(tab.runReason).toHaveText(LOST_RUN_REASON);
+      await expect(tab.assistantMessages().last()).toContainText(LOST_RUN_REASON);
+    }
+    // The step the dead engine had called wakes up in the app; what it reports of the lost run changes nothing.
+    await releaseFaults(page.request, app.baseURL, projectId);
+
+    await other.retryRun.click();
+    for (const tab of [projectPage, other]) {
+      await tab.expectRunStatus("completed");
+      await tab.expectAllStepsCompleted();
+      await expect(tab.assistantMessages()).toHaveCount(2);
+      await expect(tab.page.locator('[data-testid="message"][data-role="user"]')).toHaveCount(2);
+      await expectReceivedEqualsLog(tab, app, projectId);
+    }
+  });
+});
