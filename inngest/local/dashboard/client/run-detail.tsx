@@ -107,7 +107,9 @@ export function RunDetail(props: {
           >
             {run.event.name}
           </a>{" "}
-          <span className="mono muted">{run.eventId}</span>
+          <span className="mono muted" data-testid="run-event-id">
+            {run.eventId}
+          </span>
         </dd>
         <dt>Queued</dt>
         <dd>{formatTime(run.queuedAt)}</dd>
