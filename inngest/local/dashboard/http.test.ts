@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunView } from "../types";
 import { onlyRun, send, startHarness, type DefineFunctions, type Harness } from "../test-support";
@@ -174,8 +175,17 @@ describe("the dashboard, open (no signing key, loopback)", () => {
     expect(((await plain.json()) as { error: string }).error).toContain("JSON");
     const crossSite = await post("/dashboard/api/sync", {}, { origin: "http://evil.test" });
     expect(crossSite.status).toBe(403);
-    const rebound = await fetch(url("/dashboard/api/session"), { headers: { host: "rebind.evil.test" } });
-    expect(rebound.status).toBe(403);
+    // fetch() will not send another Host; a DNS-rebinding page's request does.
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const target = new URL(url("/dashboard/api/session"));
+      request({ host: target.hostname, port: target.port, path: target.pathname, headers: { host: "rebind.evil.test" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+        .on("error", reject)
+        .end();
+    });
+    expect(rebound).toBe(403);
   });
 });
 
