@@ -18,7 +18,8 @@ header.top nav a[aria-current="page"] { background: var(--chip); font-weight: 60
 .live[data-state="closed"]::before { content: "● "; color: var(--bad); }
 main { padding: 1rem 1.2rem; }
 .split { display: grid; grid-template-columns: minmax(0, 1fr); gap: 1rem; }
-.split.with-detail { grid-template-columns: minmax(0, 1fr) minmax(0, 1.1fr); }
+.split.with-detail { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+.split > * { min-width: 0; overflow-x: auto; }
 .filters { display: flex; gap: .75rem; flex-wrap: wrap; align-items: end; margin-bottom: .75rem; }
 .filters label { display: grid; gap: .15rem; font-size: .8rem; color: var(--muted); }
 select, input, textarea, button { font: inherit; color: inherit; }
@@ -42,7 +43,8 @@ tbody tr.row:hover, tbody tr.row[aria-selected="true"] { background: var(--chip)
 .status[data-status="Running"], .status[data-status="Queued"], .status[data-status="Retrying"],
 .status[data-status="Sleeping"], .status[data-status="Waiting"], .status[data-status="Planned"] { color: var(--run); }
 section.panel { border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; }
-section.panel h2 { margin: 0 0 .5rem; font-size: 1rem; display: flex; gap: .5rem; align-items: center; }
+section.panel h2 { margin: 0 0 1rem; font-size: 1rem; display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
+section.panel h3 { font-size: .9rem; margin: 1rem 0 .4rem; }
 section.panel h2 .actions { margin-left: auto; display: flex; gap: .4rem; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0 0 .8rem; }
 dl.facts dt { color: var(--muted); }
@@ -55,7 +57,8 @@ dl.facts dd { margin: 0; }
 .bar[data-status="Completed"] { background: var(--ok); }
 .bar[data-status="Failed"] { background: var(--bad); }
 .bar.wait { background: transparent; border: 1px dashed var(--muted); height: 6px; box-sizing: border-box; }
-pre { background: var(--code); border-radius: 6px; padding: .5rem; margin: .3rem 0; overflow: auto; max-height: 24rem; white-space: pre-wrap; word-break: break-word; }
+pre { background: var(--code); border-radius: 6px; padding: .5rem; margin: .3rem 0; overflow: auto; max-height: 24rem; white-space: pre-wrap; word-break: break-word; font-size: 12.5px; }
+.waterfall { list-style: none; padding: 0; margin: 0; }
 .error { color: var(--bad); }
 .notice { padding: .5rem .8rem; border-radius: 6px; background: var(--chip); margin-bottom: .75rem; }
 .notice.bad { color: var(--bad); }

@@ -23,8 +23,11 @@ export function formatTime(iso: string | undefined): string {
     : d.toLocaleTimeString(undefined, { hour12: false }) + `.${String(d.getMilliseconds()).padStart(3, "0")}`;
 }
 
-/** JSON for display: the first `max` characters, and whether there is more. */
-export function preview(value: unknown, max = 400): { text: string; truncated: boolean; full: string } {
-  const full = value === undefined ? "undefined" : (JSON.stringify(value, null, 2) ?? typeof value);
-  return full.length <= max ? { text: full, truncated: false, full } : { text: `${full.slice(0, max)}…`, truncated: true, full };
+/** JSON for display: compact and cut at `max` characters when long (`full` is it indented, to expand). */
+export function preview(value: unknown, max = 240): { text: string; truncated: boolean; full: string } {
+  if (value === undefined) return { text: "undefined", truncated: false, full: "undefined" };
+  const full = JSON.stringify(value, null, 2) ?? typeof value;
+  if (full.length <= max) return { text: full, truncated: false, full };
+  const compact = JSON.stringify(value) ?? typeof value;
+  return compact.length <= max ? { text: compact, truncated: true, full } : { text: `${compact.slice(0, max)}…`, truncated: true, full };
 }

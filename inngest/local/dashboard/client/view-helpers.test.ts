@@ -33,8 +33,11 @@ describe("format", () => {
     expect(preview({ a: 1 })).toEqual({ text: '{\n  "a": 1\n}', truncated: false, full: '{\n  "a": 1\n}' });
     const long = preview({ text: "x".repeat(1_000) }, 50);
     expect(long.truncated).toBe(true);
-    expect(long.text).toHaveLength(51);
-    expect(long.full).toContain("x".repeat(1_000));
+    expect(long.text).toBe(`{"text":"${"x".repeat(41)}…`);
+    expect(long.full).toBe(`{\n  "text": "${"x".repeat(1_000)}"\n}`);
+    // Short enough once compact: shown whole on one line, indented when expanded.
+    const wide = preview({ a: [1, 2, 3, 4, 5, 6, 7, 8] }, 30);
+    expect(wide).toMatchObject({ text: '{"a":[1,2,3,4,5,6,7,8]}', truncated: true });
     expect(preview(undefined).text).toBe("undefined");
   });
 });
