@@ -49,7 +49,9 @@ describe("CLI options", () => {
     });
     expect(resolveCliOptions({ NODE_ENV: "production" })).toMatchObject({ dashboard: { on: false } });
     expect(resolveCliOptions({ GENSTREAM_EXECUTOR_HOST: "0.0.0.0" })).toMatchObject({ dashboard: { on: false } });
-    expect(resolveCliOptions({ GENSTREAM_DASHBOARD: "off" })).toMatchObject({ dashboard: { on: false, reason: "GENSTREAM_DASHBOARD=off" } });
+    expect(resolveCliOptions({ GENSTREAM_DASHBOARD: "off" })).toMatchObject({
+      dashboard: { on: false, reason: "GENSTREAM_DASHBOARD=off" },
+    });
     expect(() => resolveCliOptions({ GENSTREAM_DASHBOARD: "maybe" })).toThrow("GENSTREAM_DASHBOARD");
   });
 
