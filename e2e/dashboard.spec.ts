@@ -50,6 +50,13 @@ test("a run appears in the dashboard and completes there without a reload", asyn
   }
   await expect(dashboard.runDetail.getByTestId("run-output")).toBeVisible();
   await projectPage.expectRunStatus("completed");
+  // Beside the job, the stream: every progress event the run published, with the ids the tabs got.
+  const log = await serverLog(projectPage.page.request, app.baseURL, projectId);
+  expect(log.map((e) => e.event.type)).toContain("run.completed");
+  await expect.poll(async () => (await dashboard.progressIds()).sort()).toEqual(log.map((e) => e.id).sort());
+  const planEvents = dashboard.step("plan").getByTestId("progress-event");
+  await expect(planEvents.first()).toHaveAttribute("data-type", "step.started");
+  await expect(planEvents.last()).toHaveAttribute("data-type", "step.completed");
   await dashboard.expectSameDocument();
 
   // Escape closes the detail; the list keeps the run.

@@ -61,6 +61,13 @@ export class DashboardPage {
     await expect(this.runDetail).toHaveAttribute("data-status", status);
   }
 
+  /** The ids of the progress events the open run's detail shows (the run's own, then each step's). */
+  progressIds(): Promise<string[]> {
+    return this.runDetail
+      .getByTestId("progress-event")
+      .evaluateAll((items) => items.map((item) => item.getAttribute("data-event-id") ?? ""));
+  }
+
   /** The internal id of the open run's event. */
   async eventId(): Promise<string> {
     return (await this.runDetail.getByTestId("run-event-id").textContent()) ?? "";

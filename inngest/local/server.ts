@@ -149,7 +149,7 @@ async function route({ api, guard, dashboard }: Router, req: IncomingMessage, re
 /** The executor's HTTP face, where the Inngest dev server would listen. */
 export function createExecutorServer(api: ExecutorHttpApi, options: ExecutorHttpOptions = {}): Server {
   const guard = new AccessGuard(options.signingKey);
-  const dashboard = new DashboardHttp(api, options.dashboard ?? DASHBOARD_NOT_ENABLED, guard, { send, readJson });
+  const dashboard = new DashboardHttp(api, options.dashboard ?? DASHBOARD_NOT_ENABLED, guard, { send, readJson }, options.signingKey);
   const server = createServer((req, res) => {
     route({ api, guard, dashboard }, req, res).catch((err: unknown) => {
       if (res.headersSent) {

@@ -142,6 +142,14 @@ describe("the dashboard, open (no signing key, loopback)", () => {
     expect(await harness.executor.waitForRun(runId)).toMatchObject({ status: "Completed", eventId, output: { k: "sent" } });
   });
 
+  it("cannot read a run's progress events from an app without a signing key, and says so", async () => {
+    const run = await onlyRun(harness.executor, await send(harness.inngest, "t/echo", { k: "progress" }));
+    const res = await fetch(url(`/dashboard/api/runs/${run.runId}/progress`));
+    expect(await res.json()).toMatchObject({ ok: false, reason: expect.stringContaining("INNGEST_SIGNING_KEY") });
+    expect((await fetch(url("/dashboard/api/runs/01JR0000000000000000000001/progress"))).status).toBe(404);
+    expect((await fetch(url("/dashboard/api/runs/nope/progress"))).status).toBe(400);
+  });
+
   it("re-syncs on request", async () => {
     const res = await post("/dashboard/api/sync", {});
     expect(res.status).toBe(200);

@@ -5,6 +5,7 @@ import { ingestEventSchema } from "../ingest-schema";
 import { hostProblem, sameOriginProblem, type AccessGuard, type DashboardDecision } from "./access";
 import type { DashboardApi } from "./api";
 import { clientBundle } from "./assets";
+import { fetchRunProgress } from "./progress";
 import { DashboardLive } from "./live";
 import { DASHBOARD_CSS } from "./styles";
 
@@ -49,6 +50,8 @@ export class DashboardHttp {
     private readonly decision: DashboardDecision,
     private readonly guard: AccessGuard,
     private readonly tools: HttpTools,
+    /** Sent to the app to read a run's progress events (it is the app's signing key). */
+    private readonly signingKey: string | undefined,
   ) {
     this.live = decision.on ? new DashboardLive(api, decision.auth) : undefined;
   }
@@ -129,6 +132,12 @@ export class DashboardHttp {
     if (a === "stream" && parts.length === 1 && method === "GET") {
       this.live?.open(res);
       return;
+    }
+    if (a === "runs" && b && c === "progress" && parts.length === 3 && method === "GET") {
+      const runId = runIdSchema.safeParse(b);
+      if (!runId.success) return send(res, 400, { status: 400, error: z.prettifyError(runId.error) });
+      if (!this.api.getRun(runId.data)) return send(res, 404, { status: 404, error: `no run ${runId.data}` });
+      return send(res, 200, await fetchRunProgress(this.api.health().appUrl, this.signingKey, runId.data));
     }
     if (a === "runs" && b && (c === "cancel" || c === "rerun") && parts.length === 3 && method === "POST") {
       const runId = runIdSchema.safeParse(b);

@@ -65,5 +65,8 @@ pre { background: var(--code); border-radius: 6px; padding: .5rem; margin: .3rem
 .grid2 { display: grid; grid-template-columns: repeat(auto-fill, minmax(22rem, 1fr)); gap: 1rem; }
 .chips { display: flex; gap: .3rem; flex-wrap: wrap; }
 .chip { background: var(--chip); border-radius: 4px; padding: 0 .4rem; font-family: ui-monospace, monospace; font-size: 12.5px; }
+details.progress { margin-top: .3rem; font-size: .85rem; }
+details.progress ol { margin: .3rem 0; padding-left: 1.2rem; }
+details.progress code { font-size: 12px; color: var(--muted); }
 form.signin { max-width: 26rem; margin: 4rem auto; display: grid; gap: .6rem; }
 `;

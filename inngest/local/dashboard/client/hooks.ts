@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
+import type { ProgressAnswer, RunProgress } from "../progress";
 import type { StreamFrame } from "../protocol";
 import { ActionError } from "./api";
 import { parseRoute, routePath, type Route } from "./route";
@@ -77,4 +78,34 @@ export function useAction<A extends unknown[], T>(fn: (...args: A) => Promise<T>
     [fn],
   );
   return { run, busy, error };
+}
+
+export type ProgressState = { state: "loading" } | { state: "ok"; progress: RunProgress } | { state: "unavailable"; reason: string };
+
+/**
+ * A run's progress events, read from the app through the engine (GET /dashboard/api/runs/{id}/progress),
+ * again whenever `version` (the run's steps and status) changes; a late answer never replaces a newer one.
+ */
+export function useRunProgress(runId: string, version: string): ProgressState {
+  const [progress, setProgress] = useState<{ key: string; value: ProgressState } | null>(null);
+  const key = `${runId}|${version}`;
+  useEffect(() => {
+    let current = true;
+    void fetch(`/dashboard/api/runs/${encodeURIComponent(runId)}/progress`)
+      .then(async (res) => {
+        const body = (await res.json()) as ProgressAnswer | { error: string };
+        if ("ok" in body)
+          return body.ok ? ({ state: "ok", progress: body.progress } as const) : ({ state: "unavailable", reason: body.reason } as const);
+        return { state: "unavailable", reason: body.error } as const;
+      })
+      .catch((err: unknown) => ({ state: "unavailable", reason: String(err) }) as const)
+      .then((value) => {
+        if (current) setProgress({ key, value });
+      });
+    return () => {
+      current = false;
+    };
+  }, [runId, key]);
+  // Until the first answer for this run: loading; after that the last answer stands while the next loads.
+  return progress && progress.key.startsWith(`${runId}|`) ? progress.value : { state: "loading" };
 }

@@ -3,7 +3,7 @@ import type { RunView } from "../../types";
 import type { FunctionView } from "../protocol";
 import { postJson } from "./api";
 import { between, formatDuration, formatTime } from "./format";
-import { useAction } from "./hooks";
+import { useAction, useRunProgress, type ProgressState } from "./hooks";
 import { JsonBlock, Status } from "./json-block";
 import type { Route } from "./route";
 import { isActive } from "./store";
@@ -22,6 +22,8 @@ export function RunDetail(props: {
 }) {
   const { run, runId, functions, now, onClose, navigate } = props;
   const heading = useRef<HTMLHeadingElement>(null);
+  const version = run ? `${run.status}:${run.timeline.map((s) => `${s.id}:${s.status}:${s.attempts}`).join(",")}` : "none";
+  const progress = useRunProgress(runId, version);
   const cancel = useAction(cancelRun);
   const rerun = useAction(rerunRun);
 
@@ -122,6 +124,7 @@ export function RunDetail(props: {
         <dt>Duration</dt>
         <dd data-testid="run-duration">{formatDuration(between(run.startedAt, run.endedAt, now))}</dd>
       </dl>
+      <ProgressEvents progress={progress} step={undefined} label="Run events" />
       <h3>Steps</h3>
       <ol className="waterfall" data-testid="run-steps">
         {fall.bars.map(({ step, waitFrom, start, end }) => (
@@ -150,6 +153,7 @@ export function RunDetail(props: {
               </div>
             )}
             {step.output !== undefined && <JsonBlock value={step.output} label={`Output of ${step.name}`} testId="run-step-output" />}
+            <ProgressEvents progress={progress} step={step.name} label={`Progress events of ${step.name}`} />
           </li>
         ))}
       </ol>
@@ -169,5 +173,43 @@ export function RunDetail(props: {
         </>
       )}
     </section>
+  );
+}
+
+/**
+ * The progress events the app published for the run (step undefined: the run's own, run.*), with
+ * their ids: what the app's tabs received, beside the step that sent them.
+ */
+function ProgressEvents({ progress, step, label }: { progress: ProgressState; step: string | undefined; label: string }) {
+  if (progress.state !== "ok") {
+    if (step !== undefined) return null;
+    return (
+      <p className="muted" data-testid="run-progress" data-state={progress.state}>
+        {progress.state === "loading" ? "Reading the progress events from the app…" : `Progress events: ${progress.reason}`}
+      </p>
+    );
+  }
+  const events = progress.progress.events.filter((e) => (step === undefined ? e.event.step === undefined : e.event.step === step));
+  if (events.length === 0) return null;
+  return (
+    <details
+      className="progress"
+      data-testid={step === undefined ? "run-progress" : "run-step-progress"}
+      data-state="ok"
+      open={step === undefined}
+    >
+      <summary>
+        {label}: {events.length} published
+      </summary>
+      <ol aria-label={label}>
+        {events.map((e) => (
+          <li key={e.id} data-testid="progress-event" data-event-id={e.id} data-type={e.event.type}>
+            <code>{e.id}</code> <span className="chip">{e.event.type}</span>
+            {e.event.attempt !== undefined && <span className="muted"> attempt {e.event.attempt + 1}</span>}
+            {e.event.message && <span> {e.event.message}</span>}
+          </li>
+        ))}
+      </ol>
+    </details>
   );
 }
