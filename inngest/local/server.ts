@@ -158,6 +158,7 @@ export function createExecutorServer(api: ExecutorHttpApi, options: ExecutorHttp
         return;
       }
       if (err instanceof HttpError) return send(res, err.status, { status: err.status, error: err.message });
+      if (err instanceof URIError) return send(res, 400, { status: 400, error: `malformed URL: ${err.message}` });
       log.error({ err, url: req.url }, "executor request failed");
       send(res, 500, { status: 500, error: err instanceof Error ? err.message : String(err) });
     });

@@ -95,7 +95,7 @@ export class DashboardHttp {
       return true;
     }
     if (path.startsWith("/dashboard/api/")) {
-      await this.api_(req, res, path.slice("/dashboard/api/".length).split("/").map(decodeURIComponent), method);
+      await this.serveApi(req, res, path.slice("/dashboard/api/".length).split("/").map(decodeURIComponent), method);
       return true;
     }
     if (method !== "GET") {
@@ -107,7 +107,7 @@ export class DashboardHttp {
     return true;
   }
 
-  private async api_(req: IncomingMessage, res: ServerResponse, parts: string[], method: string): Promise<void> {
+  private async serveApi(req: IncomingMessage, res: ServerResponse, parts: string[], method: string): Promise<void> {
     const { send, readJson } = this.tools;
     const [a, b, c] = parts;
     const crossSite = sameOriginProblem(req, method);

@@ -121,6 +121,7 @@ describe("REST API v1", () => {
     ["/v1/events/01JAAAAAAAAAAAAAAAAAAAAAAA", 404, "no event"],
     ["/v1/events/01JAAAAAAAAAAAAAAAAAAAAAAA/runs", 404, "no event"],
     ["/v1/runs/01JAAAAAAAAAAAAAAAAAAAAAAA", 404, "no run"],
+    ["/v1/runs/%E0%A4%A", 400, "malformed URL"],
   ])("GET %s answers %i naming the problem", async (path, status, words) => {
     const res = await call(path);
     expect(res.status).toBe(status);
