@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import { build } from "esbuild";
+import { CLIENT_BUNDLE_NAME, clientBuildOptions } from "../inngest/local/dashboard/assets";
 
 /**
  * `npm run build`, after `next build`: compiles the processes `npm start` runs into dist/ so
@@ -28,8 +29,6 @@ await build({
   sourcemap: true,
   logLevel: "warning",
 });
-console.log(
-  `dist/: ${Object.keys(ENTRIES)
-    .map((name) => `${name}.mjs`)
-    .join(", ")}`,
-);
+// The executor's dashboard (React) for the browser, read beside dist/executor.mjs (inngest/local/dashboard/assets.ts).
+await build({ ...clientBuildOptions(), outfile: `dist/${CLIENT_BUNDLE_NAME}` });
+console.log(`dist/: ${[...Object.keys(ENTRIES).map((name) => `${name}.mjs`), CLIENT_BUNDLE_NAME].join(", ")}`);

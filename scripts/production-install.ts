@@ -180,6 +180,7 @@ async function main(): Promise<void> {
     await waitForHealth(baseUrl, started);
     say("healthy");
     await generateOnce(baseUrl);
+    await checkDashboard(`http://127.0.0.1:${executorPort}`, secrets.INNGEST_SIGNING_KEY);
     await stop(started);
     app = null;
     say(`passed in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
@@ -188,6 +189,25 @@ async function main(): Promise<void> {
     if (keep) say(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The engine's dashboard after `npm prune --omit=dev`: its React bundle is the prebuilt one (no
+ * bundler is left), and it and the REST API answer only to the signing key.
+ */
+async function checkDashboard(executorUrl: string, signingKey: string): Promise<void> {
+  const bundle = await fetch(`${executorUrl}/dashboard/assets/app.js`);
+  const js = await bundle.text();
+  if (bundle.status !== 200 || js.length < 10_000)
+    throw new Error(`dashboard bundle: ${bundle.status}, ${js.length} bytes: ${js.slice(0, 200)}`);
+  const anonymous = await fetch(`${executorUrl}/dashboard/api/stream`);
+  await anonymous.body?.cancel();
+  if (anonymous.status !== 401) throw new Error(`dashboard stream without the signing key answered ${anonymous.status}, not 401`);
+  const events = await fetch(`${executorUrl}/v1/events?name=api/iterate`, { headers: { authorization: `Bearer ${signingKey}` } });
+  const body = (await events.json()) as { data?: unknown[] };
+  if (events.status !== 200 || body.data?.length !== 1)
+    throw new Error(`GET /v1/events answered ${events.status}: ${JSON.stringify(body)}`);
+  say("dashboard: prebuilt bundle served, stream and REST API behind the signing key");
 }
 
 main().then(

@@ -113,6 +113,13 @@ export class AppServer {
     this.executorEnv = executorEnv;
   }
 
+  /** The key the executor signs with: its dashboard and REST API (/v1) ask for it. */
+  get executorSigningKey(): string {
+    const key = this.executorEnv.INNGEST_SIGNING_KEY;
+    if (!key) throw new Error("the executor runs without a signing key");
+    return key;
+  }
+
   /** The app's log lines since its last (re)start. */
   get appLog(): LogTap {
     if (!this.appTap) throw new Error("app server not started");

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import pino from "pino";
 import { serve } from "inngest/node";
 import { GENERATE_API_RETRIES, createGenerateApi } from "./generate-api";
+import { createGenerateApiCancelled } from "./generate-api-cancelled";
 import { cancelledReply } from "./replies";
 import { inngest } from "../client";
 import { RunReporter, type ReporterDeps, type StepFaults } from "../run-reporter";
@@ -66,7 +67,10 @@ describe("generate-api function", () => {
       },
     };
     app = await AppServer.start();
-    const handler = serve({ client: inngest, functions: [createGenerateApi(async () => deps)] });
+    const handler = serve({
+      client: inngest,
+      functions: [createGenerateApi(async () => deps), createGenerateApiCancelled(async () => deps)],
+    });
     app.setHandler((req, res) => {
       if (req.method === "POST") requestBytes.push(Number(req.headers["content-length"] ?? Number.NaN));
       void handler(req, res);
@@ -331,6 +335,52 @@ describe("generate-api function", () => {
     expect(await findRunOutput(db.db, runId)).toBeNull();
     const replies = (await listMessages(db.db, project.id)).filter((m) => m.role === "assistant");
     expect(replies.map((m) => m.content)).toEqual([cancelledReply("Cancelled by the user")]);
+  });
+
+  it("a run cancelled in the engine (its dashboard, DELETE /v1/runs/{id}) is stored cancelled and every tab gets run.cancelled", async () => {
+    pointHook = async (ref, step, _attempt, at) => {
+      // The engine takes the cancel mid-step and stops the run at the step's end, as Inngest does.
+      if (step === "generate-code" && at === 0) expect(executor.cancelRun(ref.runId)).toBe(true);
+    };
+    const project = await createProject(db.db, (await insertTestUser(db.db)).id, "Cancelled in the engine");
+    const message = await insertUserMessage(db.db, project.id, "A shop API with items (name)");
+    const handled = nextFinishedRun(executor, "genstream-generate-api-cancelled");
+    executor.ingest([{ name: "api/iterate", data: { projectId: project.id, messageId: message.id } }]);
+    const handler = await handled;
+    expect(handler).toMatchObject({ status: "Completed", output: { finishedNow: true, status: "cancelled" } });
+    const events = await streaming.retained(project.id);
+    const runId = events[0]?.event.runId ?? "";
+    expect(executor.getRun(runId)?.status).toBe("Cancelled");
+    const terminal = events
+      .map((e) => e.event)
+      .filter((e) => e.type === "run.completed" || e.type === "run.failed" || e.type === "run.cancelled");
+    expect(terminal).toMatchObject([{ type: "run.cancelled", reason: "Cancelled in the job engine" }]);
+    expect(await findRun(db.db, runId)).toMatchObject({ status: "cancelled", reason: "Cancelled in the job engine" });
+    const replies = (await listMessages(db.db, project.id)).filter((m) => m.role === "assistant");
+    expect(replies.map((m) => m.content)).toEqual([cancelledReply("Cancelled in the job engine")]);
+  });
+
+  it("the engine's function.cancelled for a run the app had cancelled itself changes nothing", async () => {
+    pointHook = async (ref, step, _attempt, at) => {
+      if (step !== "generate-code" || at !== 0) return;
+      // generation.cancel: stored and published by the app, then the engine is told (api/cancel → cancelOn).
+      const run = await findRun(db.db, ref.runId);
+      if (!run) throw new Error("run missing");
+      await new RunReporter(deps, { projectId: run.projectId, messageId: run.messageId, runId: run.id }).finish({
+        status: "cancelled",
+        reason: "Cancelled by the user",
+      });
+      executor.cancelRun(ref.runId);
+    };
+    const project = await createProject(db.db, (await insertTestUser(db.db)).id, "Cancelled by the user, then the engine");
+    const message = await insertUserMessage(db.db, project.id, "A shop API with items (name)");
+    const handled = nextFinishedRun(executor, "genstream-generate-api-cancelled");
+    executor.ingest([{ name: "api/iterate", data: { projectId: project.id, messageId: message.id } }]);
+    expect(await handled).toMatchObject({ status: "Completed", output: { finishedNow: false, status: "cancelled" } });
+    const events = await streaming.retained(project.id);
+    const runId = events[0]?.event.runId ?? "";
+    expect(events.filter((e) => e.event.type === "run.cancelled")).toMatchObject([{ event: { reason: "Cancelled by the user" } }]);
+    expect(await findRun(db.db, runId)).toMatchObject({ status: "cancelled", reason: "Cancelled by the user" });
   });
 
   describe("with a language model configured (LLM_BASE_URL)", () => {

@@ -3,7 +3,13 @@ import { resolveCliOptions } from "./cli-options";
 
 describe("CLI options", () => {
   it("defaults to the dev server port and the app's /api/inngest", () => {
-    expect(resolveCliOptions({})).toEqual({ start: true, port: 8288, host: "127.0.0.1", appUrl: "http://127.0.0.1:3000/api/inngest" });
+    expect(resolveCliOptions({})).toEqual({
+      start: true,
+      port: 8288,
+      host: "127.0.0.1",
+      appUrl: "http://127.0.0.1:3000/api/inngest",
+      dashboard: { on: true, auth: "none" },
+    });
     expect(resolveCliOptions({ PORT: "4000", INNGEST_DEV: "1" })).toMatchObject({
       port: 8288,
       appUrl: "http://127.0.0.1:4000/api/inngest",
@@ -35,6 +41,18 @@ describe("CLI options", () => {
     expect(resolveCliOptions({})).not.toHaveProperty("signingKey");
     expect(resolveCliOptions({ INNGEST_SIGNING_KEY: " " })).not.toHaveProperty("signingKey");
     expect(resolveCliOptions({ INNGEST_SIGNING_KEY: "signkey-test-abc" })).toMatchObject({ start: true, signingKey: "signkey-test-abc" });
+  });
+
+  it("serves the dashboard behind the signing key when there is one, open on loopback in development, else off", () => {
+    expect(resolveCliOptions({ INNGEST_SIGNING_KEY: "signkey-test-abc", NODE_ENV: "production" })).toMatchObject({
+      dashboard: { on: true, auth: "signing-key" },
+    });
+    expect(resolveCliOptions({ NODE_ENV: "production" })).toMatchObject({ dashboard: { on: false } });
+    expect(resolveCliOptions({ GENSTREAM_EXECUTOR_HOST: "0.0.0.0" })).toMatchObject({ dashboard: { on: false } });
+    expect(resolveCliOptions({ GENSTREAM_DASHBOARD: "off" })).toMatchObject({
+      dashboard: { on: false, reason: "GENSTREAM_DASHBOARD=off" },
+    });
+    expect(() => resolveCliOptions({ GENSTREAM_DASHBOARD: "maybe" })).toThrow("GENSTREAM_DASHBOARD");
   });
 
   it("rejects invalid settings with a readable error", () => {

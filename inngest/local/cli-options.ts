@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { decideDashboard, type DashboardDecision } from "./dashboard/access";
 
 export const DEFAULT_EXECUTOR_PORT = 8288;
 
@@ -11,11 +12,14 @@ export const executorEnvSchema = z.object({
   INNGEST_DEV: z.string().optional(),
   INNGEST_EVENT_KEY: z.string().optional(),
   INNGEST_SIGNING_KEY: z.string().optional(),
+  GENSTREAM_DASHBOARD: z.enum(["on", "off"]).optional(),
+  NODE_ENV: z.string().optional(),
 });
 
 export type CliDecision =
   /** `signingKey`: sign requests to the app (present only when INNGEST_SIGNING_KEY is set). */
-  { start: true; port: number; host: string; appUrl: string; signingKey?: string } | { start: false; reason: string };
+  | { start: true; port: number; host: string; appUrl: string; signingKey?: string; dashboard: DashboardDecision }
+  | { start: false; reason: string };
 
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
@@ -47,11 +51,13 @@ export function resolveCliOptions(env: Record<string, string | undefined>): CliD
     devPort = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
   }
   const signingKey = e.INNGEST_SIGNING_KEY?.trim() || undefined;
+  const host = e.GENSTREAM_EXECUTOR_HOST ?? "127.0.0.1";
   return {
     start: true,
     port: e.GENSTREAM_EXECUTOR_PORT ?? devPort ?? DEFAULT_EXECUTOR_PORT,
-    host: e.GENSTREAM_EXECUTOR_HOST ?? "127.0.0.1",
+    host,
     appUrl: e.GENSTREAM_APP_URL ?? `http://127.0.0.1:${e.PORT ?? 3000}/api/inngest`,
     ...(signingKey === undefined ? {} : { signingKey }),
+    dashboard: decideDashboard({ setting: e.GENSTREAM_DASHBOARD, signingKey, host, nodeEnv: e.NODE_ENV }),
   };
 }

@@ -4,6 +4,7 @@ import { log } from "../../src/lib/process-log";
 import { wireEvent } from "./app-client";
 import { defaultBackoff, type BackoffPolicy } from "./backoff";
 import { ConcurrencyGate, type Slot } from "./concurrency";
+import type { DashboardDecision } from "./dashboard/access";
 import { ExpiringSet } from "./dedupe";
 import type { IngestEvent } from "./ingest-schema";
 import { FunctionRegistry } from "./registry";
@@ -37,6 +38,8 @@ export interface LocalExecutorOptions {
    * Cloud does, so an app served in cloud mode (`isDev: false`) accepts them. Unsigned without.
    */
   signingKey?: string;
+  /** Serve the dashboard on this port (inngest/local/dashboard); default off. */
+  dashboard?: DashboardDecision;
 }
 
 export interface ExecutorEvents {
@@ -77,6 +80,14 @@ export interface HealthView {
 
 interface PendingEvent {
   outcome: Promise<EventOutcome>;
+  event: StoredEvent;
+  receivedAt: string;
+}
+
+/** An ingested event as the dashboard and GET /v1/events read it. */
+export interface ReceivedEvent {
+  event: StoredEvent;
+  receivedAt: string;
 }
 
 /**
@@ -119,7 +130,10 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
 
   /** Listen and (by default) start syncing. Resolves with the executor's base URL. */
   async start(): Promise<string> {
-    const { server, url } = await listenExecutorServer(this, this.options.port ?? 8288, this.options.host ?? "127.0.0.1");
+    const { server, url } = await listenExecutorServer(this, this.options.port ?? 8288, this.options.host ?? "127.0.0.1", {
+      signingKey: this.signingKey,
+      dashboard: this.options.dashboard,
+    });
     this.server = server;
     this.listenUrl = url;
     log.info({ url, appUrl: this.appUrl, signed: this.signingKey !== undefined }, "local executor listening");
@@ -176,7 +190,7 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
           this.emit("event", result);
         });
       });
-      this.events.set(internalId, { outcome });
+      this.events.set(internalId, { outcome, event, receivedAt: new Date().toISOString() });
       this.pruneEvents();
       return internalId;
     });
@@ -401,5 +415,31 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
         finished--;
       }
     }
+  }
+
+  // Read and control surface for the dashboard and the REST API (inngest/local/dashboard, rest/).
+
+  /** Received events, newest first. */
+  listEvents(): ReceivedEvent[] {
+    return [...this.events.values()].map(({ event, receivedAt }) => ({ event, receivedAt })).reverse();
+  }
+
+  getEvent(internalId: string): ReceivedEvent | undefined {
+    const pending = this.events.get(internalId);
+    return pending ? { event: pending.event, receivedAt: pending.receivedAt } : undefined;
+  }
+
+  /** The synced functions (accepted ones), with the app that declared them. */
+  listFunctions(): FunctionDef[] {
+    return this.registry.all();
+  }
+
+  /** A new run of the same function with the same event (as Inngest's rerun: no idempotency check). */
+  rerun(runId: string): string | undefined {
+    const run = this.runs.get(runId);
+    const fn = run && this.registry.get(run.functionId);
+    if (!run || !fn) return undefined;
+    log.info({ runId, functionId: fn.id }, "run rerun requested");
+    return this.startRun(fn, run.event);
   }
 }

@@ -14,7 +14,7 @@ async function main(): Promise<number> {
     log.info({ reason: decision.reason }, "local executor not started");
     return 0;
   }
-  const { port, host, appUrl, signingKey } = decision;
+  const { port, host, appUrl, signingKey, dashboard } = decision;
   if (port !== 0) {
     const state = await probePort(host, port);
     if (state === "ours") {
@@ -26,8 +26,10 @@ async function main(): Promise<number> {
       return 0;
     }
   }
-  const executor = new LocalExecutor({ appUrl, port, host, signingKey });
-  await executor.start();
+  const executor = new LocalExecutor({ appUrl, port, host, signingKey, dashboard });
+  const url = await executor.start();
+  if (dashboard.on) log.info({ url: `${url}/dashboard`, auth: dashboard.auth }, "dashboard on");
+  else log.info({ reason: dashboard.reason }, "dashboard off");
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {

@@ -91,6 +91,11 @@ export class FunctionRegistry {
     }
     return false;
   }
+
+  /** Every accepted function of every synced app. */
+  all(): FunctionDef[] {
+    return [...this.apps.values()].flatMap((a) => a.functions);
+  }
 }
 
 export { eventMatches };

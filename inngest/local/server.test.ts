@@ -101,14 +101,27 @@ describe("GET /v1/runs", () => {
     ]);
     for (const step of run?.timeline ?? []) expect(Date.parse(step.endedAt ?? "")).toBeGreaterThanOrEqual(Date.parse(step.startedAt));
 
+    // The one-run and per-event routes answer in Inngest's REST shape (rest/inngest-shapes.ts).
+    const inngestRun = {
+      run_id: finished.runId,
+      function_id: "test-app-two-steps",
+      status: "Completed",
+      event_id: eventId,
+      run_started_at: finished.startedAt,
+      ended_at: finished.endedAt,
+      output: { a: "hello ada", b: 9 },
+    };
     const one = await get(`/v1/runs/${finished.runId}`);
-    expect(one.json.data).toEqual(run);
+    expect(one.json.data).toEqual(inngestRun);
     const byEvent = await get(`/v1/events/${eventId}/runs`);
-    expect((byEvent.json.data as RunView[]).map((r) => r.runId)).toEqual([finished.runId]);
+    expect(byEvent.json.data).toEqual([inngestRun]);
   });
 
-  it("answers 404 for an unknown run and 400 for a bad filter", async () => {
-    expect((await get("/v1/runs/NOPE")).status).toBe(404);
+  it("answers 404 for an unknown run, 400 for a malformed id and for a bad filter", async () => {
+    expect((await get("/v1/runs/01JAAAAAAAAAAAAAAAAAAAAAAA")).status).toBe(404);
+    const malformed = await get("/v1/runs/NOPE");
+    expect(malformed.status).toBe(400);
+    expect(String(malformed.json.error)).toContain("ULID");
     const bad = await get("/v1/runs?status=Sleeping");
     expect(bad.status).toBe(400);
     expect(String(bad.json.error)).toContain("status");

@@ -1,0 +1,53 @@
+import { timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import type { Db } from "../db/client";
+import { findRun } from "../db/queries/runs";
+import type { LoggedEvent } from "../streaming/protocol";
+
+/**
+ * What the job engine's dashboard reads from the app: the progress events a run published into its
+ * project's log, with their ids (the cursors tabs resume from) and keys, so the engine's run detail
+ * shows the stream beside the job. The engine authenticates as it does for calls it receives from
+ * Inngest's side: with the signing key, as a bearer token. Without a signing key (development) the
+ * app has nothing to check it against, so it answers nothing: project content stays behind a key.
+ */
+export interface EngineProgressDeps {
+  db: Db;
+  streaming: { retained(projectId: string): Promise<LoggedEvent[]> };
+  signingKey: string | undefined;
+}
+
+export type EngineProgressAnswer =
+  | { status: 200; body: { runId: string; projectId: string; events: LoggedEvent[] } }
+  | { status: 400 | 401 | 404 | 503; body: { error: string } };
+
+const runIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "run id must be a ULID");
+
+function keyMatches(authorization: string | null, key: string): boolean {
+  if (!authorization?.startsWith("Bearer ")) return false;
+  const given = Buffer.from(authorization.slice("Bearer ".length).trim());
+  const expected = Buffer.from(key);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export async function engineRunProgress(
+  deps: EngineProgressDeps,
+  authorization: string | null,
+  rawRunId: string,
+): Promise<EngineProgressAnswer> {
+  if (deps.signingKey === undefined) {
+    return {
+      status: 503,
+      body: { error: "the app has no INNGEST_SIGNING_KEY: it shares a run's progress events only with an engine that has it" },
+    };
+  }
+  if (!keyMatches(authorization, deps.signingKey))
+    return { status: 401, body: { error: "send the signing key: Authorization: Bearer <INNGEST_SIGNING_KEY>" } };
+  const runId = runIdSchema.safeParse(rawRunId);
+  if (!runId.success)
+    return { status: 400, body: { error: `invalid run id "${rawRunId}": ${runId.error.issues[0]?.message ?? "not a ULID"}` } };
+  const run = await findRun(deps.db, runId.data);
+  if (!run) return { status: 404, body: { error: `the app stored no run ${runId.data}` } };
+  const events = (await deps.streaming.retained(run.projectId)).filter((e) => e.event.runId === runId.data);
+  return { status: 200, body: { runId: runId.data, projectId: run.projectId, events } };
+}
