@@ -4,6 +4,7 @@ import { DashboardPage } from "./support/dashboard-page";
 import { injectFault, releaseFaults } from "./support/faults";
 import { ProjectPage } from "./support/project-page";
 import { serverLog } from "./support/server-log";
+import { ENGINE_CANCELLED_REASON } from "../inngest/functions/replies";
 
 const SHOP = "A shop API with items (name, price:number)";
 
@@ -87,7 +88,7 @@ test("cancel from the dashboard reaches every app tab as run.cancelled", async (
   await dashboard.expectRunStatus("Cancelled");
   for (const tab of [projectPage, other]) {
     await tab.expectRunStatus("cancelled");
-    await expect(tab.page.getByTestId("run-reason")).toHaveText("Cancelled in the job engine");
+    await expect(tab.page.getByTestId("run-reason")).toHaveText(ENGINE_CANCELLED_REASON);
     await expect(tab.step("validate")).toHaveAttribute("data-state", "pending");
   }
   const log = await serverLog(projectPage.page.request, app.baseURL, projectId);
@@ -112,10 +113,12 @@ test("rerun from the dashboard starts a new run of the same event", async ({ app
   await app.executorLog.waitForMsg("run rerun requested", { runId }, requested);
   await expect(dashboard.runRow(rerunId)).toBeVisible();
   expect(await dashboard.eventId()).toBe(eventId);
-  // The app keeps one run per message (runs_message_idx), so its function refuses the second run
-  // itself; what the engine owes is a new run of the same event that it drives to an end.
-  await expect(dashboard.runDetail).toHaveAttribute("data-status", /^(Completed|Failed)$/);
+  // A new run of the same message: it completes, and the app's tab shows it with its own reply.
+  await expect(dashboard.runDetail).toHaveAttribute("data-status", "Completed");
   await expect(dashboard.runRow(runId)).toHaveAttribute("data-status", "Completed");
+  await expect(projectPage.runPanel).toHaveAttribute("data-run-id", rerunId);
+  await projectPage.expectRunStatus("completed");
+  await expect(projectPage.assistantMessages()).toHaveCount(2);
 });
 
 test("a test event sent from the dashboard triggers the function", async ({ app, home, context }) => {

@@ -1,4 +1,4 @@
-import { LOST_RUN_REASON } from "../src/server/run-reconciler";
+import { LOST_RUN_REASON } from "../inngest/functions/replies";
 import { dedicatedServer, expect, test } from "./support/fixtures";
 import { injectFault, releaseFaults } from "./support/faults";
 import { expectReceivedEqualsLog } from "./support/lossless";

@@ -3,6 +3,7 @@ import { inngest } from "../client";
 import { defaultDeps } from "../deps";
 import { apiIterate } from "../events";
 import { RunReporter, type ReporterDeps } from "../run-reporter";
+import { ENGINE_CANCELLED_REASON } from "./replies";
 
 /** The id the engine gives the generation function: the app's id, then the function's (as Inngest composes it). */
 export const GENERATE_API_FUNCTION_ID = `${inngest.id}-generate-api`;
@@ -31,7 +32,7 @@ export function createGenerateApiCancelled(getDeps: () => Promise<ReporterDeps> 
     async ({ event }) => {
       const data = cancelledSchema.parse(event.data);
       const reporter = new RunReporter(await getDeps(), { ...data.event.data, runId: data.run_id });
-      const result = await reporter.finish({ status: "cancelled", reason: "Cancelled in the job engine" });
+      const result = await reporter.finish({ status: "cancelled", reason: ENGINE_CANCELLED_REASON });
       return { runId: data.run_id, finishedNow: result.finishedNow, status: result.status };
     },
   );

@@ -4,7 +4,7 @@ import pino from "pino";
 import { serve } from "inngest/node";
 import { GENERATE_API_RETRIES, createGenerateApi } from "./generate-api";
 import { createGenerateApiCancelled } from "./generate-api-cancelled";
-import { cancelledReply } from "./replies";
+import { ENGINE_CANCELLED_REASON, cancelledReply } from "./replies";
 import { inngest } from "../client";
 import { RunReporter, type ReporterDeps, type StepFaults } from "../run-reporter";
 import { createMetrics } from "../../src/lib/metrics";
@@ -354,10 +354,10 @@ describe("generate-api function", () => {
     const terminal = events
       .map((e) => e.event)
       .filter((e) => e.type === "run.completed" || e.type === "run.failed" || e.type === "run.cancelled");
-    expect(terminal).toMatchObject([{ type: "run.cancelled", reason: "Cancelled in the job engine" }]);
-    expect(await findRun(db.db, runId)).toMatchObject({ status: "cancelled", reason: "Cancelled in the job engine" });
+    expect(terminal).toMatchObject([{ type: "run.cancelled", reason: ENGINE_CANCELLED_REASON }]);
+    expect(await findRun(db.db, runId)).toMatchObject({ status: "cancelled", reason: ENGINE_CANCELLED_REASON });
     const replies = (await listMessages(db.db, project.id)).filter((m) => m.role === "assistant");
-    expect(replies.map((m) => m.content)).toEqual([cancelledReply("Cancelled in the job engine")]);
+    expect(replies.map((m) => m.content)).toEqual([cancelledReply(ENGINE_CANCELLED_REASON)]);
   });
 
   it("the engine's function.cancelled for a run the app had cancelled itself changes nothing", async () => {

@@ -28,7 +28,8 @@ const RUN_ENDED = "The run had already ended";
 
 /**
  * Generates (or iterates on) a project's API from one user message, step by step, publishing
- * progress to the project's stream. One run per project at a time; one run per message.
+ * progress to the project's stream. One run per project at a time; one run per message (its
+ * event's idempotency), except a rerun from the engine's dashboard, which is a new run of it.
  *
  * The large outputs (the OpenAPI text, the generated files) are written to the run's outputs by the
  * step that makes them; what the engine memoizes, and sends back with every call, are small

@@ -17,3 +17,9 @@ export function failureReply(reason: string, step: StepName | undefined): string
 export function cancelledReply(reason: string): string {
   return `The generation was cancelled (${reason}).\nSend the message again to start over.`;
 }
+
+/** A run the job engine no longer has (restarted without its store, lost its queue): the reconciler's reason. */
+export const LOST_RUN_REASON = "The job engine lost this run; send it again";
+
+/** A run cancelled in the job engine itself (its dashboard, its REST API) rather than through the app. */
+export const ENGINE_CANCELLED_REASON = "Cancelled in the job engine";

@@ -68,7 +68,9 @@ export const runs = pgTable(
     finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
   },
   (t) => [
-    uniqueIndex("runs_message_idx").on(t.messageId),
+    // Not unique: a message normally has one run (its event id is the engine's idempotency key), but
+    // a rerun from the engine's dashboard is a new run of the same message, with its own reply.
+    index("runs_message_idx").on(t.messageId),
     index("runs_project_started_idx").on(t.projectId, t.startedAt),
     // The reconciler's scan: only the few running runs, whatever the table's size.
     index("runs_running_idx")

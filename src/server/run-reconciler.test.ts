@@ -11,7 +11,8 @@ import { MemoryEventLog, StreamingService } from "../streaming";
 import { openTestDb, testDatabaseTargets } from "../test/databases";
 import { insertTestUser } from "../test/users";
 import { EngineRunsUnavailableError, type EngineRunState, type EngineRuns } from "./engine-runs";
-import { ENGINE_CANCELLED_REASON, LOST_RUN_REASON, RunReconciler, lastProgressAt, reconcileOutcome } from "./run-reconciler";
+import { ENGINE_CANCELLED_REASON, LOST_RUN_REASON } from "../../inngest/functions/replies";
+import { RunReconciler, lastProgressAt, reconcileOutcome } from "./run-reconciler";
 
 describe("reconcileOutcome", () => {
   it("keeps what the engine still works on, ends what it cancelled, ended or forgot", () => {

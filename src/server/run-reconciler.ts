@@ -3,13 +3,9 @@ import type { Db } from "../db/client";
 import type { Run } from "../db/schema";
 import { listRunningRunsStartedBefore } from "../db/queries/runs";
 import { errorMessage } from "../lib/errors";
+import { ENGINE_CANCELLED_REASON, LOST_RUN_REASON } from "../../inngest/functions/replies";
 import { RunReporter, type ReporterDeps, type RunOutcome } from "../../inngest/run-reporter";
 import { EngineRunsUnavailableError, type EngineRunState, type EngineRuns } from "./engine-runs";
-
-/** What the user reads when the engine no longer has their run. */
-export const LOST_RUN_REASON = "The job engine lost this run; send it again";
-/** An operator cancelled the run in the engine (its dashboard, its API) and the app was not told. */
-export const ENGINE_CANCELLED_REASON = "Cancelled in the job engine";
 
 /** Runs read from the database at a time; a pass pages through every stale one. */
 const PAGE_SIZE = 100;

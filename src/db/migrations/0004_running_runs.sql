@@ -1,1 +1,0 @@
-CREATE INDEX "runs_running_idx" ON "runs" USING btree ("started_at") WHERE "runs"."status" = 'running';
