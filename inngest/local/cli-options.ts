@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SCHEMA_NAME, type StoreTarget } from "./store";
 
 export const DEFAULT_EXECUTOR_PORT = 8288;
 
@@ -11,11 +12,21 @@ export const executorEnvSchema = z.object({
   INNGEST_DEV: z.string().optional(),
   INNGEST_EVENT_KEY: z.string().optional(),
   INNGEST_SIGNING_KEY: z.string().optional(),
+  /** "memory": nothing survives a restart (the executor before it had a store). */
+  GENSTREAM_EXECUTOR_STORE: z.enum(["database", "memory"]).optional(),
+  /** The app's PostgreSQL: the executor keeps its tables in a schema of its own there. */
+  DATABASE_URL: z.string().trim().optional(),
+  GENSTREAM_EXECUTOR_SCHEMA: z.string().regex(SCHEMA_NAME, "a lowercase SQL identifier").optional(),
+  /** Without DATABASE_URL: the executor's own PGlite (PGlite is single-process; the app has PGLITE_DIR). */
+  GENSTREAM_EXECUTOR_PGLITE_DIR: z.string().min(1).optional(),
 });
+
+export const DEFAULT_EXECUTOR_SCHEMA = "genstream_engine";
+export const DEFAULT_EXECUTOR_PGLITE_DIR = ".data/engine";
 
 export type CliDecision =
   /** `signingKey`: sign requests to the app (present only when INNGEST_SIGNING_KEY is set). */
-  { start: true; port: number; host: string; appUrl: string; signingKey?: string } | { start: false; reason: string };
+  { start: true; port: number; host: string; appUrl: string; store: StoreTarget; signingKey?: string } | { start: false; reason: string };
 
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
@@ -47,11 +58,19 @@ export function resolveCliOptions(env: Record<string, string | undefined>): CliD
     devPort = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
   }
   const signingKey = e.INNGEST_SIGNING_KEY?.trim() || undefined;
+  const schema = e.GENSTREAM_EXECUTOR_SCHEMA ?? DEFAULT_EXECUTOR_SCHEMA;
+  const store: StoreTarget =
+    e.GENSTREAM_EXECUTOR_STORE === "memory"
+      ? { kind: "memory" }
+      : e.DATABASE_URL
+        ? { kind: "postgres", url: e.DATABASE_URL, schema }
+        : { kind: "pglite", dir: e.GENSTREAM_EXECUTOR_PGLITE_DIR ?? DEFAULT_EXECUTOR_PGLITE_DIR, schema };
   return {
     start: true,
     port: e.GENSTREAM_EXECUTOR_PORT ?? devPort ?? DEFAULT_EXECUTOR_PORT,
     host: e.GENSTREAM_EXECUTOR_HOST ?? "127.0.0.1",
     appUrl: e.GENSTREAM_APP_URL ?? `http://127.0.0.1:${e.PORT ?? 3000}/api/inngest`,
+    store,
     ...(signingKey === undefined ? {} : { signingKey }),
   };
 }

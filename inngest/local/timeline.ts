@@ -4,10 +4,20 @@ import type { SerializedError, StepStatus, StepView } from "./types";
 export class Timeline {
   private readonly steps = new Map<string, StepView>();
 
-  constructor(private readonly onChange: (step: StepView) => void) {}
+  constructor(
+    private readonly onChange: (step: StepView) => void,
+    initial: StepView[] = [],
+  ) {
+    for (const step of initial) this.steps.set(step.id, { ...step });
+  }
 
   list(): StepView[] {
     return [...this.steps.values()].map((s) => ({ ...s }));
+  }
+
+  /** Take over a step's state as a restart resumed it (no change event: nothing happened). */
+  replace(step: StepView): void {
+    this.steps.set(step.id, { ...step });
   }
 
   /** Record (or update the name/op of) a step the SDK reported. */
