@@ -191,9 +191,17 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
     });
   }
 
-  /** Resolves once the store has these events (what `POST /e` waits for before answering). */
+  /**
+   * Resolves once the store has these events (what `POST /e` waits for before answering); rejects
+   * if one could not be stored, so the sender sees an error rather than an acknowledged loss.
+   */
   async accepted(ids: string[]): Promise<void> {
-    await Promise.all(ids.map((id) => this.events.get(id)?.saved));
+    const saves: Promise<void>[] = [];
+    for (const id of ids) {
+      const saved = this.events.get(id)?.saved;
+      if (saved) saves.push(saved);
+    }
+    await Promise.all(saves);
   }
 
   private enqueue(event: StoredEvent, saved: Promise<void>): void {

@@ -154,7 +154,7 @@ export class SqlStore implements EngineStore {
     return {
       events: events.rows.map((row) => {
         const parsed = eventRowSchema.parse(row);
-        return { event: parsed.body as StoredEvent, outcome: parsed.outcome };
+        return { event: parsed.body, outcome: parsed.outcome };
       }),
       runs: runs.rows.map((row) => runRowSchema.parse(row).record),
       keys: keys.rows.map((row) => {
