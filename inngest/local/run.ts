@@ -432,6 +432,7 @@ export class RunDriver {
     this.markBusy(op.id);
     this.timeline.see(op.id, name, op.op, "Sleeping");
     this.later(delay, { kind: "sleep-done", hash: op.id });
+    log.info({ runId: this.runId, stepId: op.id, step: name, delayMs: delay }, "step sleeping");
   }
 
   private waitForEvent(op: Op, name: string | undefined): void {
