@@ -55,6 +55,14 @@ function stop(child: ChildProcess | null): Promise<void> {
   });
 }
 
+function killHard(child: ChildProcess | null): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
+
 export class AppServer {
   readonly baseURL: string;
   readonly executorURL: string;
@@ -69,9 +77,14 @@ export class AppServer {
   constructor(private readonly options: AppServerOptions) {
     this.baseURL = `http://127.0.0.1:${options.port}`;
     this.executorURL = `http://127.0.0.1:${options.executorPort}`;
+    // The executor's store is this server's own (a schema, or a PGlite directory), kept across its
+    // restarts: another server's runs must not resume here.
     const database: Record<string, string> = process.env.DATABASE_URL
-      ? { DATABASE_URL: process.env.DATABASE_URL }
-      : { PGLITE_DIR: mkdtempSync(path.join(tmpdir(), "genstream-e2e-")) };
+      ? { DATABASE_URL: process.env.DATABASE_URL, GENSTREAM_EXECUTOR_SCHEMA: `genstream_engine_e2e_${randomBytes(6).toString("hex")}` }
+      : {
+          PGLITE_DIR: mkdtempSync(path.join(tmpdir(), "genstream-e2e-")),
+          GENSTREAM_EXECUTOR_PGLITE_DIR: mkdtempSync(path.join(tmpdir(), "genstream-e2e-engine-")),
+        };
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...database,
@@ -163,14 +176,14 @@ export class AppServer {
     await this.startApp();
   }
 
+  /** Kills the job engine as a crash would (SIGKILL); startExecutor() brings it back on the same store. */
+  async killExecutor(): Promise<void> {
+    await killHard(this.executor);
+  }
+
   /** Kills the app server as a crash would (SIGKILL: no shutdown frames, sockets just drop). */
   async killApp(): Promise<void> {
-    const child = this.app;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGKILL");
-    });
+    await killHard(this.app);
   }
 
   async stop(): Promise<void> {
