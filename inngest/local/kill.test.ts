@@ -61,6 +61,8 @@ class Probe {
   flakyFailed = new Set<string>();
   /** Set by a test: called as a step begins; may kill the executor and keep the call in flight. */
   onEnter: (step: string, attempt: number) => Promise<void> = () => Promise.resolve();
+  /** Set by a test: called as the function's code passes a point (on every call that replays it). */
+  onReach: (point: string) => Promise<void> = () => Promise.resolve();
 
   async step(runId: string, step: string, attempt: number, value: number): Promise<number> {
     this.active++;
@@ -91,6 +93,7 @@ function defineJob(inngest: TestInngest, probe: Probe) {
     async ({ step, runId, attempt }) => {
       const a = await step.run("a", () => probe.step(runId, "a", attempt, 1));
       const b = await step.run("b", () => probe.step(runId, "b", attempt, 2));
+      await probe.onReach("after-b");
       await step.sleep("nap", "1s");
       const c = await step.run("flaky", () => probe.step(runId, "flaky", attempt, 3));
       return a + b + c;
@@ -130,7 +133,25 @@ const points: KillPoint[] = [
         };
       }),
   },
-  { name: "between steps (a step's answer handled)", runs: 1, at: onLog("step ran", { step: "b" }), once: ["a", "b"] },
+  // The log line comes before the answer is stored: b may run again, a may not.
+  { name: "as a step's answer arrives", runs: 1, at: onLog("step ran", { step: "b" }), once: ["a"] },
+  {
+    // The next call carries b's memoized output, and the record is stored before every call.
+    name: "between steps (the next call sent)",
+    runs: 1,
+    once: ["a", "b"],
+    at: (_executor, probe, killNow) =>
+      new Promise<void>((resolve) => {
+        let killed = false;
+        probe.onReach = async (point) => {
+          if (point !== "after-b" || killed) return;
+          killed = true;
+          await killNow();
+          resolve();
+          await new Promise<never>(() => undefined);
+        };
+      }),
+  },
   { name: "during step.sleep", runs: 1, at: onLog("step sleeping"), once: ["a", "b"] },
   { name: "during a retry's wait", runs: 1, at: onLog("retry scheduled"), once: ["a", "b"] },
   { name: "with a second run of the same key queued", runs: 2, at: onLog("run waiting for a concurrency slot"), once: [] },

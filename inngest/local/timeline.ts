@@ -15,11 +15,6 @@ export class Timeline {
     return [...this.steps.values()].map((s) => ({ ...s }));
   }
 
-  /** Take over a step's state as a restart resumed it (no change event: nothing happened). */
-  replace(step: StepView): void {
-    this.steps.set(step.id, { ...step });
-  }
-
   /** Record (or update the name/op of) a step the SDK reported. */
   see(id: string, name: string | undefined, op: string, status: StepStatus, startedAt = new Date().toISOString()): StepView {
     let step = this.steps.get(id);
@@ -44,11 +39,16 @@ export class Timeline {
     this.onChange({ ...step });
   }
 
-  finish(id: string, status: "Completed" | "Failed", result: { output?: unknown; error?: SerializedError }): void {
+  finish(
+    id: string,
+    status: "Completed" | "Failed",
+    result: { output?: unknown; error?: SerializedError },
+    endedAt = new Date().toISOString(),
+  ): void {
     const step = this.steps.get(id);
     if (!step) return;
     step.status = status;
-    step.endedAt = new Date().toISOString();
+    step.endedAt = endedAt;
     if ("output" in result) step.output = result.output;
     if (result.error) step.error = result.error;
     this.onChange({ ...step });
