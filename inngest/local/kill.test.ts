@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { serve } from "inngest/node";
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -157,69 +160,88 @@ const points: KillPoint[] = [
   { name: "with a second run of the same key queued", runs: 2, at: onLog("run waiting for a concurrency slot"), once: [] },
 ];
 
+/** The executor's store: a schema of PostgreSQL (every point), or its own PGlite directory (a kill -9 leaves it to recover). */
+type StoreKind = "postgres" | "pglite";
+const cases: (KillPoint & { store: StoreKind })[] = [
+  ...points.map((p) => ({ ...p, store: "postgres" as const })),
+  ...points
+    .filter((p) => p.name.startsWith("inside") || p.name.startsWith("during step.sleep"))
+    .map((p) => ({ ...p, store: "pglite" as const })),
+];
+
+function storeEnv(store: StoreKind): Record<string, string> {
+  if (store === "pglite") return { GENSTREAM_EXECUTOR_PGLITE_DIR: mkdtempSync(path.join(tmpdir(), "engine-kill-")) };
+  const schema = `engine_kill_${randomBytes(6).toString("hex")}`;
+  schemas.push(schema);
+  return { DATABASE_URL: TEST_DATABASE_URL, GENSTREAM_EXECUTOR_SCHEMA: schema };
+}
+
 describe("kill -9 of the executor process", () => {
-  it.each(points)("$name: every run completes as without the crash", async (point) => {
-    const schema = `engine_kill_${randomBytes(6).toString("hex")}`;
-    schemas.push(schema);
-    const probe = new Probe();
-    app = await AppServer.start();
-    const port = await freePort();
-    const executorUrl = `http://127.0.0.1:${port}`;
-    const inngest = testClient(executorUrl);
-    app.setHandler(serve({ client: inngest, functions: [defineJob(inngest, probe)] }));
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      NODE_ENV: "test",
-      LOG_LEVEL: "info",
-      LOG_FORMAT: "json",
-      GENSTREAM_EXECUTOR_PORT: String(port),
-      GENSTREAM_APP_URL: app.url,
-      DATABASE_URL: TEST_DATABASE_URL,
-      GENSTREAM_EXECUTOR_SCHEMA: schema,
-      INNGEST_DEV: executorUrl,
-    };
-    delete env.INNGEST_SIGNING_KEY;
-    delete env.INNGEST_EVENT_KEY;
-    delete env.GENSTREAM_EXECUTOR_STORE;
+  it.each(cases)(
+    "$store, $name: every run completes as without the crash",
+    async (point) => {
+      const probe = new Probe();
+      app = await AppServer.start();
+      const port = await freePort();
+      const executorUrl = `http://127.0.0.1:${port}`;
+      const inngest = testClient(executorUrl);
+      app.setHandler(serve({ client: inngest, functions: [defineJob(inngest, probe)] }));
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        NODE_ENV: "test",
+        LOG_LEVEL: "info",
+        LOG_FORMAT: "json",
+        GENSTREAM_EXECUTOR_PORT: String(port),
+        GENSTREAM_APP_URL: app.url,
+        ...storeEnv(point.store),
+        INNGEST_DEV: executorUrl,
+      };
+      delete env.INNGEST_SIGNING_KEY;
+      delete env.INNGEST_EVENT_KEY;
+      delete env.GENSTREAM_EXECUTOR_STORE;
+      if (point.store === "pglite") delete env.DATABASE_URL;
 
-    const first = await startExecutor(env);
-    const killed = point.at(first, probe, () => kill(first.child));
-    await inngest.send({ name: "t/job", data: { key: "k" } });
-    if (point.runs === 2) await inngest.send({ name: "t/job", data: { key: "k" } });
-    await killed;
-    await kill(first.child);
+      const first = await startExecutor(env);
+      const killed = point.at(first, probe, () => kill(first.child));
+      await inngest.send({ name: "t/job", data: { key: "k" } });
+      if (point.runs === 2) await inngest.send({ name: "t/job", data: { key: "k" } });
+      await killed;
+      await kill(first.child);
 
-    const second = await startExecutor(env);
-    await second.log.waitForMsg("resuming unfinished runs after a restart");
-    const res = await fetch(`${executorUrl}/v1/runs?functionId=test-app-job`);
-    const { data: listed } = (await res.json()) as { data: RunView[] };
-    expect(listed).toHaveLength(point.runs);
-    const runs: RunView[] = [];
-    for (const { runId } of listed) {
-      await second.log.waitForMsg("run finished", { runId });
-      const one = (await (await fetch(`${executorUrl}/v1/runs/${runId}`)).json()) as { data: RunView };
-      runs.push(one.data);
-    }
-    for (const run of runs) {
-      expect(run.status).toBe("Completed");
-      expect(run.output).toBe(6);
-      expect(run.timeline.map((s) => [s.name, s.status])).toEqual([
-        ["a", "Completed"],
-        ["b", "Completed"],
-        ["nap", "Completed"],
-        ["flaky", "Completed"],
-      ]);
-      for (const step of ["a", "b", "flaky"]) expect(probe.effects.get(`${run.runId}:${step}`)).toBe({ a: 1, b: 2, flaky: 3 }[step]);
-      // flaky fails once by design; every other step ran once, or once more only if the kill was inside it.
-      expect(probe.ran(run.runId, "flaky").length).toBeGreaterThanOrEqual(2);
-    }
-    const firstRun = [...runs].sort((x, y) => x.queuedAt.localeCompare(y.queuedAt))[0];
-    if (!firstRun) throw new Error("no run");
-    for (const step of point.once) expect(probe.ran(firstRun.runId, step), step).toHaveLength(1);
-    if (point.name.startsWith("inside")) expect(probe.ran(firstRun.runId, "b")).toEqual([0, 1]);
-    if (point.runs === 2) {
-      // Never two steps of one key at a time, across the crash (the slot is free while a run sleeps).
-      expect(probe.maxActive).toBe(1);
-    }
-  });
+      const second = await startExecutor(env);
+      await second.log.waitForMsg("resuming unfinished runs after a restart");
+      const res = await fetch(`${executorUrl}/v1/runs?functionId=test-app-job`);
+      const { data: listed } = (await res.json()) as { data: RunView[] };
+      expect(listed).toHaveLength(point.runs);
+      const runs: RunView[] = [];
+      for (const { runId } of listed) {
+        await second.log.waitForMsg("run finished", { runId });
+        const one = (await (await fetch(`${executorUrl}/v1/runs/${runId}`)).json()) as { data: RunView };
+        runs.push(one.data);
+      }
+      for (const run of runs) {
+        expect(run.status).toBe("Completed");
+        expect(run.output).toBe(6);
+        expect(run.timeline.map((s) => [s.name, s.status])).toEqual([
+          ["a", "Completed"],
+          ["b", "Completed"],
+          ["nap", "Completed"],
+          ["flaky", "Completed"],
+        ]);
+        for (const step of ["a", "b", "flaky"]) expect(probe.effects.get(`${run.runId}:${step}`)).toBe({ a: 1, b: 2, flaky: 3 }[step]);
+        // flaky fails once by design; every other step ran once, or once more only if the kill was inside it.
+        expect(probe.ran(run.runId, "flaky").length).toBeGreaterThanOrEqual(2);
+      }
+      const firstRun = [...runs].sort((x, y) => x.queuedAt.localeCompare(y.queuedAt))[0];
+      if (!firstRun) throw new Error("no run");
+      for (const step of point.once) expect(probe.ran(firstRun.runId, step), step).toHaveLength(1);
+      if (point.name.startsWith("inside")) expect(probe.ran(firstRun.runId, "b")).toEqual([0, 1]);
+      if (point.runs === 2) {
+        // Never two steps of one key at a time, across the crash (the slot is free while a run sleeps).
+        expect(probe.maxActive).toBe(1);
+      }
+      // Two executor starts; a PGlite store's first one runs initdb (several seconds on a loaded 2-core machine).
+    },
+    90_000,
+  );
 });
