@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TEST_DATABASE_URL } from "../../src/test/services";
 import type { BackoffPolicy } from "./backoff";
 import { LocalExecutor } from "./executor";
-import { ENGINE_RESTARTED } from "./run-state";
+import { ENGINE_RESTARTED, newRunRecord } from "./run-state";
 import { openEngineStore, type EngineStore } from "./store";
 import {
   AppServer,
@@ -290,6 +290,43 @@ describe("a restarted executor resumes its runs from the store", () => {
     expect(runs).toBe(1);
     // Finished runs are still listed after the restart.
     expect(next.listRuns({ functionId: "test-app-once" }).map((v) => v.status)).toEqual(["Completed"]);
+  });
+
+  it("an event stored but not processed before the crash is processed on start; one that had started its run gets no second", async () => {
+    let runs = 0;
+    const r = await startRig((inngest) => [
+      inngest.createFunction({ id: "count", triggers: [{ event: "t/count" }] }, async ({ step }) => step.run("count", () => ++runs)),
+    ]);
+    await r.executor.stop();
+    // The crash left two events without an outcome; the second had already started (and stored) its run.
+    await store.saveEvent({
+      internalId: "01JEVENTPENDING00000000001",
+      id: "01JEVENTPENDING00000000001",
+      name: "t/count",
+      data: {},
+      ts: Date.now(),
+    });
+    const started = {
+      internalId: "01JEVENTPENDING00000000002",
+      id: "01JEVENTPENDING00000000002",
+      name: "t/count",
+      data: {},
+      ts: Date.now(),
+    };
+    await store.saveEvent(started);
+    await store.saveRun({
+      ...newRunRecord("01JRUNSTARTED0000000000001", "test-app-count", started, [], new Date()),
+      status: { kind: "finished", status: "Completed", endedAt: new Date().toISOString(), output: 0 },
+    });
+    const next = await r.restart();
+    const pending = await next.eventOutcome("01JEVENTPENDING00000000001");
+    expect(pending.runIds).toHaveLength(1);
+    await expect(onlyRun(next, "01JEVENTPENDING00000000001")).resolves.toMatchObject({ status: "Completed", output: 1 });
+    expect((await next.eventOutcome(started.internalId)).runIds).toEqual(["01JRUNSTARTED0000000000001"]);
+    expect(runs).toBe(1);
+    // Both outcomes are stored now: a later start processes neither again.
+    const snapshot = await store.load();
+    expect(snapshot.events.every((e) => e.outcome !== null)).toBe(true);
   });
 
   it("a cancel after the restart cancels a resumed run", async () => {
