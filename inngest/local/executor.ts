@@ -146,8 +146,8 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
     this.syncs.stop();
     for (const run of this.runs.values()) run.halt();
     // Writes already under way finish, so the caller can close the store after this.
-    await Promise.allSettled([...this.runs.values()].map((run) => run.persist()));
-    await this.chain;
+    // (Not the event chain: it may be waiting for an app that never answers.)
+    await Promise.allSettled([...[...this.runs.values()].map((run) => run.persist()), ...[...this.events.values()].map((e) => e.saved)]);
     const server = this.server;
     this.server = undefined;
     if (server) {
