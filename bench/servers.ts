@@ -127,6 +127,9 @@ export function appEnv(
     INNGEST_DEV: `http://127.0.0.1:${executorPort}`,
     GENSTREAM_EXECUTOR_PORT: String(executorPort),
     GENSTREAM_APP_URL: `http://127.0.0.1:${port}/api/inngest`,
+    // The executor's durable store would otherwise be the shared default (.data/engine, or schema
+    // genstream_engine), and a later run would resume this run's jobs; the figures so far were taken without it.
+    GENSTREAM_EXECUTOR_STORE: "memory",
   };
   return { env, cleanup: () => dir !== null && rmSync(dir, { recursive: true, force: true }) };
 }

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import pg from "pg";
 import { TEST_REDIS_URL } from "../../src/test/services";
 import { LogTap, type LogLine } from "./log-tap";
 
@@ -55,7 +56,7 @@ function stop(child: ChildProcess | null): Promise<void> {
   });
 }
 
-function kill(child: ChildProcess | null): Promise<void> {
+function killHard(child: ChildProcess | null): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once("exit", () => resolve());
@@ -77,9 +78,14 @@ export class AppServer {
   constructor(private readonly options: AppServerOptions) {
     this.baseURL = `http://127.0.0.1:${options.port}`;
     this.executorURL = `http://127.0.0.1:${options.executorPort}`;
+    // The executor's store is this server's own (a schema, or a PGlite directory), kept across its
+    // restarts: another server's runs must not resume here.
     const database: Record<string, string> = process.env.DATABASE_URL
-      ? { DATABASE_URL: process.env.DATABASE_URL }
-      : { PGLITE_DIR: mkdtempSync(path.join(tmpdir(), "genstream-e2e-")) };
+      ? { DATABASE_URL: process.env.DATABASE_URL, GENSTREAM_EXECUTOR_SCHEMA: `genstream_engine_e2e_${randomBytes(6).toString("hex")}` }
+      : {
+          PGLITE_DIR: mkdtempSync(path.join(tmpdir(), "genstream-e2e-")),
+          GENSTREAM_EXECUTOR_PGLITE_DIR: mkdtempSync(path.join(tmpdir(), "genstream-e2e-engine-")),
+        };
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...database,
@@ -178,18 +184,29 @@ export class AppServer {
     await this.startApp();
   }
 
+  /** Kills the job engine as a crash would (SIGKILL); startExecutor() brings it back on the same store. */
+  async killExecutor(): Promise<void> {
+    await killHard(this.executor);
+  }
+
   /** Kills the app server as a crash would (SIGKILL: no shutdown frames, sockets just drop). */
   async killApp(): Promise<void> {
-    await kill(this.app);
+    await killHard(this.app);
   }
 
-  /** Kills the job engine as a crash, an OOM kill or a closed laptop would (SIGKILL); startExecutor() brings it back. */
-  async killExecutor(): Promise<void> {
-    await kill(this.executor);
-  }
-
+  /** Stops both, then drops the executor's schema: every server's is its own, and the shared database would keep them all. */
   async stop(): Promise<void> {
     await Promise.all([stop(this.app), stop(this.executor)]);
+    const schema = this.executorEnv.GENSTREAM_EXECUTOR_SCHEMA;
+    const url = this.executorEnv.DATABASE_URL;
+    if (!schema || !url || this.options.executor === false) return;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    } finally {
+      await client.end();
+    }
   }
 
   private async ready(tap: LogTap, name: string, msg: string): Promise<LogLine> {

@@ -9,11 +9,27 @@ describe("CLI options", () => {
       host: "127.0.0.1",
       appUrl: "http://127.0.0.1:3000/api/inngest",
       dashboard: { on: true, auth: "none" },
+      store: { kind: "pglite", dir: ".data/engine", schema: "genstream_engine" },
     });
     expect(resolveCliOptions({ PORT: "4000", INNGEST_DEV: "1" })).toMatchObject({
       port: 8288,
       appUrl: "http://127.0.0.1:4000/api/inngest",
     });
+  });
+
+  it("keeps its state in a schema of the app's PostgreSQL, else in its own PGlite, or in memory only when told", () => {
+    expect(resolveCliOptions({ DATABASE_URL: "postgres://u@h/db" })).toMatchObject({
+      store: { kind: "postgres", url: "postgres://u@h/db", schema: "genstream_engine" },
+    });
+    expect(resolveCliOptions({ DATABASE_URL: "postgres://u@h/db", GENSTREAM_EXECUTOR_SCHEMA: "engine_2" })).toMatchObject({
+      store: { kind: "postgres", schema: "engine_2" },
+    });
+    expect(resolveCliOptions({ GENSTREAM_EXECUTOR_PGLITE_DIR: "/tmp/e" })).toMatchObject({ store: { kind: "pglite", dir: "/tmp/e" } });
+    expect(resolveCliOptions({ DATABASE_URL: "postgres://u@h/db", GENSTREAM_EXECUTOR_STORE: "memory" })).toMatchObject({
+      store: { kind: "memory" },
+    });
+    expect(() => resolveCliOptions({ GENSTREAM_EXECUTOR_SCHEMA: 'x"; drop schema public' })).toThrow(/GENSTREAM_EXECUTOR_SCHEMA/);
+    expect(() => resolveCliOptions({ GENSTREAM_EXECUTOR_STORE: "redis" })).toThrow(/GENSTREAM_EXECUTOR_STORE/);
   });
 
   it("takes the port from a local INNGEST_DEV URL unless GENSTREAM_EXECUTOR_PORT says otherwise", () => {

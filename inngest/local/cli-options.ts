@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { decideDashboard, type DashboardDecision } from "./dashboard/access";
+import { SCHEMA_NAME, type StoreTarget } from "./store";
 
 export const DEFAULT_EXECUTOR_PORT = 8288;
 
@@ -14,11 +15,21 @@ export const executorEnvSchema = z.object({
   INNGEST_SIGNING_KEY: z.string().optional(),
   GENSTREAM_DASHBOARD: z.enum(["on", "off"]).optional(),
   NODE_ENV: z.string().optional(),
+  /** "memory": nothing survives a restart (the executor before it had a store). */
+  GENSTREAM_EXECUTOR_STORE: z.enum(["database", "memory"]).optional(),
+  /** The app's PostgreSQL: the executor keeps its tables in a schema of its own there. */
+  DATABASE_URL: z.string().trim().optional(),
+  GENSTREAM_EXECUTOR_SCHEMA: z.string().regex(SCHEMA_NAME, "a lowercase SQL identifier").optional(),
+  /** Without DATABASE_URL: the executor's own PGlite (PGlite is single-process; the app has PGLITE_DIR). */
+  GENSTREAM_EXECUTOR_PGLITE_DIR: z.string().min(1).optional(),
 });
+
+export const DEFAULT_EXECUTOR_SCHEMA = "genstream_engine";
+export const DEFAULT_EXECUTOR_PGLITE_DIR = ".data/engine";
 
 export type CliDecision =
   /** `signingKey`: sign requests to the app (present only when INNGEST_SIGNING_KEY is set). */
-  | { start: true; port: number; host: string; appUrl: string; signingKey?: string; dashboard: DashboardDecision }
+  | { start: true; port: number; host: string; appUrl: string; store: StoreTarget; signingKey?: string; dashboard: DashboardDecision }
   | { start: false; reason: string };
 
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
@@ -52,11 +63,19 @@ export function resolveCliOptions(env: Record<string, string | undefined>): CliD
   }
   const signingKey = e.INNGEST_SIGNING_KEY?.trim() || undefined;
   const host = e.GENSTREAM_EXECUTOR_HOST ?? "127.0.0.1";
+  const schema = e.GENSTREAM_EXECUTOR_SCHEMA ?? DEFAULT_EXECUTOR_SCHEMA;
+  const store: StoreTarget =
+    e.GENSTREAM_EXECUTOR_STORE === "memory"
+      ? { kind: "memory" }
+      : e.DATABASE_URL
+        ? { kind: "postgres", url: e.DATABASE_URL, schema }
+        : { kind: "pglite", dir: e.GENSTREAM_EXECUTOR_PGLITE_DIR ?? DEFAULT_EXECUTOR_PGLITE_DIR, schema };
   return {
     start: true,
     port: e.GENSTREAM_EXECUTOR_PORT ?? devPort ?? DEFAULT_EXECUTOR_PORT,
     host,
     appUrl: e.GENSTREAM_APP_URL ?? `http://127.0.0.1:${e.PORT ?? 3000}/api/inngest`,
+    store,
     ...(signingKey === undefined ? {} : { signingKey }),
     dashboard: decideDashboard({ setting: e.GENSTREAM_DASHBOARD, signingKey, host, nodeEnv: e.NODE_ENV }),
   };

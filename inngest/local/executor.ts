@@ -9,10 +9,12 @@ import { ExpiringSet } from "./dedupe";
 import type { IngestEvent } from "./ingest-schema";
 import { FunctionRegistry } from "./registry";
 import { RunDriver, type EventWait, type RunHost } from "./run";
+import { newRunRecord, type RunRecord } from "./run-state";
 import { listenExecutorServer } from "./server";
+import { MemoryStore, type EngineStore } from "./store";
 import { SyncManager } from "./sync-manager";
 import type { EventOutcome, FunctionDef, RunStatus, RunView, StepView, StoredEvent, SyncResult } from "./types";
-import { ulid } from "./ulid";
+import { ulid, ulidTime } from "./ulid";
 
 export const EXECUTOR_KIND = "genstream-local-executor";
 const DAY_MS = 86_400_000;
@@ -40,6 +42,11 @@ export interface LocalExecutorOptions {
   signingKey?: string;
   /** Serve the dashboard on this port (inngest/local/dashboard); default off. */
   dashboard?: DashboardDecision;
+  /**
+   * Where events, runs, memoized steps, timers and keys are kept so a restart resumes every
+   * unfinished run. Default: in memory only (nothing survives). The caller opens and closes it.
+   */
+  store?: EngineStore;
 }
 
 export interface ExecutorEvents {
@@ -76,10 +83,14 @@ export interface HealthView {
   lastSyncAt: string | null;
   syncError: string | null;
   runs: { active: number; total: number };
+  /** Where the executor keeps its state ("memory": nothing survives a restart). */
+  store: EngineStore["kind"];
 }
 
 interface PendingEvent {
   outcome: Promise<EventOutcome>;
+  /** Settles once the store has the event (rejects if it could not be stored). */
+  saved: Promise<void>;
   event: StoredEvent;
   receivedAt: string;
 }
@@ -92,7 +103,8 @@ export interface ReceivedEvent {
 
 /**
  * The embedded Inngest executor: ingests events, syncs the app's functions, and drives runs
- * through the app's serve() endpoint. Everything lives in memory; it is a dev tool.
+ * through the app's serve() endpoint. With a store (`options.store`) it is durable: what it
+ * received and every run's state are saved before it acts on them, and `start()` resumes them.
  */
 export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHost {
   readonly gate = new ConcurrencyGate();
@@ -102,6 +114,7 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
   readonly signingKey: string | undefined;
   private readonly registry = new FunctionRegistry();
   private readonly syncs: SyncManager;
+  private readonly store: EngineStore;
   private readonly runs = new Map<string, RunDriver>();
   private readonly events = new Map<string, PendingEvent>();
   private readonly seenEventIds = new ExpiringSet(DAY_MS);
@@ -117,6 +130,7 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
     this.backoff = { ...defaultBackoff, ...options.backoff };
     this.callTimeoutMs = options.callTimeoutMs ?? 300_000;
     this.signingKey = options.signingKey || undefined;
+    this.store = options.store ?? new MemoryStore();
     this.syncs = new SyncManager({
       appUrl: options.appUrl,
       registry: this.registry,
@@ -130,6 +144,7 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
 
   /** Listen and (by default) start syncing. Resolves with the executor's base URL. */
   async start(): Promise<string> {
+    await this.restore();
     const { server, url } = await listenExecutorServer(this, this.options.port ?? 8288, this.options.host ?? "127.0.0.1", {
       signingKey: this.signingKey,
       dashboard: this.options.dashboard,
@@ -144,6 +159,9 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
   async stop(): Promise<void> {
     this.syncs.stop();
     for (const run of this.runs.values()) run.halt();
+    // Writes already under way finish, so the caller can close the store after this.
+    // (Not the event chain: it may be waiting for an app that never answers.)
+    await Promise.allSettled([...[...this.runs.values()].map((run) => run.persist()), ...[...this.events.values()].map((e) => e.saved)]);
     const server = this.server;
     this.server = undefined;
     if (server) {
@@ -180,20 +198,75 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
     return inputs.map((input) => {
       const internalId = ulid();
       const event: StoredEvent = { ...input, internalId, id: input.id ?? internalId, ts: input.ts ?? Date.now(), data: input.data ?? {} };
-      const outcome = new Promise<EventOutcome>((resolve) => {
-        this.chain = this.chain.then(async () => {
-          const result = await this.process(event).catch((err: unknown) => {
-            log.error({ eventId: internalId, err }, "event processing failed");
-            return { eventId: internalId, runIds: [], skipped: [{ reason: String(err) }] };
-          });
-          resolve(result);
-          this.emit("event", result);
-        });
-      });
-      this.events.set(internalId, { outcome, event, receivedAt: new Date().toISOString() });
-      this.pruneEvents();
+      const saved = this.store.saveEvent(event);
+      saved.catch((err: unknown) => log.error({ eventId: internalId, err }, "event could not be stored"));
+      this.enqueue(event, saved, new Date().toISOString());
       return internalId;
     });
+  }
+
+  /**
+   * Resolves once the store has these events (what `POST /e` waits for before answering); rejects
+   * if one could not be stored, so the sender sees an error rather than an acknowledged loss.
+   */
+  async accepted(ids: string[]): Promise<void> {
+    const saves: Promise<void>[] = [];
+    for (const id of ids) {
+      const saved = this.events.get(id)?.saved;
+      if (saved) saves.push(saved);
+    }
+    await Promise.all(saves);
+  }
+
+  private enqueue(event: StoredEvent, saved: Promise<void>, receivedAt: string): void {
+    const outcome = new Promise<EventOutcome>((resolve) => {
+      this.chain = this.chain.then(async () => {
+        await saved.catch(() => undefined);
+        const result = await this.process(event).catch((err: unknown) => {
+          log.error({ eventId: event.internalId, err }, "event processing failed");
+          return { eventId: event.internalId, runIds: [], skipped: [{ reason: String(err) }] };
+        });
+        await this.store
+          .eventProcessed(result)
+          .catch((err: unknown) => log.error({ eventId: event.internalId, err }, "event outcome could not be stored"));
+        resolve(result);
+        this.emit("event", result);
+      });
+    });
+    this.events.set(event.internalId, { outcome, saved, event, receivedAt });
+    this.pruneEvents();
+  }
+
+  /**
+   * Loads the store: finished runs and processed events for the views, keys for dedupe. Unfinished
+   * runs resume, and unprocessed events are processed, once the app's functions are synced.
+   */
+  private async restore(): Promise<void> {
+    const snapshot = await this.store.load();
+    this.seenEventIds.restore(snapshot.keys.filter((k) => k.key.startsWith("event:")));
+    this.idempotencyKeys.restore(snapshot.keys.filter((k) => k.key.startsWith("idem:")));
+    const resumed: RunDriver[] = [];
+    for (const record of snapshot.runs) {
+      const run = new RunDriver(this, record);
+      this.runs.set(record.runId, run);
+      if (!run.finished) resumed.push(run);
+    }
+    let pending = 0;
+    for (const { event, outcome } of snapshot.events) {
+      if (outcome) {
+        const receivedAt = receivedAtOf(event);
+        this.events.set(event.internalId, { outcome: Promise.resolve(outcome), saved: Promise.resolve(), event, receivedAt });
+      } else pending++;
+    }
+    if (resumed.length > 0 || pending > 0) {
+      log.info({ store: this.store.kind, runs: resumed.length, events: pending }, "resuming unfinished runs after a restart");
+      // First in the chain: runs resume before any event (a cancel, a waited-for event) reaches them.
+      this.chain = this.chain.then(async () => {
+        await this.syncs.waitForSync();
+        for (const run of resumed) run.resume(this.registry.get(run.functionId)?.maxAttempts ?? 1);
+      });
+    }
+    for (const { event, outcome } of snapshot.events) if (!outcome) this.enqueue(event, Promise.resolve(), receivedAtOf(event));
   }
 
   /** What an ingested event did: the runs it started and why it skipped others. */
@@ -260,6 +333,7 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
       lastSyncAt: last?.at ?? null,
       syncError: last?.error ?? null,
       runs: { active, total: this.runs.size },
+      store: this.store.kind,
     };
   }
 
@@ -300,14 +374,24 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
     this.emit("run:started", run.view());
   }
 
-  runFinished(run: RunDriver): void {
+  saveRun(record: RunRecord): Promise<void> {
+    return this.store.saveRun(record).catch((err: unknown) => {
+      log.error({ runId: record.runId, err }, "run state could not be stored");
+      throw err;
+    });
+  }
+
+  async runFinished(run: RunDriver): Promise<void> {
     const view = run.view();
     this.emit("run:finished", view);
     if (view.status === "Failed" || view.status === "Cancelled") {
       // Same payload the real server sends; onFailure handlers listen to function.failed.
-      this.ingest([
+      const name = view.status === "Failed" ? "inngest/function.failed" : "inngest/function.cancelled";
+      // One id per run: a run finished again after a crash re-sends it, and the duplicate is dropped.
+      const ids = this.ingest([
         {
-          name: view.status === "Failed" ? "inngest/function.failed" : "inngest/function.cancelled",
+          name,
+          id: `${name}:${view.runId}`,
           data: {
             function_id: view.functionId,
             run_id: view.runId,
@@ -316,6 +400,9 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
           },
         },
       ]);
+      this.pruneFinishedRuns();
+      await this.accepted(ids);
+      return;
     }
     this.pruneFinishedRuns();
   }
@@ -324,7 +411,7 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
 
   private async process(event: StoredEvent): Promise<EventOutcome> {
     const outcome: EventOutcome = { eventId: event.internalId, runIds: [], skipped: [] };
-    if (event.id !== event.internalId && this.seenEventIds.seen(event.id)) {
+    if (event.id !== event.internalId && !(await this.claimKey(this.seenEventIds, `event:${JSON.stringify(event.id)}`, event))) {
       log.info({ eventId: event.internalId, id: event.id, name: event.name }, "duplicate event id, no runs started");
       outcome.skipped.push({ reason: `duplicate event id "${event.id}"` });
       return outcome;
@@ -349,27 +436,45 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
       outcome.skipped.push({ functionId: r.id, reason: `refused at sync: ${r.reasons.join("; ")}` });
     }
     for (const fn of functions) {
+      // Processed again after a restart: the run it started then is its run.
+      const existing = [...this.runs.values()].find((r) => r.event.internalId === event.internalId && r.functionId === fn.id);
+      if (existing) {
+        outcome.runIds.push(existing.runId);
+        continue;
+      }
       const key = fn.idempotency?.evaluate({ event: wireEvent(event) });
-      if (key !== undefined && key !== null && this.idempotencyKeys.seen(`${fn.id}\u0000${JSON.stringify(key)}`)) {
+      if (
+        key !== undefined &&
+        key !== null &&
+        !(await this.claimKey(this.idempotencyKeys, `idem:${JSON.stringify([fn.id, key])}`, event))
+      ) {
         log.info({ eventId: event.internalId, functionId: fn.id, key }, "idempotency key seen, no run started");
         outcome.skipped.push({ functionId: fn.id, reason: `idempotency key ${JSON.stringify(key)} already used` });
         continue;
       }
-      outcome.runIds.push(this.startRun(fn, event));
+      outcome.runIds.push(await this.startRun(fn, event));
     }
     return outcome;
   }
 
-  private startRun(fn: FunctionDef, event: StoredEvent): string {
+  /** Claims a dedupe key for this event and stores it before the run it guards starts. */
+  private async claimKey(keys: ExpiringSet, key: string, event: StoredEvent): Promise<boolean> {
+    const expiresAt = keys.claim(key, event.internalId);
+    if (expiresAt === undefined) return false;
+    await this.store.saveKey({ key, owner: event.internalId, expiresAt });
+    return true;
+  }
+
+  private async startRun(fn: FunctionDef, event: StoredEvent): Promise<string> {
     const runId = ulid();
     const scope = { event: wireEvent(event) };
     const slots: Slot[] = fn.concurrency.map((rule) => ({
       key: `${rule.scope === "fn" ? fn.id : rule.scope}|${rule.key?.source ?? ""}|${JSON.stringify(rule.key?.evaluate(scope) ?? null)}`,
       limit: rule.limit,
     }));
-    const run = new RunDriver(this, runId, fn.id, event, slots);
+    const run = new RunDriver(this, newRunRecord(runId, fn.id, event, slots, new Date()));
     this.runs.set(runId, run);
-    run.start();
+    await run.start().catch(() => undefined);
     return runId;
   }
 
@@ -398,23 +503,31 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
 
   private pruneEvents(): void {
     const max = this.options.maxFinishedRuns ?? 10_000;
+    const dropped: string[] = [];
     for (const id of this.events.keys()) {
-      if (this.events.size <= max) return;
+      if (this.events.size <= max) break;
       this.events.delete(id);
+      dropped.push(id);
     }
+    if (dropped.length > 0)
+      void this.store.deleteEvents(dropped).catch((err: unknown) => log.error({ err }, "old events could not be deleted"));
   }
 
   private pruneFinishedRuns(): void {
     const max = this.options.maxFinishedRuns ?? 10_000;
     let finished = 0;
     for (const run of this.runs.values()) if (run.finished) finished++;
+    const dropped: string[] = [];
     for (const [id, run] of this.runs) {
-      if (finished <= max) return;
+      if (finished <= max) break;
       if (run.finished) {
         this.runs.delete(id);
+        dropped.push(id);
         finished--;
       }
     }
+    if (dropped.length > 0)
+      void this.store.deleteRuns(dropped).catch((err: unknown) => log.error({ err }, "old runs could not be deleted"));
   }
 
   // Read and control surface for the dashboard and the REST API (inngest/local/dashboard, rest/).
@@ -435,11 +548,16 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
   }
 
   /** A new run of the same function with the same event (as Inngest's rerun: no idempotency check). */
-  rerun(runId: string): string | undefined {
+  async rerun(runId: string): Promise<string | undefined> {
     const run = this.runs.get(runId);
     const fn = run && this.registry.get(run.functionId);
     if (!run || !fn) return undefined;
     log.info({ runId, functionId: fn.id }, "run rerun requested");
     return this.startRun(fn, run.event);
   }
+}
+
+/** When an event was received: its internal id is a ULID minted on arrival, so a restored event keeps its time. */
+function receivedAtOf(event: StoredEvent): string {
+  return new Date(ulidTime(event.internalId)).toISOString();
 }

@@ -3,6 +3,7 @@ import { log } from "../../src/lib/process-log";
 import { resolveCliOptions } from "./cli-options";
 import { LocalExecutor } from "./executor";
 import { probePort } from "./port-probe";
+import { openEngineStore } from "./store";
 
 /**
  * `tsx inngest/local/main.ts`: run the embedded executor where the Inngest dev server would
@@ -14,7 +15,7 @@ async function main(): Promise<number> {
     log.info({ reason: decision.reason }, "local executor not started");
     return 0;
   }
-  const { port, host, appUrl, signingKey, dashboard } = decision;
+  const { port, host, appUrl, signingKey, dashboard, store: target } = decision;
   if (port !== 0) {
     const state = await probePort(host, port);
     if (state === "ours") {
@@ -26,7 +27,16 @@ async function main(): Promise<number> {
       return 0;
     }
   }
-  const executor = new LocalExecutor({ appUrl, port, host, signingKey, dashboard });
+  const store = await openEngineStore(target);
+  log.info(
+    {
+      store: target.kind,
+      ...(target.kind === "pglite" ? { dir: target.dir } : {}),
+      ...(target.kind === "memory" ? {} : { schema: target.schema }),
+    },
+    "executor store open",
+  );
+  const executor = new LocalExecutor({ appUrl, port, host, signingKey, dashboard, store });
   const url = await executor.start();
   if (dashboard.on) log.info({ url: `${url}/dashboard`, auth: dashboard.auth }, "dashboard on");
   else log.info({ reason: dashboard.reason }, "dashboard off");
@@ -36,13 +46,16 @@ async function main(): Promise<number> {
     if (stopping) process.exit(1); // A second signal: the user insists.
     stopping = true;
     log.info({ signal }, "local executor shutting down");
-    executor.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, "local executor shutdown failed");
-        process.exit(1);
-      },
-    );
+    executor
+      .stop()
+      .then(() => store.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, "local executor shutdown failed");
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);

@@ -1,12 +1,12 @@
 import { log } from "../../src/lib/process-log";
-import { callApp, wireEvent, type CallOutcome, type Op, type StepState } from "./app-client";
+import { callApp, wireEvent, type CallOutcome } from "./app-client";
 import type { BackoffPolicy } from "./backoff";
-import type { Acquisition, ConcurrencyGate, Slot } from "./concurrency";
-import { parseDuration, sleepDelayMs } from "./duration";
+import type { Acquisition, ConcurrencyGate } from "./concurrency";
 import { toSerializedError } from "./errors";
-import { compileExpression, type Expression } from "./expression";
-import { Timeline } from "./timeline";
-import type { FunctionDef, RunStatus, RunView, SerializedError, StepView, StoredEvent } from "./types";
+import { compileExpression } from "./expression";
+import { transition, type RunEffect, type RunInput } from "./run-machine";
+import { ENGINE_RESTARTED, resumeRecord, runStatusOf, type Call, type RunRecord, type Timer, type WaitRecord } from "./run-state";
+import type { FunctionDef, RunView, SerializedError, StepView, StoredEvent } from "./types";
 
 /** A `step.waitForEvent` in progress, matched by the executor against incoming events. */
 export interface EventWait {
@@ -33,103 +33,181 @@ export interface RunHost {
   /** The run waits for a concurrency slot another run holds. */
   runQueued(run: RunDriver): void;
   runStarted(run: RunDriver): void;
-  runFinished(run: RunDriver): void;
+  /** Resolves once what the end triggers (function.failed / cancelled) is stored. */
+  runFinished(run: RunDriver): Promise<void> | void;
+  /** Store the run's state; rejects when the store failed (the next save carries the state again). */
+  saveRun(record: RunRecord): Promise<void>;
 }
 
-type Call = { kind: "discover"; attempt: number } | { kind: "step"; hash: string; attempt: number };
-
-/** Give up on a function the app keeps saying it does not have, even after resyncing. */
-const MAX_UNKNOWN_FUNCTION_RETRIES = 3;
-
 /**
- * One run: discovery and step calls per the SDK protocol, memoized step state, retries, sleeps,
- * waits, and the run's concurrency slot (held only while it has calls to make or in flight).
+ * One run's IO shell around the pure state machine (`run-machine.ts`): it sends the calls the
+ * record says are due (holding the run's concurrency slot only while it has calls to make or in
+ * flight), feeds every answer, timer and event to `transition`, applies the effects (timers,
+ * waits, logs, reports), and saves the record before every call and after every step.
  */
 export class RunDriver {
-  private status: RunStatus = "Queued";
-  private readonly queuedAt = new Date().toISOString();
-  private startedAt: string | undefined;
-  private endedAt: string | undefined;
-  private output: unknown;
-  private error: SerializedError | undefined;
-
-  private readonly memo: Record<string, StepState> = {};
-  private readonly stack: string[] = [];
-  /** Hashes planned, running, retrying, sleeping or waiting: re-reported ops are ignored. */
-  private readonly busy = new Set<string>();
-  private readonly timeline: Timeline;
-  private readonly ready: Call[] = [];
-  private discoverWanted: { attempt: number } | undefined;
-  private discovering = false;
-  private inFlight = 0;
-  private disableImmediate = false;
+  private r: RunRecord;
   private release: (() => void) | undefined;
   private acquisition: Acquisition | undefined;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly unwaits = new Set<() => void>();
-  private unreachableStreak = 0;
-  private unknownFunctionRetries = 0;
-  private cancelRequested = false;
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private readonly unwaits = new Map<string, () => void>();
+  /** Work that holds the slot without a call in flight (a resync). */
+  private holds = 0;
   private done = false;
+  private saving: Promise<void> = Promise.resolve();
+  private pendingSave: Promise<void> | undefined;
 
   constructor(
     private readonly host: RunHost,
-    readonly runId: string,
-    readonly functionId: string,
-    readonly event: StoredEvent,
-    private readonly slots: Slot[],
+    record: RunRecord,
   ) {
-    this.timeline = new Timeline((step) => host.stepChanged(runId, step));
+    this.r = record;
+    this.done = record.status.kind === "finished";
+  }
+
+  get runId(): string {
+    return this.r.runId;
+  }
+
+  get functionId(): string {
+    return this.r.functionId;
+  }
+
+  get event(): StoredEvent {
+    return this.r.event;
   }
 
   get finished(): boolean {
     return this.done;
   }
 
+  /** The run's state as the store keeps it. */
+  record(): RunRecord {
+    return this.r;
+  }
+
   view(): RunView {
+    const phase = this.r.status;
     const view: RunView = {
-      runId: this.runId,
-      functionId: this.functionId,
-      status: this.status,
-      eventId: this.event.internalId,
-      event: this.event,
-      queuedAt: this.queuedAt,
-      timeline: this.timeline.list(),
+      runId: this.r.runId,
+      functionId: this.r.functionId,
+      status: runStatusOf(phase),
+      eventId: this.r.event.internalId,
+      event: this.r.event,
+      queuedAt: this.r.queuedAt,
+      timeline: this.r.timeline.map((s) => ({ ...s })),
     };
-    if (this.startedAt) view.startedAt = this.startedAt;
-    if (this.endedAt) view.endedAt = this.endedAt;
-    if (this.status === "Completed") view.output = this.output;
-    if (this.error) view.error = this.error;
+    if (phase.kind !== "queued" && phase.startedAt) view.startedAt = phase.startedAt;
+    if (phase.kind === "finished") {
+      view.endedAt = phase.endedAt;
+      if (phase.status === "Completed") view.output = phase.output;
+      if (phase.error) view.error = phase.error;
+    }
     return view;
   }
 
-  start(): void {
-    this.discoverWanted = { attempt: 0 };
+  /** A new run: saved, then it asks for a slot. Resolves once the store has it. */
+  start(): Promise<void> {
+    const saved = this.persist();
     this.pump();
+    return saved;
+  }
+
+  /**
+   * A run loaded from the store after a restart (the functions are synced by now): calls that were
+   * in flight count as failed attempts and go again, timers and waits are armed with their due times.
+   */
+  resume(maxAttempts: number): void {
+    if (this.done) return;
+    this.r = resumeRecord(this.r, maxAttempts, new Date());
+    for (const wait of this.r.waits) this.armWait(wait);
+    for (const timer of this.r.timers) this.arm(timer);
+    log.info({ runId: this.runId, functionId: this.functionId, steps: this.r.stack.length }, "run resumed");
+    this.pump();
+    void this.persist();
   }
 
   /** Stop at the next step boundary (a queued or sleeping run stops at once). */
   cancel(): void {
-    this.cancelRequested = true;
+    this.r = { ...this.r, cancelRequested: true };
     this.pump();
+    void this.persist();
   }
 
-  /** Executor shutdown: drop everything without reporting a result. */
+  /** Executor shutdown: drop everything without reporting a result (the store keeps the run to resume). */
   halt(): void {
     this.done = true;
     this.cleanup();
   }
 
+  /**
+   * Saves the current state after any save already under way; concurrent callers share one write,
+   * whose snapshot is taken when it starts, so it includes every change made before each call.
+   */
+  persist(): Promise<void> {
+    if (this.pendingSave) return this.pendingSave;
+    const save = this.saving.then(() => {
+      this.pendingSave = undefined;
+      return this.host.saveRun(this.r);
+    });
+    this.pendingSave = save;
+    // A failed write must not block the next ones: each carries the whole state.
+    this.saving = save.catch(() => undefined);
+    return save;
+  }
+
+  /** One step of the machine, then its effects. */
+  private step(input: RunInput): void {
+    if (this.done) return;
+    const { record, effects } = transition(this.r, input, { now: Date.now(), backoff: this.host.backoff });
+    this.r = record;
+    for (const effect of effects) this.effect(effect);
+  }
+
+  private effect(effect: RunEffect): void {
+    switch (effect.kind) {
+      case "arm":
+        this.arm(effect.timer);
+        return;
+      case "disarm":
+        clearTimeout(this.timers.get(effect.id));
+        this.timers.delete(effect.id);
+        return;
+      case "wait":
+        this.armWait(effect.wait);
+        return;
+      case "unwait":
+        this.unwaits.get(effect.hash)?.();
+        this.unwaits.delete(effect.hash);
+        return;
+      case "resync":
+        void this.resync(effect.call);
+        return;
+      case "unreachable":
+        this.host.appUnreachable(this.runId, effect.error);
+        return;
+      case "step":
+        this.host.stepChanged(this.runId, effect.step);
+        return;
+      case "log":
+        log[effect.level](effect.fields, effect.msg);
+        return;
+      case "finished":
+        this.onFinished();
+        return;
+    }
+  }
+
   private pump(): void {
     if (this.done) return;
-    if (this.cancelRequested) {
-      if (this.inFlight === 0) this.finish("Cancelled", { error: { name: "Error", message: "function cancelled" } });
+    if (this.r.cancelRequested) {
+      if (this.r.inFlight.length === 0 && this.holds === 0) this.finish("Cancelled", { name: "Error", message: "function cancelled" });
       return;
     }
-    const discoverReady = this.discoverWanted !== undefined && !this.discovering;
-    if (!discoverReady && this.ready.length === 0) {
+    const discoverReady = this.r.discoverWanted !== null && !this.r.inFlight.some((c) => c.kind === "discover");
+    if (!discoverReady && this.r.ready.length === 0) {
       // Idle (sleeping, waiting or in backoff): let other runs with the same key go.
-      if (this.inFlight === 0 && this.release) {
+      if (this.r.inFlight.length === 0 && this.holds === 0 && this.release) {
         this.release();
         this.release = undefined;
       }
@@ -139,18 +217,16 @@ export class RunDriver {
       this.acquireSlot();
       return;
     }
-    if (discoverReady && this.discoverWanted) {
-      const { attempt } = this.discoverWanted;
-      this.discoverWanted = undefined;
-      this.discovering = true;
-      void this.dispatch({ kind: "discover", attempt });
-    }
-    for (const call of this.ready.splice(0)) void this.dispatch(call);
+    const calls: Call[] = [];
+    if (discoverReady && this.r.discoverWanted) calls.push({ kind: "discover", attempt: this.r.discoverWanted.attempt });
+    calls.push(...this.r.ready);
+    this.r = { ...this.r, ready: [], discoverWanted: discoverReady ? null : this.r.discoverWanted };
+    for (const call of calls) void this.dispatch(call);
   }
 
   private acquireSlot(): void {
     if (this.acquisition) return;
-    const acquisition = this.host.gate.acquire(this.slots);
+    const acquisition = this.host.gate.acquire(this.r.slots);
     this.acquisition = acquisition;
     if (acquisition.queued) {
       log.info({ runId: this.runId, functionId: this.functionId }, "run waiting for a concurrency slot");
@@ -160,9 +236,8 @@ export class RunDriver {
       this.acquisition = undefined;
       if (this.done) return release();
       this.release = release;
-      if (this.status === "Queued") {
-        this.status = "Running";
-        this.startedAt = new Date().toISOString();
+      if (this.r.status.kind === "queued") {
+        this.r = { ...this.r, status: { kind: "running", startedAt: new Date().toISOString() } };
         log.info({ runId: this.runId, functionId: this.functionId, eventName: this.event.name }, "run started");
         this.host.runStarted(this);
       }
@@ -173,14 +248,20 @@ export class RunDriver {
   private async dispatch(call: Call): Promise<void> {
     const fn = this.host.functionDef(this.functionId);
     if (!fn) {
-      if (call.kind === "discover") this.discovering = false;
-      this.finish("Failed", { error: { name: "Error", message: `function "${this.functionId}" is no longer registered` } });
+      this.finish("Failed", { name: "Error", message: `function "${this.functionId}" is no longer registered` });
+      return;
+    }
+    if (call.attempt >= fn.maxAttempts) {
+      // Only after a restart: the call in flight then was the last attempt (resumeRecord counts it).
+      this.finish("Failed", { name: "Error", message: ENGINE_RESTARTED });
       return;
     }
     const startedAt = new Date().toISOString();
-    if (call.kind === "step") this.timeline.attempt(call.hash, startedAt);
-    this.inFlight++;
+    this.step({ kind: "dispatch", call });
     const stepId = call.kind === "step" ? call.hash : "step";
+    // The attempt is on disk before the app sees it: a crash during the call counts it.
+    await this.persist().catch(() => undefined);
+    if (this.done) return;
     this.host.callChanged(this.runId, stepId, "start");
     let outcome: CallOutcome;
     try {
@@ -188,268 +269,82 @@ export class RunDriver {
         url: fn.url,
         stepId,
         event: this.event,
-        steps: { ...this.memo },
-        stack: [...this.stack],
+        steps: { ...this.r.memo },
+        stack: [...this.r.stack],
         runId: this.runId,
         attempt: call.attempt,
         maxAttempts: fn.maxAttempts,
-        disableImmediateExecution: this.disableImmediate,
+        disableImmediateExecution: this.r.disableImmediate,
         timeoutMs: this.host.callTimeoutMs,
         signingKey: this.host.signingKey,
       });
     } catch (err) {
       outcome = { kind: "error", retriable: true, status: 0, error: toSerializedError(err) };
     }
-    this.inFlight--;
-    if (call.kind === "discover") this.discovering = false;
     this.host.callChanged(this.runId, stepId, "end");
-    if (this.done) return;
-    await this.handle(call, outcome, fn, startedAt);
+    this.step({ kind: "answer", call, outcome, maxAttempts: fn.maxAttempts, startedAt });
     this.pump();
+    void this.persist();
   }
 
-  private async handle(call: Call, outcome: CallOutcome, fn: FunctionDef, startedAt: string): Promise<void> {
-    if (outcome.kind !== "unreachable") this.unreachableStreak = 0;
-    switch (outcome.kind) {
-      case "unreachable": {
-        // The app is restarting: try the same call again later without spending an attempt.
-        const delay = this.host.backoff.unreachable(this.unreachableStreak++);
-        log.warn({ runId: this.runId, delayMs: delay, error: outcome.error }, "app unreachable, call retry scheduled");
-        this.host.appUnreachable(this.runId, outcome.error);
-        this.later(delay, () => this.requeue(call));
-        return;
-      }
-      case "unknown-function": {
-        if (this.unknownFunctionRetries++ >= MAX_UNKNOWN_FUNCTION_RETRIES) {
-          this.finish("Failed", { error: { name: "Error", message: outcome.error } });
-          return;
-        }
-        this.inFlight++;
-        await this.host.resync(`app does not know function ${this.functionId}`).catch(() => undefined);
-        this.inFlight--;
-        this.requeue(call);
-        return;
-      }
-      case "complete":
-        this.finish("Completed", { output: outcome.data });
-        return;
-      case "error":
-        this.callFailed(call, outcome, fn);
-        return;
-      case "ops":
-        this.handleOps(call, outcome.ops, fn, startedAt);
-        return;
-    }
+  private async resync(call: Call): Promise<void> {
+    this.holds++;
+    await this.host.resync(`app does not know function ${this.functionId}`).catch(() => undefined);
+    this.holds--;
+    this.step({ kind: "resynced", call });
+    this.pump();
+    void this.persist();
   }
 
-  /** An error outside any step (500/400), or a step call that failed as a whole. */
-  private callFailed(call: Call, outcome: Extract<CallOutcome, { kind: "error" }>, fn: FunctionDef): void {
-    const final = !outcome.retriable || call.attempt + 1 >= fn.maxAttempts;
-    if (call.kind === "step") {
-      if (final) this.timeline.finish(call.hash, "Failed", { error: outcome.error });
-      else this.timeline.retrying(call.hash, outcome.error);
-    }
-    if (final) {
-      this.finish("Failed", { error: outcome.error });
-      return;
-    }
-    const delay = outcome.retryAfterMs ?? this.host.backoff.retry(call.attempt);
-    log.warn(
-      {
-        runId: this.runId,
-        stepId: call.kind === "step" ? call.hash : "step",
-        attempt: call.attempt + 1,
-        delayMs: delay,
-        error: outcome.error.message,
+  private arm(timer: Timer): void {
+    const handle = setTimeout(
+      () => {
+        this.timers.delete(timer.id);
+        this.step({ kind: "timer", id: timer.id });
+        this.pump();
+        void this.persist();
       },
-      "retry scheduled",
+      Math.max(0, timer.dueAt - Date.now()),
     );
-    this.later(delay, () => this.requeue({ ...call, attempt: call.attempt + 1 }));
+    this.timers.set(timer.id, handle);
   }
 
-  private handleOps(call: Call, ops: Op[], fn: FunctionDef, startedAt: string): void {
-    // Parallel steps: from now on the SDK must not run one of them inside a discovery call.
-    if (ops.length > 1) this.disableImmediate = true;
-    for (const op of ops) {
-      if (this.done) return;
-      const name = op.displayName ?? op.name;
-      const ranInDiscovery = call.kind === "discover";
-      switch (op.op) {
-        case "StepRun": {
-          this.sawExecution(op.id, name, ranInDiscovery, startedAt);
-          this.memoize(op.id, { data: op.data ?? null });
-          this.timeline.finish(op.id, "Completed", { output: op.data ?? null });
-          log.info({ runId: this.runId, stepId: op.id, step: name, attempt: call.attempt }, "step ran");
-          break;
-        }
-        case "StepError": {
-          this.sawExecution(op.id, name, ranInDiscovery, startedAt);
-          const error = toSerializedError(op.error);
-          const attempt = call.attempt + 1;
-          if (attempt >= fn.maxAttempts) {
-            // The SDK marks the last attempt StepFailed itself; this only guards a confused app.
-            this.stepFailed(op.id, error);
-            break;
-          }
-          this.busy.add(op.id);
-          this.timeline.retrying(op.id, error);
-          const delay = this.host.backoff.retry(call.attempt);
-          log.warn({ runId: this.runId, stepId: op.id, step: name, attempt, delayMs: delay, error: error.message }, "retry scheduled");
-          this.later(delay, () => this.requeue({ kind: "step", hash: op.id, attempt }));
-          break;
-        }
-        case "StepFailed": {
-          this.sawExecution(op.id, name, ranInDiscovery, startedAt);
-          this.stepFailed(op.id, toSerializedError(op.error));
-          break;
-        }
-        case "StepPlanned": {
-          if (this.known(op.id)) break;
-          this.busy.add(op.id);
-          this.timeline.see(op.id, name, "StepRun", "Planned");
-          this.ready.push({ kind: "step", hash: op.id, attempt: 0 });
-          break;
-        }
-        case "Sleep":
-          this.sleep(op, name);
-          break;
-        case "WaitForEvent":
-          this.waitForEvent(op, name);
-          break;
-        case "RunComplete":
-          this.finish("Completed", { output: op.data ?? null });
-          return;
-        default:
-          this.finish("Failed", {
-            error: { name: "Error", message: `step "${name ?? op.id}" uses op ${op.op}, which the local executor does not support` },
-          });
-          return;
-      }
-    }
-  }
-
-  /** A step execution reported back; one run inside a discovery call counts as an attempt. */
-  private sawExecution(hash: string, name: string | undefined, ranInDiscovery: boolean, startedAt: string): void {
-    this.timeline.see(hash, name, "StepRun", "Running", startedAt);
-    if (ranInDiscovery) this.timeline.attempt(hash, startedAt);
-  }
-
-  private known(hash: string): boolean {
-    return this.busy.has(hash) || hash in this.memo;
-  }
-
-  private memoize(hash: string, state: StepState): void {
-    this.busy.delete(hash);
-    this.memo[hash] = state;
-    this.stack.push(hash);
-    this.requestDiscovery(0);
-  }
-
-  /** A step that will not be retried: the SDK gets `{ error }` and decides (catch or 400). */
-  private stepFailed(hash: string, error: SerializedError): void {
-    this.memoize(hash, { error });
-    this.timeline.finish(hash, "Failed", { error });
-    log.info({ runId: this.runId, stepId: hash, error: error.message }, "step failed");
-  }
-
-  private sleep(op: Op, name: string | undefined): void {
-    if (this.known(op.id)) return;
-    const delay = sleepDelayMs(op.name ?? "");
-    if (delay === undefined) {
-      this.finish("Failed", {
-        error: { name: "Error", message: `step.sleep "${name ?? op.id}": cannot read duration "${op.name ?? ""}"` },
-      });
-      return;
-    }
-    this.busy.add(op.id);
-    this.timeline.see(op.id, name, op.op, "Sleeping");
-    this.later(delay, () => {
-      this.memoize(op.id, { data: null });
-      this.timeline.finish(op.id, "Completed", { output: null });
-    });
-  }
-
-  private waitForEvent(op: Op, name: string | undefined): void {
-    if (this.known(op.id)) return;
-    const opts = op.opts ?? {};
-    const timeoutMs = typeof opts.timeout === "string" ? parseDuration(opts.timeout) : undefined;
-    let condition: Expression | undefined;
-    try {
-      condition = typeof opts.if === "string" ? compileExpression(opts.if, ["event", "async"]) : undefined;
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.finish("Failed", { error: { name: "Error", message: `step.waitForEvent "${name ?? op.id}": ${message}` } });
-      return;
-    }
-    if (!op.name || timeoutMs === undefined) {
-      this.finish("Failed", {
-        error: { name: "Error", message: `step.waitForEvent "${name ?? op.id}": needs an event name and a timeout` },
-      });
-      return;
-    }
-    this.busy.add(op.id);
-    this.timeline.see(op.id, name, op.op, "Waiting");
-    let settled = false;
-    const settle = (result: StoredEvent | null): void => {
-      if (settled || this.done) return;
-      settled = true;
-      unwait();
-      this.unwaits.delete(unwait);
-      const data = result ? wireEvent(result) : null;
-      this.memoize(op.id, { data });
-      this.timeline.finish(op.id, "Completed", { output: data });
-      this.pump();
-    };
+  private armWait(wait: WaitRecord): void {
+    const condition = wait.if === undefined ? undefined : compileExpression(wait.if, ["event", "async"]);
     const runEvent = wireEvent(this.event);
     const unwait = this.host.addWait({
       runId: this.runId,
-      event: op.name,
+      event: wait.event,
       matches: (incoming) => !condition || condition.evaluate({ event: runEvent, async: wireEvent(incoming) }) === true,
-      resolve: (incoming) => settle(incoming),
+      resolve: (incoming) => {
+        this.step({ kind: "event", hash: wait.hash, event: incoming });
+        this.pump();
+        void this.persist();
+      },
     });
-    this.unwaits.add(unwait);
-    this.later(timeoutMs, () => settle(null));
+    this.unwaits.set(wait.hash, unwait);
   }
 
-  private requestDiscovery(attempt: number): void {
-    this.discoverWanted = { attempt: Math.min(this.discoverWanted?.attempt ?? attempt, attempt) };
+  private finish(status: "Completed" | "Failed" | "Cancelled", error: SerializedError): void {
+    this.step({ kind: "finish", status, error });
   }
 
-  private requeue(call: Call): void {
-    if (call.kind === "discover") this.requestDiscovery(call.attempt);
-    else this.ready.push(call);
-  }
-
-  /** A real timer (sleeps, backoff); the run is idle meanwhile and holds no slot. */
-  private later(delayMs: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (this.done) return;
-      fn();
-      this.pump();
-    }, delayMs);
-    this.timers.add(timer);
-  }
-
-  private finish(status: "Completed" | "Failed" | "Cancelled", result: { output?: unknown; error?: SerializedError }): void {
-    if (this.done) return;
+  /** The machine finished the run: release everything, report, then store its end. */
+  private onFinished(): void {
     this.done = true;
-    this.status = status;
-    this.endedAt = new Date().toISOString();
-    this.output = result.output;
-    this.error = status === "Completed" ? undefined : result.error;
     this.cleanup();
-    const durationMs = Date.parse(this.endedAt) - Date.parse(this.startedAt ?? this.queuedAt);
-    const logFields = { runId: this.runId, functionId: this.functionId, status, durationMs, error: this.error?.message };
-    if (status === "Failed") log.error(logFields, "run finished");
-    else log.info(logFields, "run finished");
-    this.host.runFinished(this);
+    // The follow-up event (function.failed / cancelled) is stored before the run's end, so a crash
+    // in between finishes the run again and re-sends that event under the same id (deduped).
+    void Promise.resolve(this.host.runFinished(this))
+      .catch(() => undefined)
+      .then(() => this.persist())
+      .catch(() => undefined);
   }
 
   private cleanup(): void {
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    for (const unwait of this.unwaits) unwait();
+    for (const unwait of this.unwaits.values()) unwait();
     this.unwaits.clear();
     this.acquisition?.cancel();
     this.acquisition = undefined;

@@ -12,6 +12,8 @@ import type { SyncResult } from "./types";
 
 /** What the HTTP layer needs from the executor. */
 export interface ExecutorHttpApi extends DashboardApi {
+  /** Resolves once the events are stored: only then are they acknowledged. */
+  accepted(ids: string[]): Promise<void>;
   register(appId: string, functions: unknown[]): SyncResult;
 }
 
@@ -92,7 +94,9 @@ async function route({ api, guard, dashboard }: Router, req: IncomingMessage, re
     const parsed = parseIngestBody(await readJson(req));
     // The SDK throws unless the reply carries `status`; it shows `error` to the caller.
     if (!parsed.ok) return send(res, 400, { ids: [], status: 400, error: `invalid event: ${parsed.error}` });
-    return send(res, 200, { ids: api.ingest(parsed.events), status: 200 });
+    const ids = api.ingest(parsed.events);
+    await api.accepted(ids);
+    return send(res, 200, { ids, status: 200 });
   }
 
   if (a === "fn" && b === "register" && parts.length === 2) {

@@ -4,7 +4,12 @@ import type { SerializedError, StepStatus, StepView } from "./types";
 export class Timeline {
   private readonly steps = new Map<string, StepView>();
 
-  constructor(private readonly onChange: (step: StepView) => void) {}
+  constructor(
+    private readonly onChange: (step: StepView) => void,
+    initial: StepView[] = [],
+  ) {
+    for (const step of initial) this.steps.set(step.id, { ...step });
+  }
 
   list(): StepView[] {
     return [...this.steps.values()].map((s) => ({ ...s }));
@@ -34,11 +39,16 @@ export class Timeline {
     this.onChange({ ...step });
   }
 
-  finish(id: string, status: "Completed" | "Failed", result: { output?: unknown; error?: SerializedError }): void {
+  finish(
+    id: string,
+    status: "Completed" | "Failed",
+    result: { output?: unknown; error?: SerializedError },
+    endedAt = new Date().toISOString(),
+  ): void {
     const step = this.steps.get(id);
     if (!step) return;
     step.status = status;
-    step.endedAt = new Date().toISOString();
+    step.endedAt = endedAt;
     if ("output" in result) step.output = result.output;
     if (result.error) step.error = result.error;
     this.onChange({ ...step });

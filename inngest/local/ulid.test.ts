@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ulid } from "./ulid";
+import { ulid, ulidTime } from "./ulid";
 
 describe("ulid", () => {
   it("is 26 Crockford base32 characters starting with the time", () => {
@@ -13,5 +13,12 @@ describe("ulid", () => {
     const ids = Array.from({ length: 500 }, () => ulid(now));
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("gives back the time it was minted at; a non-ULID is refused", () => {
+    // Later than any id minted before in this file (ids are monotonic per process).
+    const at = Date.parse("2040-12-02T07:00:00.123Z");
+    expect(ulidTime(ulid(at))).toBe(at);
+    expect(() => ulidTime("not-a-ulid!")).toThrow("not a ULID");
   });
 });

@@ -40,3 +40,14 @@ export function ulid(now: number = Date.now()): string {
   }
   return time + lastRandom.map((d) => ALPHABET.charAt(d)).join("");
 }
+
+/** The milliseconds a ULID was minted at (its first 10 digits). */
+export function ulidTime(id: string): number {
+  let t = 0;
+  for (const char of id.slice(0, 10).toUpperCase()) {
+    const digit = ALPHABET.indexOf(char);
+    if (digit < 0) throw new Error(`not a ULID: ${id}`);
+    t = t * 32 + digit;
+  }
+  return t;
+}

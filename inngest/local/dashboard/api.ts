@@ -7,7 +7,7 @@ export interface DashboardApi {
   listRuns(filter?: RunFilter): RunView[];
   getRun(runId: string): RunView | undefined;
   cancelRun(runId: string): boolean;
-  rerun(runId: string): string | undefined;
+  rerun(runId: string): Promise<string | undefined>;
   ingest(events: IngestEvent[]): string[];
   listEvents(): ReceivedEvent[];
   getEvent(internalId: string): ReceivedEvent | undefined;

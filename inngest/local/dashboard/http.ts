@@ -150,7 +150,7 @@ export class DashboardHttp {
         log.info({ runId: runId.data, functionId: run.functionId }, "run cancelled from the dashboard");
         return send(res, 200, { runId: runId.data });
       }
-      const newRunId = this.api.rerun(runId.data);
+      const newRunId = await this.api.rerun(runId.data);
       if (!newRunId) return send(res, 409, { status: 409, error: `function ${run.functionId} is no longer synced` });
       return send(res, 200, { runId: newRunId });
     }
