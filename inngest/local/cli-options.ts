@@ -14,6 +14,8 @@ export const executorEnvSchema = z.object({
   INNGEST_EVENT_KEY: z.string().optional(),
   INNGEST_SIGNING_KEY: z.string().optional(),
   GENSTREAM_DASHBOARD: z.enum(["on", "off"]).optional(),
+  /** Development: the token the app shares with the engine for the dashboard's reads (npm run dev makes one). */
+  GENSTREAM_ENGINE_TOKEN: z.string().min(32).optional(),
   NODE_ENV: z.string().optional(),
   /** "memory": nothing survives a restart (the executor before it had a store). */
   GENSTREAM_EXECUTOR_STORE: z.enum(["database", "memory"]).optional(),
@@ -29,7 +31,16 @@ export const DEFAULT_EXECUTOR_PGLITE_DIR = ".data/engine";
 
 export type CliDecision =
   /** `signingKey`: sign requests to the app (present only when INNGEST_SIGNING_KEY is set). */
-  | { start: true; port: number; host: string; appUrl: string; store: StoreTarget; signingKey?: string; dashboard: DashboardDecision }
+  | {
+      start: true;
+      port: number;
+      host: string;
+      appUrl: string;
+      store: StoreTarget;
+      signingKey?: string;
+      engineToken?: string;
+      dashboard: DashboardDecision;
+    }
   | { start: false; reason: string };
 
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
@@ -77,6 +88,7 @@ export function resolveCliOptions(env: Record<string, string | undefined>): CliD
     appUrl: e.GENSTREAM_APP_URL ?? `http://127.0.0.1:${e.PORT ?? 3000}/api/inngest`,
     store,
     ...(signingKey === undefined ? {} : { signingKey }),
+    ...(e.GENSTREAM_ENGINE_TOKEN === undefined ? {} : { engineToken: e.GENSTREAM_ENGINE_TOKEN }),
     dashboard: decideDashboard({ setting: e.GENSTREAM_DASHBOARD, signingKey, host, nodeEnv: e.NODE_ENV }),
   };
 }

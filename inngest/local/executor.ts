@@ -42,6 +42,8 @@ export interface LocalExecutorOptions {
   signingKey?: string;
   /** Serve the dashboard on this port (inngest/local/dashboard); default off. */
   dashboard?: DashboardDecision;
+  /** Without a signing key: the token the app shares in development, for the dashboard's reads of it. */
+  engineToken?: string;
   /**
    * Where events, runs, memoized steps, timers and keys are kept so a restart resumes every
    * unfinished run. Default: in memory only (nothing survives). The caller opens and closes it.
@@ -147,6 +149,7 @@ export class LocalExecutor extends EventEmitter<ExecutorEvents> implements RunHo
     await this.restore();
     const { server, url } = await listenExecutorServer(this, this.options.port ?? 8288, this.options.host ?? "127.0.0.1", {
       signingKey: this.signingKey,
+      ...(this.options.engineToken ? { engineToken: this.options.engineToken } : {}),
       dashboard: this.options.dashboard,
     });
     this.server = server;

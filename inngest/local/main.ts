@@ -15,7 +15,7 @@ async function main(): Promise<number> {
     log.info({ reason: decision.reason }, "local executor not started");
     return 0;
   }
-  const { port, host, appUrl, signingKey, dashboard, store: target } = decision;
+  const { port, host, appUrl, signingKey, engineToken, dashboard, store: target } = decision;
   if (port !== 0) {
     const state = await probePort(host, port);
     if (state === "ours") {
@@ -36,7 +36,7 @@ async function main(): Promise<number> {
     },
     "executor store open",
   );
-  const executor = new LocalExecutor({ appUrl, port, host, signingKey, dashboard, store });
+  const executor = new LocalExecutor({ appUrl, port, host, signingKey, engineToken, dashboard, store });
   const url = await executor.start();
   if (dashboard.on) log.info({ url: `${url}/dashboard`, auth: dashboard.auth }, "dashboard on");
   else log.info({ reason: dashboard.reason }, "dashboard off");

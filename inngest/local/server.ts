@@ -20,6 +20,8 @@ export interface ExecutorHttpApi extends DashboardApi {
 export interface ExecutorHttpOptions {
   /** The executor's signing key: /v1/* and the dashboard then require it (see dashboard/access.ts). */
   signingKey?: string;
+  /** Without a signing key: the development token the app shares (GENSTREAM_ENGINE_TOKEN) to read progress events. */
+  engineToken?: string;
   /** Whether to serve the dashboard; default off (the CLI decides, inngest/local/main.ts). */
   dashboard?: DashboardDecision;
 }
@@ -153,7 +155,13 @@ async function route({ api, guard, dashboard }: Router, req: IncomingMessage, re
 /** The executor's HTTP face, where the Inngest dev server would listen. */
 export function createExecutorServer(api: ExecutorHttpApi, options: ExecutorHttpOptions = {}): Server {
   const guard = new AccessGuard(options.signingKey);
-  const dashboard = new DashboardHttp(api, options.dashboard ?? DASHBOARD_NOT_ENABLED, guard, { send, readJson }, options.signingKey);
+  const dashboard = new DashboardHttp(
+    api,
+    options.dashboard ?? DASHBOARD_NOT_ENABLED,
+    guard,
+    { send, readJson },
+    options.signingKey ?? options.engineToken,
+  );
   const server = createServer((req, res) => {
     route({ api, guard, dashboard }, req, res).catch((err: unknown) => {
       if (res.headersSent) {

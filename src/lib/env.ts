@@ -42,6 +42,12 @@ export const serverSchema = z
     ),
     INNGEST_BASE_URL: z.string().url().optional(),
     /**
+     * Without INNGEST_SIGNING_KEY (development): a secret the app and the embedded executor share, so
+     * the engine's dashboard can read a run's progress events from the app. `npm run dev` makes one per
+     * start; with a signing key that key is used instead.
+     */
+    GENSTREAM_ENGINE_TOKEN: z.string().min(32, "GENSTREAM_ENGINE_TOKEN must be at least 32 characters").optional(),
+    /**
      * Enables test-only stream controls (fault injection, bench load). They exist only when this is
      * "1", which no deployment sets; the end-to-end suite and the benchmark set it explicitly, with a
      * token and a loopback HOSTNAME, without which production refuses to start (test-controls-gate.ts).

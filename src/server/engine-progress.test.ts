@@ -5,7 +5,7 @@ import { createProject } from "../db/queries/projects";
 import { ensureRun } from "../db/queries/runs";
 import type { LoggedEvent } from "../streaming/protocol";
 import { insertTestUser } from "../test/users";
-import { engineRunProgress, type EngineProgressDeps } from "./engine-progress";
+import { engineReadKey, engineRunProgress, type EngineProgressDeps } from "./engine-progress";
 
 const KEY = `signkey-test-${"ab".repeat(32)}`;
 const RUN = "01JR0000000000000000000001";
@@ -34,7 +34,7 @@ describe("engineRunProgress", () => {
         event: { type: "step.started", ...ref, runId: RUN, step: "load-context", attempt: 0 },
       },
     ] as LoggedEvent[];
-    deps = { db: db.db, streaming: { retained: async (id) => (id === projectId ? log : []) }, signingKey: KEY };
+    deps = { db: db.db, streaming: { retained: async (id) => (id === projectId ? log : []) }, engineKey: KEY };
   });
   afterAll(async () => {
     await db.close();
@@ -49,7 +49,7 @@ describe("engineRunProgress", () => {
     expect((await engineRunProgress(deps, null, RUN)).status).toBe(401);
     expect((await engineRunProgress(deps, `Bearer ${KEY}0`, RUN)).status).toBe(401);
     expect((await engineRunProgress(deps, KEY, RUN)).status).toBe(401);
-    const keyless = await engineRunProgress({ ...deps, signingKey: undefined }, `Bearer ${KEY}`, RUN);
+    const keyless = await engineRunProgress({ ...deps, engineKey: undefined }, `Bearer ${KEY}`, RUN);
     expect(keyless).toMatchObject({ status: 503, body: { error: expect.stringContaining("INNGEST_SIGNING_KEY") } });
   });
 
@@ -59,5 +59,12 @@ describe("engineRunProgress", () => {
       body: { error: expect.stringContaining("ULID") },
     });
     expect(await engineRunProgress(deps, `Bearer ${KEY}`, OTHER_RUN)).toMatchObject({ status: 404 });
+  });
+
+  it("the engine reads with the signing key when there is one, else with the development token", () => {
+    const token = "t".repeat(40);
+    expect(engineReadKey({ INNGEST_SIGNING_KEY: KEY, GENSTREAM_ENGINE_TOKEN: token })).toBe(KEY);
+    expect(engineReadKey({ GENSTREAM_ENGINE_TOKEN: token })).toBe(token);
+    expect(engineReadKey({})).toBeUndefined();
   });
 });

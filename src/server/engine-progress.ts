@@ -7,14 +7,20 @@ import type { LoggedEvent } from "../streaming/protocol";
 /**
  * What the job engine's dashboard reads from the app: the progress events a run published into its
  * project's log, with their ids (the cursors tabs resume from) and keys, so the engine's run detail
- * shows the stream beside the job. The engine authenticates as it does for calls it receives from
- * Inngest's side: with the signing key, as a bearer token. Without a signing key (development) the
- * app has nothing to check it against, so it answers nothing: project content stays behind a key.
+ * shows the stream beside the job. The engine authenticates with a bearer key: the signing key, or
+ * in development (no signing key) the token `npm run dev` gives the app and the executor
+ * (GENSTREAM_ENGINE_TOKEN). With neither the app answers nothing: project content stays behind a key.
  */
 export interface EngineProgressDeps {
   db: Db;
   streaming: { retained(projectId: string): Promise<LoggedEvent[]> };
-  signingKey: string | undefined;
+  /** What the engine must send: INNGEST_SIGNING_KEY, else GENSTREAM_ENGINE_TOKEN (see {@link engineReadKey}). */
+  engineKey: string | undefined;
+}
+
+/** The key the engine reads the app with: the signing key when there is one, else the development token. */
+export function engineReadKey(config: { INNGEST_SIGNING_KEY?: string | undefined; GENSTREAM_ENGINE_TOKEN?: string | undefined }) {
+  return config.INNGEST_SIGNING_KEY ?? config.GENSTREAM_ENGINE_TOKEN;
 }
 
 export type EngineProgressAnswer =
@@ -35,13 +41,16 @@ export async function engineRunProgress(
   authorization: string | null,
   rawRunId: string,
 ): Promise<EngineProgressAnswer> {
-  if (deps.signingKey === undefined) {
+  if (deps.engineKey === undefined) {
     return {
       status: 503,
-      body: { error: "the app has no INNGEST_SIGNING_KEY: it shares a run's progress events only with an engine that has it" },
+      body: {
+        error:
+          "the app has no INNGEST_SIGNING_KEY (nor the development GENSTREAM_ENGINE_TOKEN): it shares a run's progress events only with an engine that has it",
+      },
     };
   }
-  if (!keyMatches(authorization, deps.signingKey))
+  if (!keyMatches(authorization, deps.engineKey))
     return { status: 401, body: { error: "send the signing key: Authorization: Bearer <INNGEST_SIGNING_KEY>" } };
   const runId = runIdSchema.safeParse(rawRunId);
   if (!runId.success)

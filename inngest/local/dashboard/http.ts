@@ -50,8 +50,8 @@ export class DashboardHttp {
     private readonly decision: DashboardDecision,
     private readonly guard: AccessGuard,
     private readonly tools: HttpTools,
-    /** Sent to the app to read a run's progress events (it is the app's signing key). */
-    private readonly signingKey: string | undefined,
+    /** Sent to the app to read a run's progress events: the signing key, else the development token. */
+    private readonly appReadKey: string | undefined,
   ) {
     this.live = decision.on ? new DashboardLive(api, decision.auth) : undefined;
   }
@@ -137,7 +137,7 @@ export class DashboardHttp {
       const runId = runIdSchema.safeParse(b);
       if (!runId.success) return send(res, 400, { status: 400, error: z.prettifyError(runId.error) });
       if (!this.api.getRun(runId.data)) return send(res, 404, { status: 404, error: `no run ${runId.data}` });
-      return send(res, 200, await fetchRunProgress(this.api.health().appUrl, this.signingKey, runId.data));
+      return send(res, 200, await fetchRunProgress(this.api.health().appUrl, this.appReadKey, runId.data));
     }
     if (a === "runs" && b && (c === "cancel" || c === "rerun") && parts.length === 3 && method === "POST") {
       const runId = runIdSchema.safeParse(b);

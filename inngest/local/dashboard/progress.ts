@@ -23,17 +23,18 @@ export type ProgressAnswer = { ok: true; progress: RunProgress } | { ok: false; 
 
 const TIMEOUT_MS = 5_000;
 
-export async function fetchRunProgress(appUrl: string, signingKey: string | undefined, runId: string): Promise<ProgressAnswer> {
-  if (signingKey === undefined) {
+export async function fetchRunProgress(appUrl: string, readKey: string | undefined, runId: string): Promise<ProgressAnswer> {
+  if (readKey === undefined) {
     return {
       ok: false,
-      reason: "the app shares a run's progress events only with a signing key: set INNGEST_SIGNING_KEY for the app and the executor",
+      reason:
+        "the app shares a run's progress events only with a key: set INNGEST_SIGNING_KEY for the app and the executor (npm run dev shares a token of its own)",
     };
   }
   const url = new URL(`/api/engine/runs/${encodeURIComponent(runId)}/progress`, appUrl);
   let res: Response;
   try {
-    res = await fetch(url, { headers: { authorization: `Bearer ${signingKey}` }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    res = await fetch(url, { headers: { authorization: `Bearer ${readKey}` }, signal: AbortSignal.timeout(TIMEOUT_MS) });
   } catch (err) {
     return { ok: false, reason: `the app did not answer at ${url.origin}: ${err instanceof Error ? err.message : String(err)}` };
   }

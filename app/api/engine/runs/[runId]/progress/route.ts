@@ -1,4 +1,4 @@
-import { engineRunProgress } from "@/src/server/engine-progress";
+import { engineReadKey, engineRunProgress } from "@/src/server/engine-progress";
 import { services } from "@/src/services";
 
 export const dynamic = "force-dynamic";
@@ -8,7 +8,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ runI
   const { config, db, streaming } = await services();
   const { runId } = await params;
   const answer = await engineRunProgress(
-    { db: db.db, streaming, signingKey: config.INNGEST_SIGNING_KEY },
+    { db: db.db, streaming, engineKey: engineReadKey(config) },
     request.headers.get("authorization"),
     runId,
   );
