@@ -51,7 +51,10 @@ export async function engineRunProgress(
     };
   }
   if (!keyMatches(authorization, deps.engineKey))
-    return { status: 401, body: { error: "send the signing key: Authorization: Bearer <INNGEST_SIGNING_KEY>" } };
+    return {
+      status: 401,
+      body: { error: "send the engine's key: Authorization: Bearer <INNGEST_SIGNING_KEY> (in development, GENSTREAM_ENGINE_TOKEN)" },
+    };
   const runId = runIdSchema.safeParse(rawRunId);
   if (!runId.success)
     return { status: 400, body: { error: `invalid run id "${rawRunId}": ${runId.error.issues[0]?.message ?? "not a ULID"}` } };
