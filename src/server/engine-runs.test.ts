@@ -43,10 +43,15 @@ describe("engineRunsApi against an Inngest-shaped runs API", () => {
 
   it("an error status, an answer without a status, or no answer at all: the engine cannot tell", async () => {
     answers.set("down", { status: 503, body: "{}" });
+    answers.set("refused", { status: 401, body: "{}" });
+    answers.set("malformed", { status: 400, body: JSON.stringify({ error: "run id must be a ULID" }) });
     answers.set("odd", { status: 200, body: JSON.stringify({ data: { run_id: "odd" } }) });
     answers.set("html", { status: 200, body: "<html>hello</html>" });
     const api = engineRunsApi({ baseUrl });
-    await expect(api.lookup("down")).rejects.toThrow(new EngineRunsUnavailableError("The job engine answered 503 for run down"));
+    await expect(api.lookup("down")).rejects.toMatchObject({ message: "The job engine answered 503 for run down", scope: "engine" });
+    await expect(api.lookup("refused")).rejects.toMatchObject({ scope: "engine" });
+    // A refusal of this one id says nothing about the others.
+    await expect(api.lookup("malformed")).rejects.toMatchObject({ message: "The job engine answered 400 for run malformed", scope: "run" });
     await expect(api.lookup("odd")).rejects.toThrow("has no run status");
     await expect(api.lookup("html")).rejects.toThrow("has no run status");
     // A port nobody listens on (this server's, once closed, is not guaranteed free: use a fresh one).

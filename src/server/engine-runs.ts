@@ -8,10 +8,23 @@ import { inngestMode, type ServerEnv } from "../lib/env";
  */
 export type EngineRunState = { kind: "known"; status: string } | { kind: "unknown" };
 
-/** The engine could not be asked (down, refused our key, answered nonsense): nothing can be concluded. */
+/**
+ * The engine could not tell: nothing can be concluded. `scope` "engine": it cannot be asked at all
+ * (down, refused our key, overloaded); "run": it refused this one lookup (a run id it does not take).
+ */
 export class EngineRunsUnavailableError extends Error {
   override readonly name = "EngineRunsUnavailableError";
+  constructor(
+    message: string,
+    readonly scope: "engine" | "run",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
+
+/** Answers about the engine itself, not about the run asked for. */
+const ENGINE_WIDE = new Set([401, 403, 408, 429]);
 
 export interface EngineRuns {
   /** Throws {@link EngineRunsUnavailableError} when the engine cannot tell. */
@@ -52,7 +65,7 @@ export function engineRunsApi(options: EngineRunsApiOptions): EngineRuns {
       try {
         response = await doFetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
       } catch (error) {
-        throw new EngineRunsUnavailableError(`The job engine at ${options.baseUrl} did not answer: ${errorMessage(error)}`, {
+        throw new EngineRunsUnavailableError(`The job engine at ${options.baseUrl} did not answer: ${errorMessage(error)}`, "engine", {
           cause: error,
         });
       }
@@ -62,10 +75,11 @@ export function engineRunsApi(options: EngineRunsApiOptions): EngineRuns {
       }
       if (!response.ok) {
         await response.body?.cancel();
-        throw new EngineRunsUnavailableError(`The job engine answered ${response.status} for run ${runId}`);
+        const scope = response.status >= 500 || ENGINE_WIDE.has(response.status) ? "engine" : "run";
+        throw new EngineRunsUnavailableError(`The job engine answered ${response.status} for run ${runId}`, scope);
       }
       const parsed = runResponseSchema.safeParse(await response.json().catch(() => null));
-      if (!parsed.success) throw new EngineRunsUnavailableError(`The job engine's answer for run ${runId} has no run status`);
+      if (!parsed.success) throw new EngineRunsUnavailableError(`The job engine's answer for run ${runId} has no run status`, "engine");
       return { kind: "known", status: parsed.data.data.status };
     },
   };

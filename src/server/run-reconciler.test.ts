@@ -38,11 +38,12 @@ describe("reconcileOutcome", () => {
 /** An engine the test scripts per run; runs it was not told about (other suites' leftovers) are running. */
 class ScriptedEngine implements EngineRuns {
   readonly asked: string[] = [];
-  readonly states = new Map<string, EngineRunState | "down">();
+  readonly states = new Map<string, EngineRunState | "down" | "refused">();
   lookup(runId: string): Promise<EngineRunState> {
     this.asked.push(runId);
     const state = this.states.get(runId) ?? { kind: "known", status: "Running" };
-    if (state === "down") return Promise.reject(new EngineRunsUnavailableError("connect ECONNREFUSED"));
+    if (state === "down") return Promise.reject(new EngineRunsUnavailableError("connect ECONNREFUSED", "engine"));
+    if (state === "refused") return Promise.reject(new EngineRunsUnavailableError("The job engine answered 400", "run"));
     return Promise.resolve(state);
   }
 }
@@ -146,6 +147,17 @@ describe.each(testDatabaseTargets())("RunReconciler against $name", ({ target })
     engine.states.set(first.runId, { kind: "unknown" });
     await reconcile.pass();
     expect((await findRun(handle.db, first.runId))?.status).toBe("failed");
+  });
+
+  it("a run whose lookup the engine refuses (an id it does not take) waits; the pass goes on to the others", async () => {
+    const odd = await runningRun(12 * MINUTE);
+    const lost = await runningRun(10 * MINUTE);
+    const engine = new ScriptedEngine();
+    engine.states.set(odd.runId, "refused");
+    engine.states.set(lost.runId, { kind: "unknown" });
+    await reconciler(engine).pass();
+    expect((await findRun(handle.db, odd.runId))?.status).toBe("running");
+    expect((await findRun(handle.db, lost.runId))?.status).toBe("failed");
   });
 
   it("pages through every stale run, however many the engine still has", async () => {

@@ -45,7 +45,7 @@ export interface ReconcilePass {
   checked: number;
   failed: number;
   cancelled: number;
-  /** Lookups the engine could not answer (the pass stops at the first: the rest wait for the next). */
+  /** Lookups the engine could not answer (the pass stops at the first the engine as a whole could not: the rest wait for the next). */
   unavailable: number;
 }
 
@@ -127,6 +127,11 @@ export class RunReconciler {
     } catch (error) {
       if (!(error instanceof EngineRunsUnavailableError)) throw error;
       result.unavailable += 1;
+      // The engine refused this lookup only (a run id it does not take): the run waits, the pass goes on.
+      if (error.scope === "run") {
+        log.debug({ runId: run.id, err: error.message }, "job engine cannot tell about this run; it waits");
+        return true;
+      }
       if (!this.engineDown) log.warn({ runId: run.id, err: error.message }, "job engine cannot be asked about running runs; they wait");
       this.engineDown = true;
       return false;
