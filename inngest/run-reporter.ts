@@ -219,7 +219,10 @@ export class RunReporter {
     const fields = { projectId, runId, ...(failedStep ? { step: failedStep } : {}), ...(reason ? { reason } : {}) };
     if (options.whenLogDown === "defer") await this.publishOrDefer(key, event, `run ${outcome.status}`);
     else await this.publish(key, event);
-    if (outcome.status === "failed") log.warn(fields, "run failed");
+    // A repeat of a finish already stored (a retried step, the engine's echo of the app's own cancel)
+    // republishes under the same key for safety, but the run ended once: it is logged once.
+    if (stored && !stored.finishedNow) log.debug(fields, "run finish repeated; its end stands");
+    else if (outcome.status === "failed") log.warn(fields, "run failed");
     else log.info(fields, outcome.status === "completed" ? "run completed" : "run cancelled");
     return { finishedNow: stored?.finishedNow ?? false, status: stored?.run.status ?? null };
   }
