@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import pg from "pg";
 import { parseSseStream } from "../src/streaming/sse-parser";
 import { PRODUCTION_STEPS, type ProductionStep } from "./production-steps";
 
@@ -80,7 +81,7 @@ async function trpc(baseUrl: string, procedure: string, input: unknown, cookie: 
 }
 
 /** One generation end to end, as a browser does it: sign up, project, stream to `ready`, send, `run.completed`. */
-async function generateOnce(baseUrl: string): Promise<void> {
+async function generateOnce(baseUrl: string): Promise<string> {
   const signUp = await fetch(`${baseUrl}/api/auth/sign-up/email`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: baseUrl },
@@ -94,6 +95,7 @@ async function generateOnce(baseUrl: string): Promise<void> {
   say("signed up");
   const project = (await trpc(baseUrl, "project.create", { name: "Deploy check" }, cookie)) as { id?: unknown };
   if (typeof project.id !== "string") throw new Error(`project.create returned no id: ${JSON.stringify(project)}`);
+  let messageId: string | null = null;
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new Error(`no run.completed within ${RUN_DEADLINE_MS / 1000} s`)), RUN_DEADLINE_MS);
   try {
@@ -106,10 +108,20 @@ async function generateOnce(baseUrl: string): Promise<void> {
       if (frame.event === "ready") {
         const { connectionId } = JSON.parse(frame.data) as { connectionId: string };
         say(`stream ready (${connectionId}); sending a message`);
-        await trpc(baseUrl, "message.send", { projectId: project.id, content: "A shop API with items (name)", connectionId }, cookie);
+        const sent = (await trpc(
+          baseUrl,
+          "message.send",
+          { projectId: project.id, content: "A shop API with items (name)", connectionId },
+          cookie,
+        )) as {
+          id?: unknown;
+        };
+        if (typeof sent.id !== "string") throw new Error(`message.send returned no id: ${JSON.stringify(sent)}`);
+        messageId = sent.id;
       } else if (frame.event === "run.completed") {
         say("run.completed");
-        return;
+        if (!messageId) throw new Error("run.completed arrived before message.send answered");
+        return messageId;
       } else if (frame.event === "run.failed" || frame.event === "run.cancelled" || frame.event === "error") {
         throw new Error(`${frame.event}: ${frame.data.slice(0, 500)}`);
       }
@@ -132,12 +144,13 @@ function stop(app: ChildProcess): Promise<void> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), "genstream-production-"));
+  const env = baseEnv();
+  const engineSchema = `genstream_engine_deploy_${randomBytes(6).toString("hex")}`;
   let app: ChildProcess | null = null;
   try {
     const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
     execFileSync("sh", ["-c", `git archive HEAD | tar -x -C "${dir}"`]);
     say(`clean copy of ${commit} in ${dir}`);
-    const env = baseEnv();
     await run("install", dir, env);
     await run("build", dir, env);
     await run("prune", dir, env);
@@ -153,7 +166,9 @@ async function main(): Promise<void> {
       HOSTNAME: "127.0.0.1",
       INNGEST_DEV: `http://127.0.0.1:${executorPort}`,
       GENSTREAM_EXECUTOR_PORT: String(executorPort),
-      ...(env.DATABASE_URL ? { DATABASE_URL: env.DATABASE_URL } : {}),
+      // The engine's store gets a schema of its own here: the default one (genstream_engine) in a
+      // database kept between CI runs would hold an earlier deployment's events and resume its runs.
+      ...(env.DATABASE_URL ? { DATABASE_URL: env.DATABASE_URL, GENSTREAM_EXECUTOR_SCHEMA: engineSchema } : {}),
       ...(env.REDIS_URL ? { REDIS_URL: env.REDIS_URL } : {}),
     };
     writeFileSync(
@@ -179,13 +194,14 @@ async function main(): Promise<void> {
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitForHealth(baseUrl, started);
     say("healthy");
-    await generateOnce(baseUrl);
-    await checkDashboard(`http://127.0.0.1:${executorPort}`, secrets.INNGEST_SIGNING_KEY);
+    const messageId = await generateOnce(baseUrl);
+    await checkDashboard(`http://127.0.0.1:${executorPort}`, secrets.INNGEST_SIGNING_KEY, messageId);
     await stop(started);
     app = null;
     say(`passed in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   } finally {
     if (app) await stop(app);
+    if (env.DATABASE_URL) await dropSchema(env.DATABASE_URL, engineSchema);
     if (keep) say(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
@@ -195,7 +211,7 @@ async function main(): Promise<void> {
  * The engine's dashboard after `npm prune --omit=dev`: its React bundle is the prebuilt one (no
  * bundler is left), and it and the REST API answer only to the signing key.
  */
-async function checkDashboard(executorUrl: string, signingKey: string): Promise<void> {
+async function checkDashboard(executorUrl: string, signingKey: string, messageId: string): Promise<void> {
   const bundle = await fetch(`${executorUrl}/dashboard/assets/app.js`);
   const js = await bundle.text();
   if (bundle.status !== 200 || js.length < 10_000)
@@ -204,10 +220,24 @@ async function checkDashboard(executorUrl: string, signingKey: string): Promise<
   await anonymous.body?.cancel();
   if (anonymous.status !== 401) throw new Error(`dashboard stream without the signing key answered ${anonymous.status}, not 401`);
   const events = await fetch(`${executorUrl}/v1/events?name=api/iterate`, { headers: { authorization: `Bearer ${signingKey}` } });
-  const body = (await events.json()) as { data?: unknown[] };
-  if (events.status !== 200 || body.data?.length !== 1)
-    throw new Error(`GET /v1/events answered ${events.status}: ${JSON.stringify(body)}`);
+  const body = (await events.json()) as { data?: { id?: unknown; name?: unknown }[] };
+  // The event this deployment's message sent, by the id the app gives it (src/server/jobs.ts), once.
+  const sent = body.data?.filter((event) => event.id === `iterate-${messageId}`);
+  if (events.status !== 200 || sent?.length !== 1)
+    throw new Error(
+      `GET /v1/events answered ${events.status} without exactly one iterate-${messageId}: ${JSON.stringify(body).slice(0, 1_000)}`,
+    );
   say("dashboard: prebuilt bundle served, stream and REST API behind the signing key");
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
 }
 
 main().then(
