@@ -27,7 +27,11 @@ async function main(): Promise<number> {
       return 0;
     }
   }
-  const store = await openEngineStore(target);
+  const store = await openEngineStore(target, (error) => {
+    // Without the hold another executor may take the store and resume these runs: stop, loudly.
+    log.error({ err: error.message }, "local executor lost its store");
+    process.exit(1);
+  });
   log.info(
     {
       store: target.kind,

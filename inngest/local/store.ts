@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { z } from "zod";
 import { runRecordSchema, type RunRecord } from "./run-state";
+import { holdPostgresStore, holdStoreDir } from "./store-owner";
 import type { EventOutcome, StoredEvent } from "./types";
 
 /** An ingested event and, once processed, what it did (null: not processed yet, redo it on start). */
@@ -209,18 +210,50 @@ export class SqlStore implements EngineStore {
 export type StoreTarget =
   { kind: "memory" } | { kind: "postgres"; url: string; schema: string } | { kind: "pglite"; dir: string; schema: string };
 
-/** Opens the store the CLI options chose (and creates its schema). */
-export async function openEngineStore(target: StoreTarget): Promise<EngineStore> {
+/**
+ * Opens the store the CLI options chose (and creates its schema), held by this process alone
+ * (store-owner.ts): a second executor on the same store is refused with StoreHeldError. `onLost`
+ * is called if the hold ends while the store is open (PostgreSQL dropped the lock's connection).
+ */
+export async function openEngineStore(target: StoreTarget, onLost: (error: Error) => void = () => undefined): Promise<EngineStore> {
   if (target.kind === "memory") return new MemoryStore();
   if (target.kind === "postgres") {
-    const { Pool } = await import("pg");
+    const { default: pg } = await import("pg");
+    const owner = await holdPostgresStore(
+      async () => {
+        const client = new pg.Client({ connectionString: target.url });
+        await client.connect();
+        return client;
+      },
+      target.schema,
+      onLost,
+    );
     // One run writes at a time per run; a few connections are plenty for the executor.
-    const pool = new Pool({ connectionString: target.url, max: 4 });
-    return SqlStore.open("postgres", { query: (text, params) => pool.query(text, params), close: () => pool.end() }, target.schema);
+    const pool = new pg.Pool({ connectionString: target.url, max: 4 });
+    const close = async (): Promise<void> => {
+      await pool.end();
+      await owner.release();
+    };
+    return openOrRelease("postgres", { query: (text, params) => pool.query(text, params), close }, target.schema);
   }
   const { PGlite } = await import("@electric-sql/pglite");
   mkdirSync(target.dir, { recursive: true });
+  const owner = holdStoreDir(target.dir);
   // The executor's tables are small; Postgres' 128 MB default would sit in PGlite's never-shrinking WASM memory.
   const db = new PGlite(target.dir, { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"] });
-  return SqlStore.open("pglite", { query: (text, params) => db.query(text, params), close: () => db.close() }, target.schema);
+  const close = async (): Promise<void> => {
+    await db.close();
+    await owner.release();
+  };
+  return openOrRelease("pglite", { query: (text, params) => db.query(text, params), close }, target.schema);
+}
+
+/** A store that fails to open (its schema cannot be created) gives its connections and its hold back. */
+async function openOrRelease(kind: "postgres" | "pglite", client: SqlClient, schema: string): Promise<SqlStore> {
+  try {
+    return await SqlStore.open(kind, client, schema);
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw error;
+  }
 }
