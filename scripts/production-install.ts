@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import pg from "pg";
+import { dropSchemas } from "../src/test/schemas";
 import { parseSseStream } from "../src/streaming/sse-parser";
 import { PRODUCTION_STEPS, type ProductionStep } from "./production-steps";
 
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
     say(`passed in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   } finally {
     if (app) await stop(app);
-    if (env.DATABASE_URL) await dropSchema(env.DATABASE_URL, engineSchema);
+    if (env.DATABASE_URL) await dropSchemas(env.DATABASE_URL, [engineSchema]);
     if (keep) say(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
@@ -228,16 +228,6 @@ async function checkDashboard(executorUrl: string, signingKey: string, messageId
       `GET /v1/events answered ${events.status} without exactly one iterate-${messageId}: ${JSON.stringify(body).slice(0, 1_000)}`,
     );
   say("dashboard: prebuilt bundle served, stream and REST API behind the signing key");
-}
-
-async function dropSchema(url: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
 }
 
 main().then(

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import pg from "pg";
+import { dropSchemas } from "../../src/test/schemas";
 import { TEST_REDIS_URL } from "../../src/test/services";
 import { LogTap, type LogLine } from "./log-tap";
 
@@ -200,13 +200,7 @@ export class AppServer {
     const schema = this.executorEnv.GENSTREAM_EXECUTOR_SCHEMA;
     const url = this.executorEnv.DATABASE_URL;
     if (!schema || !url || this.options.executor === false) return;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await dropSchemas(url, [schema]);
   }
 
   private async ready(tap: LogTap, name: string, msg: string): Promise<LogLine> {

@@ -4,9 +4,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { serve } from "inngest/node";
-import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { LogTap, type LogLine } from "../../e2e/support/log-tap";
+import { dropSchemas } from "../../src/test/schemas";
 import { freePort } from "../../src/test/ports";
 import { TEST_DATABASE_URL } from "../../src/test/services";
 import { AppServer, testClient, type TestInngest } from "./test-support";
@@ -18,12 +18,7 @@ import type { RunView } from "./types";
  * The app is in this process (a stock client and serve()), so it sees every call the executor makes.
  */
 const schemas: string[] = [];
-afterAll(async () => {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  for (const schema of schemas) await client.query(`drop schema if exists "${schema}" cascade`);
-  await client.end();
-});
+afterAll(() => dropSchemas(TEST_DATABASE_URL, schemas));
 
 const children: ChildProcess[] = [];
 let app: AppServer | undefined;

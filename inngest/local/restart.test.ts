@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { dropSchemas } from "../../src/test/schemas";
 import { TEST_DATABASE_URL } from "../../src/test/services";
 import type { BackoffPolicy } from "./backoff";
 import { LocalExecutor } from "./executor";
@@ -32,10 +32,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await store.close();
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  await client.query(`drop schema if exists "${schema}" cascade`);
-  await client.end();
+  await dropSchemas(TEST_DATABASE_URL, [schema]);
 });
 
 /** The store of one test: what the previous test left must not resume here. */

@@ -4,18 +4,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { dropSchemas } from "../../src/test/schemas";
 import { TEST_DATABASE_URL } from "../../src/test/services";
 import { newRunRecord, type RunRecord } from "./run-state";
 import { openEngineStore, SqlStore, type EngineStore, type StoreTarget } from "./store";
 import type { StoredEvent } from "./types";
 
 const schemas: string[] = [];
-afterAll(async () => {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  for (const schema of schemas) await client.query(`drop schema if exists "${schema}" cascade`);
-  await client.end();
-});
+afterAll(() => dropSchemas(TEST_DATABASE_URL, schemas));
 
 function event(internalId: string, extra: Partial<StoredEvent> = {}): StoredEvent {
   return { internalId, id: internalId, name: "t/ev", data: { n: 1 }, ts: 1_700_000_000_000, ...extra };
