@@ -8,7 +8,7 @@ import { createProject } from "../src/db/queries/projects";
 import { findMessage, insertUserMessage, listMessages } from "../src/db/queries/messages";
 import { ensureRun, findRun, updateStep } from "../src/db/queries/runs";
 import { findRunOutput, latestArtifact, saveRunArtifact, saveRunOutput } from "../src/db/queries/artifacts";
-import { insertTestUser } from "../src/test/users";
+import { deleteTestUsers, insertTestUser } from "../src/test/users";
 import { MemoryEventLog, StreamingService } from "../src/streaming";
 import type { StepName } from "../src/streaming/protocol";
 import { createMetrics } from "../src/lib/metrics";
@@ -20,6 +20,7 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
   let deps: ReporterDeps;
   // Its own registry, so the once-per-run counts are this suite's alone.
   const metrics = createMetrics();
+  const owners: string[] = [];
 
   beforeAll(async () => {
     handle = await openTestDb(target);
@@ -28,6 +29,7 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
   });
 
   afterAll(async () => {
+    await deleteTestUsers(handle.db, owners);
     await streaming.shutdown();
     await handle.close();
   });
@@ -35,6 +37,7 @@ describe.each(testDatabaseTargets())("run lifecycle against $name", ({ target })
   /** A stored project and user message, and the ref of a run for it (not yet stored). */
   async function newRef(): Promise<RunRef> {
     const owner = await insertTestUser(handle.db);
+    owners.push(owner.id);
     const project = await createProject(handle.db, owner.id, "Lifecycle");
     const message = await insertUserMessage(handle.db, project.id, "A shop API with items (name)");
     return { projectId: project.id, messageId: message.id, runId: `run-${crypto.randomUUID()}` };

@@ -12,7 +12,7 @@ import { allowAll, startServer, StreamClient, type TestServer } from "../../stre
 import { ensureRun } from "../../db/queries/runs";
 import { insertUserMessageWithinRate } from "../../db/queries/messages";
 import { readyFrameSchema } from "../../streaming/protocol";
-import { insertTestUser } from "../../test/users";
+import { deleteTestUsers, insertTestUser } from "../../test/users";
 
 async function expectTrpcError(promise: Promise<unknown>, code: TRPCError["code"]): Promise<TRPCError> {
   const error = await promise.then(
@@ -30,6 +30,7 @@ describe.each(testDatabaseTargets())("tRPC routers against $name", ({ target }) 
   let server: TestServer;
   let jobs: RecordingJobs;
   let caller: ReturnType<typeof createCaller>;
+  let ownerId: string;
   const clients: StreamClient[] = [];
 
   beforeAll(async () => {
@@ -38,12 +39,14 @@ describe.each(testDatabaseTargets())("tRPC routers against $name", ({ target }) 
     server = await startServer(streaming);
     jobs = new RecordingJobs();
     const owner = await insertTestUser(handle.db, "owner");
+    ownerId = owner.id;
     const ctx: Context = { db: handle.db, streaming, jobs, log: pino({ level: "silent" }), metrics: createMetrics(), user: owner };
     caller = createCaller(ctx);
   });
 
   afterAll(async () => {
     for (const c of clients) c.close();
+    await deleteTestUsers(handle.db, [ownerId]);
     await server.close();
     await streaming.shutdown();
     await handle.close();
