@@ -40,6 +40,13 @@ export async function holdPostgresStore(
   takeOverWindowMs = TAKE_OVER_WINDOW_MS,
 ): Promise<StoreOwnership> {
   const client = await connect();
+  // Listening from the start: an 'error' event with no listener (the session dropped while this
+  // waits out a predecessor) would take the whole process down instead of failing the start.
+  let held = false;
+  let released = false;
+  client.on("error", (error) => {
+    if (held && !released) onLost(new Error(`the engine store's lock connection was lost: ${error.message}`));
+  });
   const deadline = Date.now() + takeOverWindowMs;
   try {
     for (let retry = 0; ; retry++) {
@@ -56,10 +63,7 @@ export async function holdPostgresStore(
     await client.end().catch(() => undefined);
     throw error;
   }
-  let released = false;
-  client.on("error", (error) => {
-    if (!released) onLost(new Error(`the engine store's lock connection was lost: ${error.message}`));
-  });
+  held = true;
   return {
     release: async () => {
       released = true;
