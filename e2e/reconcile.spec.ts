@@ -1,10 +1,11 @@
-import { LOST_RUN_REASON } from "../inngest/functions/replies";
+import { LOST_MESSAGE_REASON, LOST_RUN_REASON } from "../inngest/functions/replies";
 import { dedicatedServer, expect, test } from "./support/fixtures";
 import { injectFault, releaseFaults } from "./support/faults";
 import { expectReceivedEqualsLog } from "./support/lossless";
 import { ProjectPage } from "./support/project-page";
 
 const SHOP = "A shop API with items (name, price:number) and orders (item -> items, quantity:number)";
+const BLOG = "A blog API with posts (title, body)";
 
 /**
  * An engine that keeps its runs in memory only (`inngest dev`, or the embedded one without its
@@ -47,6 +48,47 @@ test.describe("a job engine without its store, killed and restarted mid-run", ()
       await tab.expectAllStepsCompleted();
       await expect(tab.assistantMessages()).toHaveCount(2);
       await expect(tab.page.locator('[data-testid="message"][data-role="user"]')).toHaveCount(2);
+      await expectReceivedEqualsLog(tab, app, projectId);
+    }
+  });
+
+  test("a message it lost before its run started (queued behind another run) fails in every tab with its own reason; Retry completes it", async ({
+    home,
+    projectPage,
+    page,
+    context,
+  }) => {
+    const app = server();
+    const projectId = await home.createProject(app.baseURL, "Lost message");
+    const other = new ProjectPage(await context.newPage());
+    await other.goto(app.baseURL, projectId);
+    await Promise.all([projectPage.expectReady(), other.expectReady()]);
+    await injectFault(page.request, app.baseURL, { projectId, step: "generate-code", kind: "hold" });
+    await projectPage.sendMessage(SHOP);
+    for (const tab of [projectPage, other]) await expect(tab.step("generate-code")).toHaveAttribute("data-state", "running");
+    // One run per project at a time: the engine accepts the second message and queues it; no run starts.
+    const queued = app.appLog.mark();
+    await projectPage.sendMessage(BLOG);
+    await app.appLog.waitForMsg("message sent", { projectId }, queued);
+    await expect(projectPage.page.locator('[data-testid="message"][data-role="user"]')).toHaveCount(2);
+
+    const lost = app.appLog.mark();
+    await app.killExecutor();
+    await app.startExecutor();
+    await app.appLog.waitForMsg("message reconciled with the job engine: its event was lost before a run started", { projectId }, lost);
+    for (const tab of [projectPage, other]) {
+      await tab.expectRunStatus("failed");
+      await expect(tab.runReason).toHaveText(LOST_MESSAGE_REASON);
+      await expect(tab.assistantMessages().last()).toContainText(LOST_MESSAGE_REASON);
+    }
+    await releaseFaults(page.request, app.baseURL, projectId);
+
+    // Retry sends the lost message's text again: a new message, a new run, completed in both tabs.
+    await other.retryRun.click();
+    for (const tab of [projectPage, other]) {
+      await tab.expectRunStatus("completed");
+      await tab.expectAllStepsCompleted();
+      await expect(tab.page.locator('[data-testid="message"][data-role="user"]').last()).toContainText(BLOG);
       await expectReceivedEqualsLog(tab, app, projectId);
     }
   });

@@ -21,5 +21,8 @@ export function cancelledReply(reason: string): string {
 /** A run the job engine no longer has (restarted without its store, lost its queue): the reconciler's reason. */
 export const LOST_RUN_REASON = "The job engine lost this run; send it again";
 
+/** A message the job engine accepted and then lost before its run started (an in-memory engine that restarted): the reconciler's reason. */
+export const LOST_MESSAGE_REASON = "The job engine lost this message before its run started; send it again";
+
 /** A run cancelled in the job engine itself (its dashboard, its REST API) rather than through the app. */
 export const ENGINE_CANCELLED_REASON = "Cancelled in the job engine";

@@ -37,9 +37,17 @@ export const messages = pgTable(
     runId: text("run_id"),
     artifactVersion: integer("artifact_version"),
     dispatch: text("dispatch").$type<DispatchState>(),
+    /** The job engine's id of the event that carried this message (its answer to the send), to ask it later whether it still has it. */
+    engineEventId: text("engine_event_id"),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (t) => [index("messages_project_created_idx").on(t.projectId, t.createdAt)],
+  (t) => [
+    index("messages_project_created_idx").on(t.projectId, t.createdAt),
+    // The reconciler's scan for messages the engine accepted: only those, by time.
+    index("messages_dispatched_created_idx")
+      .on(t.createdAt)
+      .where(sql`${t.role} = 'user' and ${t.dispatch} = 'dispatched' and ${t.engineEventId} is not null`),
+  ],
 );
 
 export interface StoredStep {

@@ -14,8 +14,10 @@ describe("engineRunsApi against an Inngest-shaped runs API", () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       seen.push(req);
-      const runId = decodeURIComponent(req.url?.replace(/^\/v1\/runs\//, "") ?? "");
-      const answer = answers.get(runId) ?? { status: 404, body: JSON.stringify({ error: "run not found" }) };
+      // Runs by id; an event's runs (`GET /v1/events/{id}/runs`) under "event:<id>".
+      const event = /^\/v1\/events\/([^/]+)\/runs$/.exec(req.url ?? "");
+      const key = event ? `event:${decodeURIComponent(event[1]!)}` : decodeURIComponent(req.url?.replace(/^\/v1\/runs\//, "") ?? "");
+      const answer = answers.get(key) ?? { status: 404, body: JSON.stringify({ error: "not found" }) };
       res.writeHead(answer.status, { "content-type": "application/json" }).end(answer.body);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -41,6 +43,21 @@ describe("engineRunsApi against an Inngest-shaped runs API", () => {
     expect(seen.at(-1)?.headers.authorization).toBeUndefined();
   });
 
+  it("an event's runs: known with how many it started (none yet: queued), 404 unknown, an error status cannot tell", async () => {
+    answers.set("event:01EVQ", { status: 200, body: JSON.stringify({ data: [] }) });
+    answers.set("event:01EVS", { status: 200, body: JSON.stringify({ data: [{ run_id: "01RUN", status: "Running" }] }) });
+    answers.set("event:01EVD", { status: 502, body: "{}" });
+    answers.set("event:01EVO", { status: 200, body: JSON.stringify({ data: { run_id: "x" } }) });
+    const api = engineRunsApi({ baseUrl, signingKey: "signkey-test-abc" });
+    await expect(api.eventRuns("01EVQ")).resolves.toEqual({ kind: "known", runs: 0 });
+    await expect(api.eventRuns("01EVS")).resolves.toEqual({ kind: "known", runs: 1 });
+    expect(seen.at(-1)?.url).toBe("/v1/events/01EVS/runs");
+    expect(seen.at(-1)?.headers.authorization).toBe("Bearer signkey-test-abc");
+    await expect(api.eventRuns("01EVGONE")).resolves.toEqual({ kind: "unknown" });
+    await expect(api.eventRuns("01EVD")).rejects.toMatchObject({ message: "The job engine answered 502 for event 01EVD", scope: "engine" });
+    await expect(api.eventRuns("01EVO")).rejects.toThrow("is not in Inngest's shape");
+  });
+
   it("an error status, an answer without a status, or no answer at all: the engine cannot tell", async () => {
     answers.set("down", { status: 503, body: "{}" });
     answers.set("refused", { status: 401, body: "{}" });
@@ -52,8 +69,8 @@ describe("engineRunsApi against an Inngest-shaped runs API", () => {
     await expect(api.lookup("refused")).rejects.toMatchObject({ scope: "engine" });
     // A refusal of this one id says nothing about the others.
     await expect(api.lookup("malformed")).rejects.toMatchObject({ message: "The job engine answered 400 for run malformed", scope: "run" });
-    await expect(api.lookup("odd")).rejects.toThrow("has no run status");
-    await expect(api.lookup("html")).rejects.toThrow("has no run status");
+    await expect(api.lookup("odd")).rejects.toThrow("is not in Inngest's shape");
+    await expect(api.lookup("html")).rejects.toThrow("is not in Inngest's shape");
     // A port nobody listens on (this server's, once closed, is not guaranteed free: use a fresh one).
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));

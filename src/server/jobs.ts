@@ -2,7 +2,8 @@ import { errorMessage } from "../lib/errors";
 
 /** The job engine as the API sees it: one narrow seam, so routers never build Inngest payloads. */
 export interface JobQueue {
-  iterate(input: { projectId: string; messageId: string }): Promise<void>;
+  /** Resolves with the engine's id of the event it accepted (null when it gave none). */
+  iterate(input: { projectId: string; messageId: string }): Promise<{ eventId: string | null }>;
   cancel(input: { projectId: string; messageId: string; runId: string }): Promise<void>;
 }
 
@@ -25,7 +26,8 @@ export const inngestJobQueue: JobQueue = {
     try {
       // The event id doubles as idempotency key: a re-sent message never starts a second run.
       const { inngest, apiIterate } = await engine();
-      await inngest.send(apiIterate.create(data, { id: `iterate-${data.messageId}` }));
+      const { ids } = await inngest.send(apiIterate.create(data, { id: `iterate-${data.messageId}` }));
+      return { eventId: ids[0] ?? null };
     } catch (error) {
       throw new JobEngineUnavailableError(`The job engine did not accept the run: ${errorMessage(error)}`, { cause: error });
     }

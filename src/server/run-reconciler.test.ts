@@ -1,18 +1,18 @@
-import { inArray } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "../db/client";
-import { insertUserMessage, listMessages } from "../db/queries/messages";
+import { insertUserMessage, listMessages, setDispatch } from "../db/queries/messages";
 import { createProject } from "../db/queries/projects";
 import { ensureRun, findRun, updateStep } from "../db/queries/runs";
-import { projects } from "../db/schema";
+import { messages, projects } from "../db/schema";
 import { createMetrics } from "../lib/metrics";
 import { MemoryEventLog, StreamingService } from "../streaming";
 import { openTestDb, testDatabaseTargets } from "../test/databases";
 import { insertTestUser } from "../test/users";
-import { EngineRunsUnavailableError, type EngineRunState, type EngineRuns } from "./engine-runs";
-import { ENGINE_CANCELLED_REASON, LOST_RUN_REASON } from "../../inngest/functions/replies";
-import { RunReconciler, lastProgressAt, reconcileOutcome } from "./run-reconciler";
+import { EngineRunsUnavailableError, type EngineEventState, type EngineRunState, type EngineRuns } from "./engine-runs";
+import { ENGINE_CANCELLED_REASON, LOST_MESSAGE_REASON, LOST_RUN_REASON } from "../../inngest/functions/replies";
+import { RunReconciler, lastProgressAt, lostMessageRunId, reconcileOutcome } from "./run-reconciler";
 
 describe("reconcileOutcome", () => {
   it("keeps what the engine still works on, ends what it cancelled, ended or forgot", () => {
@@ -44,6 +44,15 @@ class ScriptedEngine implements EngineRuns {
     const state = this.states.get(runId) ?? { kind: "known", status: "Running" };
     if (state === "down") return Promise.reject(new EngineRunsUnavailableError("connect ECONNREFUSED", "engine"));
     if (state === "refused") return Promise.reject(new EngineRunsUnavailableError("The job engine answered 400", "run"));
+    return Promise.resolve(state);
+  }
+  /** Events it was not told about (other suites' leftovers) are known, their run still queued. */
+  readonly askedEvents: string[] = [];
+  readonly events = new Map<string, EngineEventState | "down">();
+  eventRuns(eventId: string): Promise<EngineEventState> {
+    this.askedEvents.push(eventId);
+    const state = this.events.get(eventId) ?? { kind: "known", runs: 0 };
+    if (state === "down") return Promise.reject(new EngineRunsUnavailableError("connect ECONNREFUSED", "engine"));
     return Promise.resolve(state);
   }
 }
@@ -168,5 +177,73 @@ describe.each(testDatabaseTargets())("RunReconciler against $name", ({ target })
     await reconciler(engine).pass();
     expect(engine.asked).toEqual(expect.arrayContaining([...working.map((w) => w.runId), lost.runId]));
     expect((await findRun(handle.db, lost.runId))?.status).toBe("failed");
+  });
+
+  /** A user message the engine accepted (event `eventId`) `ageMs` ago, with no run. */
+  async function acceptedMessage(ageMs: number, eventId: string | null = `ev-${crypto.randomUUID()}`) {
+    const owner = await insertTestUser(handle.db);
+    const project = await createProject(handle.db, owner.id, "Reconciled");
+    created.push(project.id);
+    const message = await insertUserMessage(handle.db, project.id, "A shop API with items (name)");
+    await setDispatch(handle.db, message.id, "dispatched", eventId);
+    await handle.db
+      .update(messages)
+      .set({ createdAt: new Date(Date.now() - ageMs) })
+      .where(eq(messages.id, message.id));
+    return { messageId: message.id, projectId: project.id, eventId };
+  }
+
+  it("a message whose event the engine lost before a run started gets a failed run with the reason, told to every tab, once", async () => {
+    const lost = await acceptedMessage(10 * MINUTE);
+    const engine = new ScriptedEngine();
+    engine.events.set(lost.eventId!, { kind: "unknown" });
+    const pass = await reconciler(engine).pass();
+    expect(pass.lostMessages).toBeGreaterThanOrEqual(1);
+    const runId = lostMessageRunId(lost.messageId);
+    expect(await findRun(handle.db, runId)).toMatchObject({ status: "failed", reason: LOST_MESSAGE_REASON, messageId: lost.messageId });
+    expect(await terminalEvents(lost.projectId)).toEqual([
+      expect.objectContaining({ type: "run.failed", runId, messageId: lost.messageId, reason: LOST_MESSAGE_REASON }),
+    ]);
+    const reply = (await listMessages(handle.db, lost.projectId)).find((m) => m.role === "assistant");
+    expect(reply?.content).toContain(LOST_MESSAGE_REASON);
+    // The message has a run now: a second pass (or instance) does not ask about it again.
+    const again = new ScriptedEngine();
+    await reconciler(again).pass();
+    expect(again.askedEvents).not.toContain(lost.eventId);
+    expect(await terminalEvents(lost.projectId)).toHaveLength(1);
+  });
+
+  it("a message still queued in the engine, a recent one, one without an event id and one with a run are left alone", async () => {
+    const queued = await acceptedMessage(10 * MINUTE);
+    const recent = await acceptedMessage(MINUTE);
+    const noEvent = await acceptedMessage(10 * MINUTE, null);
+    const started = await acceptedMessage(10 * MINUTE);
+    await ensureRun(handle.db, {
+      runId: `run-${crypto.randomUUID()}`,
+      projectId: started.projectId,
+      messageId: started.messageId,
+      startedAt: new Date(),
+    });
+    const engine = new ScriptedEngine();
+    engine.events.set(queued.eventId!, { kind: "known", runs: 0 });
+    for (const m of [recent, started]) engine.events.set(m.eventId!, { kind: "unknown" });
+    await reconciler(engine).pass();
+    expect(engine.askedEvents).toContain(queued.eventId);
+    expect(engine.askedEvents).not.toContain(recent.eventId);
+    expect(engine.askedEvents).not.toContain(started.eventId);
+    for (const m of [queued, recent, noEvent]) expect(await findRun(handle.db, lostMessageRunId(m.messageId))).toBeNull();
+    for (const m of [queued, recent, noEvent, started]) expect(await terminalEvents(m.projectId)).toEqual([]);
+  });
+
+  it("an engine that cannot be asked about events proves nothing: the message waits, and gets its failed run once it answers", async () => {
+    const lost = await acceptedMessage(10 * MINUTE);
+    const engine = new ScriptedEngine();
+    engine.events.set(lost.eventId!, "down");
+    const reconcile = reconciler(engine);
+    expect((await reconcile.pass()).unavailable).toBeGreaterThanOrEqual(1);
+    expect(await findRun(handle.db, lostMessageRunId(lost.messageId))).toBeNull();
+    engine.events.set(lost.eventId!, { kind: "unknown" });
+    await reconcile.pass();
+    expect((await findRun(handle.db, lostMessageRunId(lost.messageId)))?.status).toBe("failed");
   });
 });

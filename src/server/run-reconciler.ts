@@ -1,14 +1,26 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client";
-import type { Run } from "../db/schema";
-import { listRunningRunsStartedBefore } from "../db/queries/runs";
+import type { Message, Run } from "../db/schema";
+import { listDispatchedWithoutRun } from "../db/queries/messages";
+import { ensureRun, listRunningRunsStartedBefore } from "../db/queries/runs";
 import { errorMessage } from "../lib/errors";
-import { ENGINE_CANCELLED_REASON, LOST_RUN_REASON } from "../../inngest/functions/replies";
+import { ENGINE_CANCELLED_REASON, LOST_MESSAGE_REASON, LOST_RUN_REASON } from "../../inngest/functions/replies";
 import { RunReporter, type ReporterDeps, type RunOutcome } from "../../inngest/run-reporter";
 import { EngineRunsUnavailableError, type EngineRunState, type EngineRuns } from "./engine-runs";
 
 /** Runs read from the database at a time; a pass pages through every stale one. */
 const PAGE_SIZE = 100;
+
+/**
+ * How far back a message without a run is looked for: Inngest keeps an event's id (its dedupe key)
+ * and the event itself for about a day, so an older "not found" would not mean "lost".
+ */
+const MESSAGE_WINDOW_MS = 24 * 60 * 60_000;
+
+/** The run id a lost message's failed run gets: the same on every instance and every pass, so it is stored once. */
+export function lostMessageRunId(messageId: string): string {
+  return `lost-${messageId}`;
+}
 
 /**
  * What to do with a run the app has as running and the engine has as `engine`: the engine still
@@ -45,6 +57,8 @@ export interface ReconcilePass {
   checked: number;
   failed: number;
   cancelled: number;
+  /** Messages the engine had accepted and then lost before their run started: each got a failed run. */
+  lostMessages: number;
   /** Lookups the engine could not answer (the pass stops at the first the engine as a whole could not: the rest wait for the next). */
   unavailable: number;
 }
@@ -104,40 +118,94 @@ export class RunReconciler {
   async pass(): Promise<ReconcilePass> {
     const { db, staleAfterMs } = this.options;
     const cutoff = this.now() - staleAfterMs;
-    const result: ReconcilePass = { checked: 0, failed: 0, cancelled: 0, unavailable: 0 };
+    const result: ReconcilePass = { checked: 0, failed: 0, cancelled: 0, lostMessages: 0, unavailable: 0 };
     for (let after: Run | null = null; ;) {
       const page = await listRunningRunsStartedBefore(db, new Date(cutoff), after, PAGE_SIZE);
       for (const run of page) {
         // An engine that cannot be asked about one run cannot about the next: try again next pass.
         if (!(await this.check(run, cutoff, result))) return result;
       }
+      if (page.length < PAGE_SIZE) break;
+      after = page[page.length - 1]!;
+    }
+    const window = { from: new Date(this.now() - MESSAGE_WINDOW_MS), before: new Date(cutoff) };
+    for (let after: Message | null = null; ;) {
+      const page = await listDispatchedWithoutRun(db, window, after, PAGE_SIZE);
+      for (const message of page) {
+        if (!(await this.checkMessage(message, result))) return result;
+      }
       if (page.length < PAGE_SIZE) return result;
       after = page[page.length - 1]!;
     }
+  }
+
+  /**
+   * One question to the engine. "refused": it would not tell about this one (an id it does not
+   * take), which waits while the pass goes on; "down": it cannot be asked at all, so the pass stops.
+   */
+  private async ask<T>(
+    question: () => Promise<T>,
+    subject: Record<string, string>,
+    result: ReconcilePass,
+  ): Promise<T | "refused" | "down"> {
+    const { log } = this.options;
+    result.checked += 1;
+    try {
+      const answer = await question();
+      if (this.engineDown) log.info({}, "job engine answers the reconciler again");
+      this.engineDown = false;
+      return answer;
+    } catch (error) {
+      if (!(error instanceof EngineRunsUnavailableError)) throw error;
+      result.unavailable += 1;
+      if (error.scope === "run") {
+        log.debug({ ...subject, err: error.message }, "job engine cannot tell about this one; it waits");
+        return "refused";
+      }
+      if (!this.engineDown) log.warn({ ...subject, err: error.message }, "job engine cannot be asked; runs and messages wait");
+      this.engineDown = true;
+      return "down";
+    }
+  }
+
+  /**
+   * A message the engine accepted long ago and that still has no run: the run may be queued (the
+   * engine has the event: it waits), or the engine lost the event (an in-memory engine restarted).
+   * A lost one gets a run that failed, through the one way runs end, so every tab shows the
+   * reason and Retry, and the chat the reply. False when the engine could not be asked.
+   */
+  private async checkMessage(message: Message, result: ReconcilePass): Promise<boolean> {
+    const { db, engine, log } = this.options;
+    const eventId = message.engineEventId;
+    if (!eventId) return true;
+    const state = await this.ask(() => engine.eventRuns(eventId), { messageId: message.id, eventId }, result);
+    if (state === "down") return false;
+    if (state === "refused" || state.kind === "known") return true;
+    const ref = { projectId: message.projectId, messageId: message.id, runId: lostMessageRunId(message.id) };
+    await ensureRun(db, { ...ref, startedAt: message.createdAt });
+    const finished = await new RunReporter({ ...this.options.reporter, db }, ref).finish({ status: "failed", reason: LOST_MESSAGE_REASON });
+    if (!finished.finishedNow) return true;
+    result.lostMessages += 1;
+    log.warn(
+      {
+        projectId: message.projectId,
+        messageId: message.id,
+        eventId: message.engineEventId,
+        runId: ref.runId,
+        ageMs: this.now() - message.createdAt.getTime(),
+      },
+      "message reconciled with the job engine: its event was lost before a run started",
+    );
+    return true;
   }
 
   /** Checks one run; false when the engine could not be asked. */
   private async check(run: Run, cutoff: number, result: ReconcilePass): Promise<boolean> {
     const { db, engine, log } = this.options;
     if (lastProgressAt(run) > cutoff) return true;
-    result.checked += 1;
-    let state: EngineRunState;
-    try {
-      state = await engine.lookup(run.id);
-    } catch (error) {
-      if (!(error instanceof EngineRunsUnavailableError)) throw error;
-      result.unavailable += 1;
-      // The engine refused this lookup only (a run id it does not take): the run waits, the pass goes on.
-      if (error.scope === "run") {
-        log.debug({ runId: run.id, err: error.message }, "job engine cannot tell about this run; it waits");
-        return true;
-      }
-      if (!this.engineDown) log.warn({ runId: run.id, err: error.message }, "job engine cannot be asked about running runs; they wait");
-      this.engineDown = true;
-      return false;
-    }
-    if (this.engineDown) log.info({}, "job engine answers about runs again");
-    this.engineDown = false;
+    const state = await this.ask(() => engine.lookup(run.id), { runId: run.id }, result);
+    if (state === "down") return false;
+    if (state === "refused") return true;
     const outcome = reconcileOutcome(state);
     if (!outcome) return true;
     const reporter = new RunReporter(

@@ -8,6 +8,7 @@ export class RecordingJobs implements JobQueue {
   async iterate(input: { projectId: string; messageId: string }) {
     if (this.fail) throw new JobEngineUnavailableError("The job engine did not accept the run: connection refused");
     this.iterations.push(input);
+    return { eventId: null };
   }
   async cancel(input: { projectId: string; messageId: string; runId: string }) {
     if (this.fail) throw new JobEngineUnavailableError("The job engine did not accept the cancel: connection refused");

@@ -1,6 +1,6 @@
-import { and, asc, count, eq, gt, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, isNotNull, lt, notExists, or, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { messages, projects, type DispatchState, type Message } from "../schema";
+import { messages, projects, runs, type DispatchState, type Message } from "../schema";
 import { newId } from "../../lib/ids";
 import { USER_LOCK, withUserLock } from "./user-lock";
 
@@ -34,8 +34,11 @@ export async function insertUserMessageWithinRate(
   });
 }
 
-export async function setDispatch(db: Db, messageId: string, dispatch: DispatchState): Promise<void> {
-  await db.update(messages).set({ dispatch }).where(eq(messages.id, messageId));
+export async function setDispatch(db: Db, messageId: string, dispatch: DispatchState, engineEventId?: string | null): Promise<void> {
+  await db
+    .update(messages)
+    .set(engineEventId === undefined ? { dispatch } : { dispatch, engineEventId })
+    .where(eq(messages.id, messageId));
 }
 
 /** Idempotent per run: a retried step finds the message it already wrote. */
@@ -59,4 +62,40 @@ export async function findMessage(db: Db, messageId: string): Promise<Message | 
 
 export async function listMessages(db: Db, projectId: string): Promise<Message[]> {
   return db.select().from(messages).where(eq(messages.projectId, projectId)).orderBy(asc(messages.createdAt), asc(messages.id));
+}
+
+/**
+ * User messages the job engine accepted (with its event id) between `from` and `before` that have
+ * no run yet: the run may still be queued, or the engine may have lost the event. Keyset paged.
+ */
+export async function listDispatchedWithoutRun(
+  db: Db,
+  window: { from: Date; before: Date },
+  after: { createdAt: Date; id: string } | null,
+  limit: number,
+): Promise<Message[]> {
+  const page = after
+    ? or(gt(messages.createdAt, after.createdAt), and(eq(messages.createdAt, after.createdAt), gt(messages.id, after.id)))
+    : undefined;
+  return db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.role, "user"),
+        eq(messages.dispatch, "dispatched"),
+        isNotNull(messages.engineEventId),
+        gt(messages.createdAt, window.from),
+        lt(messages.createdAt, window.before),
+        notExists(
+          db
+            .select({ one: sql`1` })
+            .from(runs)
+            .where(eq(runs.messageId, messages.id)),
+        ),
+        page,
+      ),
+    )
+    .orderBy(asc(messages.createdAt), asc(messages.id))
+    .limit(limit);
 }

@@ -49,8 +49,9 @@ async function requireConnection(ctx: Context, projectId: string, connectionId: 
 
 /** Hands a stored message to the job engine; on failure it stays stored as `failed`, to be retried. */
 async function dispatch(ctx: Context, message: Message): Promise<void> {
+  let eventId: string | null;
   try {
-    await ctx.jobs.iterate({ projectId: message.projectId, messageId: message.id });
+    ({ eventId } = await ctx.jobs.iterate({ projectId: message.projectId, messageId: message.id }));
   } catch (error) {
     await setDispatch(ctx.db, message.id, "failed");
     ctx.log.error({ projectId: message.projectId, messageId: message.id, err: error }, "job dispatch failed");
@@ -60,7 +61,7 @@ async function dispatch(ctx: Context, message: Message): Promise<void> {
       cause: error,
     });
   }
-  await setDispatch(ctx.db, message.id, "dispatched");
+  await setDispatch(ctx.db, message.id, "dispatched", eventId);
 }
 
 export const messageRouter = createTRPCRouter({
