@@ -2,7 +2,9 @@ import { LOST_MESSAGE_REASON, LOST_RUN_REASON } from "../inngest/functions/repli
 import { dedicatedServer, expect, test } from "./support/fixtures";
 import { injectFault, releaseFaults } from "./support/faults";
 import { expectReceivedEqualsLog } from "./support/lossless";
-import { ProjectPage } from "./support/project-page";
+import type { BrowserContext } from "@playwright/test";
+import type { AppServer } from "./support/app-server";
+import { ProjectPage, type HomePage } from "./support/project-page";
 
 const SHOP = "A shop API with items (name, price:number) and orders (item -> items, quantity:number)";
 const BLOG = "A blog API with posts (title, body)";
@@ -12,6 +14,26 @@ const BLOG = "A blog API with posts (title, body)";
  * store) forgets them when it restarts. The app must not trust it: the run it lost is failed, told
  * to every tab, and can be sent again.
  */
+/** A new project open in two tabs, its first run (SHOP) held inside generate-code in both. */
+async function twoTabsWithARunHeld(app: AppServer, home: HomePage, projectPage: ProjectPage, context: BrowserContext, name: string) {
+  const projectId = await home.createProject(app.baseURL, name);
+  const other = new ProjectPage(await context.newPage());
+  await other.goto(app.baseURL, projectId);
+  await Promise.all([projectPage.expectReady(), other.expectReady()]);
+  await injectFault(projectPage.page.request, app.baseURL, { projectId, step: "generate-code", kind: "hold" });
+  await projectPage.sendMessage(SHOP);
+  for (const tab of [projectPage, other]) await expect(tab.step("generate-code")).toHaveAttribute("data-state", "running");
+  return { projectId, other };
+}
+
+/** kill -9 of the memory-only engine, then a new one: everything it held is gone. The mark is before the kill. */
+async function restartEngine(app: AppServer) {
+  const mark = app.appLog.mark();
+  await app.killExecutor();
+  await app.startExecutor();
+  return mark;
+}
+
 test.describe("a job engine without its store, killed and restarted mid-run", () => {
   const server = dedicatedServer({ env: { GENSTREAM_EXECUTOR_STORE: "memory", GENSTREAM_RUN_CHECK_AFTER_MS: "1000" } });
 
@@ -22,17 +44,9 @@ test.describe("a job engine without its store, killed and restarted mid-run", ()
     context,
   }) => {
     const app = server();
-    const projectId = await home.createProject(app.baseURL, "Lost run");
-    const other = new ProjectPage(await context.newPage());
-    await other.goto(app.baseURL, projectId);
-    await Promise.all([projectPage.expectReady(), other.expectReady()]);
-    await injectFault(page.request, app.baseURL, { projectId, step: "generate-code", kind: "hold" });
-    await projectPage.sendMessage(SHOP);
-    for (const tab of [projectPage, other]) await expect(tab.step("generate-code")).toHaveAttribute("data-state", "running");
+    const { projectId, other } = await twoTabsWithARunHeld(app, home, projectPage, context, "Lost run");
 
-    const lost = app.appLog.mark();
-    await app.killExecutor();
-    await app.startExecutor();
+    const lost = await restartEngine(app);
     await app.appLog.waitForMsg("run reconciled with the job engine", { projectId, engine: "unknown", outcome: "failed" }, lost);
     for (const tab of [projectPage, other]) {
       await tab.expectRunStatus("failed");
@@ -59,22 +73,14 @@ test.describe("a job engine without its store, killed and restarted mid-run", ()
     context,
   }) => {
     const app = server();
-    const projectId = await home.createProject(app.baseURL, "Lost message");
-    const other = new ProjectPage(await context.newPage());
-    await other.goto(app.baseURL, projectId);
-    await Promise.all([projectPage.expectReady(), other.expectReady()]);
-    await injectFault(page.request, app.baseURL, { projectId, step: "generate-code", kind: "hold" });
-    await projectPage.sendMessage(SHOP);
-    for (const tab of [projectPage, other]) await expect(tab.step("generate-code")).toHaveAttribute("data-state", "running");
+    const { projectId, other } = await twoTabsWithARunHeld(app, home, projectPage, context, "Lost message");
     // One run per project at a time: the engine accepts the second message and queues it; no run starts.
     const queued = app.appLog.mark();
     await projectPage.sendMessage(BLOG);
     await app.appLog.waitForMsg("message sent", { projectId }, queued);
     await expect(projectPage.page.locator('[data-testid="message"][data-role="user"]')).toHaveCount(2);
 
-    const lost = app.appLog.mark();
-    await app.killExecutor();
-    await app.startExecutor();
+    const lost = await restartEngine(app);
     await app.appLog.waitForMsg("message reconciled with the job engine: its event was lost before a run started", { projectId }, lost);
     for (const tab of [projectPage, other]) {
       await tab.expectRunStatus("failed");
