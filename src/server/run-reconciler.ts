@@ -119,24 +119,18 @@ export class RunReconciler {
     const { db, staleAfterMs } = this.options;
     const cutoff = this.now() - staleAfterMs;
     const result: ReconcilePass = { checked: 0, failed: 0, cancelled: 0, lostMessages: 0, unavailable: 0 };
-    for (let after: Run | null = null; ;) {
-      const page = await listRunningRunsStartedBefore(db, new Date(cutoff), after, PAGE_SIZE);
-      for (const run of page) {
-        // An engine that cannot be asked about one run cannot about the next: try again next pass.
-        if (!(await this.check(run, cutoff, result))) return result;
-      }
-      if (page.length < PAGE_SIZE) break;
-      after = page[page.length - 1]!;
-    }
+    // An engine that cannot be asked about one run cannot about the next: the rest wait for the next pass.
+    const runsDone = await eachPage(
+      (after: Run | null) => listRunningRunsStartedBefore(db, new Date(cutoff), after, PAGE_SIZE),
+      (run) => this.check(run, cutoff, result),
+    );
+    if (!runsDone) return result;
     const window = { from: new Date(this.now() - MESSAGE_WINDOW_MS), before: new Date(cutoff) };
-    for (let after: Message | null = null; ;) {
-      const page = await listDispatchedWithoutRun(db, window, after, PAGE_SIZE);
-      for (const message of page) {
-        if (!(await this.checkMessage(message, result))) return result;
-      }
-      if (page.length < PAGE_SIZE) return result;
-      after = page[page.length - 1]!;
-    }
+    await eachPage(
+      (after: Message | null) => listDispatchedWithoutRun(db, window, after, PAGE_SIZE),
+      (message) => this.checkMessage(message, result),
+    );
+    return result;
   }
 
   /**
@@ -226,5 +220,15 @@ export class RunReconciler {
       "run reconciled with the job engine",
     );
     return true;
+  }
+}
+
+/** Visits every row of a keyset-paged query, page by page, until `visit` says stop (false); false if it did. */
+async function eachPage<T>(read: (after: T | null) => Promise<T[]>, visit: (row: T) => Promise<boolean>): Promise<boolean> {
+  for (let after: T | null = null; ;) {
+    const page = await read(after);
+    for (const row of page) if (!(await visit(row))) return false;
+    if (page.length < PAGE_SIZE) return true;
+    after = page[page.length - 1]!;
   }
 }
