@@ -87,6 +87,7 @@ export async function runChaos(options: ChaosOptions): Promise<void> {
   const started = performance.now();
   const clients: ObservedClient[] = [];
   const browsers: SharedBrowser[] = [];
+  const browsersOf = new Map<string, SharedBrowser[]>();
   try {
     // One account per project keeps each user well under the per-user stream and message limits.
     const signUpURL = options.signUpURL ?? first.baseURL;
@@ -101,6 +102,7 @@ export async function runChaos(options: ChaosOptions): Promise<void> {
         // Stream on one instance, subscribe through the next (with two, across the control channel).
         const created = new SharedBrowser({ streamURL: at(p).baseURL, callsURL: at(p + 1).baseURL, headers, random });
         browsers.push(created);
+        browsersOf.set(projectId, [...(browsersOf.get(projectId) ?? []), created]);
         return created;
       };
       const steadyBrowser = options.sharedConnection ? browser(deriveRandom(seed, 2_000_000 + p)) : undefined;
@@ -145,13 +147,16 @@ export async function runChaos(options: ChaosOptions): Promise<void> {
       const logIds = (await serverLog(request, first.baseURL, projectId)).map((e) => e.id);
       expect(logIds.length).toBeGreaterThan(0);
       const last = logIds.at(-1);
-      for (const client of clients.filter((c) => c.client.projectId === projectId)) {
+      for (const [c, client] of clients.filter((c) => c.client.projectId === projectId).entries()) {
         await client.waitFor((s) => s.status === "ready" && s.cursor === last);
         const applied = new Set(client.appliedIds);
         lost += logIds.filter((id) => !applied.has(id)).length;
         duplicated += client.appliedIds.length - applied.size;
         wireDuplicated += client.wireIds.length - new Set(client.wireIds).size;
-        expect(client.appliedIds, `project ${p + 1}, a client's applied ids`).toEqual(logIds);
+        if (!equalIds(client.appliedIds, logIds) || client.resets.length > 0) {
+          await attachTraces(`project ${p + 1}, client ${c} (seed ${seed})`, browsersOf.get(projectId) ?? []);
+        }
+        expect(client.appliedIds, `project ${p + 1}, client ${c} (0: steady), applied ids (seed ${seed})`).toEqual(logIds);
         expect(client.resets).toEqual([]);
       }
     }
@@ -190,5 +195,17 @@ export async function runChaos(options: ChaosOptions): Promise<void> {
   } finally {
     for (const c of clients) c.close();
     for (const b of browsers) b.close();
+  }
+}
+
+function equalIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
+/** A failed run's evidence: what crossed each of the project's shared browsers' holders, in order. */
+async function attachTraces(what: string, browsers: readonly SharedBrowser[]): Promise<void> {
+  for (const [b, browser] of browsers.entries()) {
+    const body = `${what}, browser ${b} (0: steady)\n${browser.trace.join("\n")}\n`;
+    await test.info().attach(`holder trace ${b}`, { body, contentType: "text/plain" });
   }
 }

@@ -30,6 +30,8 @@ export class Connection {
   untrack: (() => void) | undefined;
   /** A subscription's stream slot (the user's budget), given back when it ends. */
   releaseSlot: (() => void) | undefined;
+  /** A subscription's id as its client named it (echoed in its `ready` / `reset`). */
+  subscriptionId: string | undefined;
   private live = false;
   private pending: Pending[] = [];
   private pendingBytes = 0;

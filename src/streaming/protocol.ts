@@ -179,16 +179,28 @@ export const CONTROL_EVENTS = {
  *   serves both endpoints): `muxEventFrameSchema`, whose `event.projectId` names the project. Their
  *   `id:` line is that project's cursor; the multiplexed stream ignores `Last-Event-ID`, resume is
  *   per subscription (`stream.subscribe` with each project's own cursor).
- * - `ready {projectId, cursor}` ends a subscription's replay: from here on its events are live.
- * - `reset {projectId, reason, cursor}` replaces the replay when the cursor cannot be resumed.
+ * - `ready {projectId, cursor, subscriptionId}` ends a subscription's replay: from here on its events are live.
+ * - `reset {projectId, reason, cursor, subscriptionId}` replaces the replay when the cursor cannot be resumed.
+ * - `subscriptionId` is the client's name for the subscribe that wrote the frame (echoed when given):
+ *   a subscribe whose answer never arrived, or one replaced right after it was made, may still have
+ *   its `ready` in flight, and only the id tells it from the current subscribe's.
  * - `error`, `close` and `ping` are the per-project stream's, for the whole connection.
  */
 /** A stream connection's id as a request names it (message.send, stream.subscribe): the id of `ready` or `connected`. */
 export const connectionIdSchema = z.string().uuid("connectionId must be the id from the stream's ready or connected event");
 export const connectedFrameSchema = z.object({ connectionId: connectionIdSchema });
 export const muxEventFrameSchema = loggedEventSchema;
-export const subscriptionReadyFrameSchema = z.object({ projectId: idSchema, cursor: cursorSchema });
-export const subscriptionResetFrameSchema = resetFrameSchema.extend({ projectId: idSchema });
+/** The client's id for one `stream.subscribe`, unique on its connection. */
+export const subscriptionIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "subscriptionId must be 1-64 letters, digits, _ or -");
+export const subscriptionReadyFrameSchema = z.object({
+  projectId: idSchema,
+  cursor: cursorSchema,
+  subscriptionId: subscriptionIdSchema.optional(),
+});
+export const subscriptionResetFrameSchema = resetFrameSchema.extend({
+  projectId: idSchema,
+  subscriptionId: subscriptionIdSchema.optional(),
+});
 export type ConnectedFrame = z.infer<typeof connectedFrameSchema>;
 export type SubscriptionReadyFrame = z.infer<typeof subscriptionReadyFrameSchema>;
 export type SubscriptionResetFrame = z.infer<typeof subscriptionResetFrameSchema>;

@@ -56,12 +56,20 @@ describe("subscriptions across two instances (Redis control + presence)", () => 
     const p2 = await other.publish(P, "p2", progressEvent(P, 2));
     const { client, connectionId } = await holder.openConnected(USER);
 
-    const answer = await other.subscription({ op: "subscribe", connectionId, userId: USER, projectId: P, cursor: p1?.id ?? "" });
+    const answer = await other.subscription({
+      op: "subscribe",
+      connectionId,
+      userId: USER,
+      projectId: P,
+      cursor: p1?.id ?? "",
+      subscriptionId: "s1",
+    });
     expect(answer).toEqual({ ok: true, op: "subscribe", cursor: p2?.id, reset: false, replayed: 1 });
     // Answered after ready was written: the frames are on their way in this order.
     await client.waitFor((f) => f.event === "ready", "ready");
     expect(client.frames.map((f) => f.event)).toEqual(["connected", "step.progress", "ready"]);
-    expect(JSON.parse(client.frames[2]?.data ?? "")).toEqual({ projectId: P, cursor: p2?.id });
+    // The client's name for its subscribe crossed the control channel too.
+    expect(JSON.parse(client.frames[2]?.data ?? "")).toEqual({ projectId: P, cursor: p2?.id, subscriptionId: "s1" });
     // Presence: a send handled by B finds the subscription.
     expect(await other.isConnected(P, connectionId)).toBe(true);
     expect(await other.isConnected(Q, connectionId)).toBe(false);

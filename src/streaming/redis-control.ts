@@ -5,7 +5,7 @@ import { z } from "zod";
 import { errorMessage } from "../lib/errors";
 import { idSchema } from "../lib/ids";
 import { silentLogger as defaultLogger } from "../lib/logger";
-import { cursorSchema } from "./protocol";
+import { cursorSchema, subscriptionIdSchema } from "./protocol";
 import { createRedisConnection, quitRedis } from "./redis-client";
 import type { StreamControl, SubscriptionOutcome, SubscriptionRequest } from "./types";
 
@@ -28,6 +28,7 @@ const requestSchema = z.object({
   userId: z.string().min(1),
   projectId: idSchema,
   cursor: cursorSchema.optional(),
+  subscriptionId: subscriptionIdSchema.optional(),
 });
 
 const envelopeSchema = z.object({ requestId: z.string().uuid(), replyTo: z.string().min(1), request: requestSchema });

@@ -39,11 +39,11 @@ function describeFrame(frame: SseFrame): string {
       return "connected";
     case "ready": {
       const ready = subscriptionReadyFrameSchema.parse(data);
-      return `ready ${ready.projectId} ${ready.cursor}`;
+      return `ready ${ready.projectId} ${ready.cursor}${ready.subscriptionId ? ` ${ready.subscriptionId}` : ""}`;
     }
     case "reset": {
       const reset = subscriptionResetFrameSchema.parse(data);
-      return `reset ${reset.projectId} ${reset.reason}`;
+      return `reset ${reset.projectId} ${reset.reason}${reset.subscriptionId ? ` ${reset.subscriptionId}` : ""}`;
     }
     case "close":
       return `close ${closeFrameSchema.parse(data).reason}`;
@@ -72,8 +72,21 @@ async function publish(projectId: string, n: number): Promise<LoggedEvent> {
   return logged;
 }
 
-function subscribe(connectionId: string, projectId: string, cursor?: string, userId = USER): Promise<SubscriptionOutcome> {
-  const request: SubscriptionRequest = { op: "subscribe", connectionId, userId, projectId, ...(cursor ? { cursor } : {}) };
+function subscribe(
+  connectionId: string,
+  projectId: string,
+  cursor?: string,
+  userId = USER,
+  subscriptionId?: string,
+): Promise<SubscriptionOutcome> {
+  const request: SubscriptionRequest = {
+    op: "subscribe",
+    connectionId,
+    userId,
+    projectId,
+    ...(cursor ? { cursor } : {}),
+    ...(subscriptionId ? { subscriptionId } : {}),
+  };
   return harness().service.subscription(request);
 }
 
@@ -186,16 +199,16 @@ describe("the multiplexed stream", () => {
     expect(t.service.stats()).toEqual({ projects: 1, connections: 1, subscriptions: 1, perProject: { [B]: 1 } });
   });
 
-  it("a subscribe again replaces the subscription: replay from the new cursor, one ready each, nothing twice after it", async () => {
+  it("a subscribe again replaces the subscription: replay from the new cursor, one ready each (naming its own subscribe), nothing twice after it", async () => {
     t = await setup();
     const a1 = await publish(A, 1);
     const a2 = await publish(A, 2);
     const { client, connectionId } = await t.openConnected(USER);
-    await subscribe(connectionId, A, a2.id);
-    expect(await subscribe(connectionId, A, a1.id)).toMatchObject({ ok: true, cursor: a2.id, replayed: 1 });
+    await subscribe(connectionId, A, a2.id, USER, "s1");
+    expect(await subscribe(connectionId, A, a1.id, USER, "s2")).toMatchObject({ ok: true, cursor: a2.id, replayed: 1 });
     const a3 = await publish(A, 3);
     await received(client, a3);
-    expect(sequence(client)).toEqual(["connected", `ready ${A} ${a2.id}`, eventLine(a2), `ready ${A} ${a2.id}`, eventLine(a3)]);
+    expect(sequence(client)).toEqual(["connected", `ready ${A} ${a2.id} s1`, eventLine(a2), `ready ${A} ${a2.id} s2`, eventLine(a3)]);
     expect(t.capture.with("stream unsubscribed", { projectId: A, connectionId, reason: "resubscribed" })).toHaveLength(1);
     expect(t.service.stats()).toMatchObject({ subscriptions: 1, perProject: { [A]: 1 } });
   });
@@ -205,7 +218,7 @@ describe("the multiplexed stream", () => {
     const published = [await publish(A, 1), await publish(A, 2), await publish(A, 3), await publish(A, 4)];
     const head = (published[3] as LoggedEvent).id;
     const { client, connectionId } = await t.openConnected(USER);
-    expect(await subscribe(connectionId, A, (published[0] as LoggedEvent).id)).toEqual({
+    expect(await subscribe(connectionId, A, (published[0] as LoggedEvent).id, USER, "s7")).toEqual({
       ok: true,
       op: "subscribe",
       cursor: head,
@@ -217,14 +230,14 @@ describe("the multiplexed stream", () => {
     await received(client, a5);
     expect(sequence(client)).toEqual([
       "connected",
-      `reset ${A} retention`,
-      `ready ${A} ${head}`,
+      `reset ${A} retention s7`,
+      `ready ${A} ${head} s7`,
       `reset ${B} unknown-log`,
       `ready ${B} ${await t.service.head(B)}`,
       eventLine(a5),
     ]);
     const reset = subscriptionResetFrameSchema.parse(JSON.parse((await client.waitForEvent("reset")).data));
-    expect(reset).toEqual({ projectId: A, reason: "retention", cursor: head });
+    expect(reset).toEqual({ projectId: A, reason: "retention", cursor: head, subscriptionId: "s7" });
   });
 
   it("a new connection re-subscribing with each project's last id resumes exactly: no gap, no duplicate", async () => {

@@ -384,13 +384,14 @@ export class StreamingService {
     // Register before reading the log: anything appended from here on is queued, not missed.
     const sub = this.register(projectId, mux.res, request.cursor, mux);
     sub.releaseSlot = slot.release;
+    sub.subscriptionId = request.subscriptionId;
     mux.subscriptions.set(projectId, sub);
     try {
       const result = await this.log.readAfter(projectId, request.cursor);
       if (sub.closed) return ended(mux, connectionId);
       const cursor = nothingToReplay(result) ? this.replayNothing(sub, result.head) : await this.replay(sub, result);
       if (sub.closed) return ended(mux, connectionId);
-      if (!sub.goLive(encodeSubscriptionReady({ projectId, cursor }))) {
+      if (!sub.goLive(encodeSubscriptionReady({ projectId, cursor, subscriptionId: sub.subscriptionId }))) {
         this.closeMux(mux, "slow-consumer");
         return notOpen(connectionId);
       }
@@ -499,7 +500,9 @@ export class StreamingService {
       this.metrics.resets.inc({ reason: result.reason });
       // The client refetches state and continues live from head.
       const reset = { reason: result.reason, cursor: result.head };
-      const frame = conn.mux ? encodeSubscriptionReset({ projectId: conn.projectId, ...reset }) : encodeReset(reset);
+      const frame = conn.mux
+        ? encodeSubscriptionReset({ projectId: conn.projectId, subscriptionId: conn.subscriptionId, ...reset })
+        : encodeReset(reset);
       if (!conn.write(frame, false)) {
         this.disconnect(conn, "slow-consumer");
       }

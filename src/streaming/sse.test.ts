@@ -57,6 +57,13 @@ describe("SSE encoding", () => {
     expect(encodeSubscriptionReset({ projectId: "p1", reason: "retention", cursor: "e:9" }).toString()).toBe(
       'event: reset\ndata: {"projectId":"p1","reason":"retention","cursor":"e:9"}\n\n',
     );
+    // With the subscribe's own id, when the client named it.
+    expect(encodeSubscriptionReady({ projectId: "p1", cursor: "e:3", subscriptionId: "s4" }).toString()).toBe(
+      'event: ready\ndata: {"projectId":"p1","cursor":"e:3","subscriptionId":"s4"}\n\n',
+    );
+    expect(encodeSubscriptionReset({ projectId: "p1", reason: "retention", cursor: "e:9", subscriptionId: "s4" }).toString()).toBe(
+      'event: reset\ndata: {"projectId":"p1","reason":"retention","cursor":"e:9","subscriptionId":"s4"}\n\n',
+    );
   });
 });
 

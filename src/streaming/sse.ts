@@ -27,8 +27,9 @@ import {
  * The multiplexed stream (GET /api/stream) writes the same progress, error, close, ping and retry
  * frames, and its own, without an id line (no single cursor names a position of the connection):
  *   connected  event: connected\ndata: {"connectionId"}\n\n   first, once
- *   ready      event: ready\ndata: {"projectId","cursor"}\n\n   a subscription's replay is over
- *   reset      event: reset\ndata: {"projectId","reason","cursor"}\n\n
+ *   ready      event: ready\ndata: {"projectId","cursor","subscriptionId"}\n\n   a subscription's replay is over
+ *   reset      event: reset\ndata: {"projectId","reason","cursor","subscriptionId"}\n\n
+ *              subscriptionId: the subscribe's own, when it gave one.
  */
 
 export function encodeEvent(logged: LoggedEvent): Buffer {
@@ -49,11 +50,16 @@ export function encodeConnected(frame: ConnectedFrame): Buffer {
 }
 
 export function encodeSubscriptionReady(frame: SubscriptionReadyFrame): Buffer {
-  return named(CONTROL_EVENTS.ready, { projectId: frame.projectId, cursor: frame.cursor });
+  return named(CONTROL_EVENTS.ready, { projectId: frame.projectId, cursor: frame.cursor, subscriptionId: frame.subscriptionId });
 }
 
 export function encodeSubscriptionReset(frame: SubscriptionResetFrame): Buffer {
-  return named(CONTROL_EVENTS.reset, { projectId: frame.projectId, reason: frame.reason, cursor: frame.cursor });
+  return named(CONTROL_EVENTS.reset, {
+    projectId: frame.projectId,
+    reason: frame.reason,
+    cursor: frame.cursor,
+    subscriptionId: frame.subscriptionId,
+  });
 }
 
 export function encodeError(frame: ErrorFrame): Buffer {

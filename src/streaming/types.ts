@@ -50,6 +50,8 @@ export interface SubscriptionRequest {
   projectId: string;
   /** subscribe: replay after this cursor; undefined: from the head on. */
   cursor?: Cursor;
+  /** subscribe: the client's id for it, echoed in its `ready` or `reset`. */
+  subscriptionId?: string;
 }
 
 /**

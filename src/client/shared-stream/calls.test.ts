@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trpcSubscriptionCalls } from "./calls";
 import { SubscriptionCallError } from "./holder";
 
-const INPUT = { connectionId: "00000000-0000-4000-8000-000000000001", projectId: "p1", cursor: null };
+const INPUT = { connectionId: "00000000-0000-4000-8000-000000000001", projectId: "p1", cursor: null, subscriptionId: "s1" };
 
 /** A server that reads the request and never answers, as a socket gone half-open looks to the caller. */
 describe("trpcSubscriptionCalls", () => {

@@ -18,6 +18,7 @@ interface Call {
   connectionId: string;
   projectId: string;
   cursor?: string | null;
+  subscriptionId?: string;
   settled: boolean;
   resolve: () => void;
   reject: (error: Error) => void;
@@ -100,6 +101,7 @@ function setup() {
     };
   }
 
+  const latestSubscribe = (projectId: string) => calls.filter((c) => c.op === "subscribe" && c.projectId === projectId).at(-1);
   const server = {
     get source(): FakeEventSource {
       return sources.latest();
@@ -110,13 +112,13 @@ function setup() {
     event(id: string, event: ProgressEvent) {
       sources.latest().progress(id, keyOf(event), event);
     },
-    /** `ready` on the stream, then the subscribe's answer (the server's order). */
+    /** `ready` of the project's latest subscribe on the stream, then the subscribe's answer (the server's order). */
     ready(projectId: string, cursor: string) {
-      sources.latest().frame("ready", { projectId, cursor });
+      sources.latest().frame("ready", { projectId, cursor, subscriptionId: latestSubscribe(projectId)?.subscriptionId });
       for (const c of calls) if (c.op === "subscribe" && c.projectId === projectId && !c.settled) c.resolve();
     },
     reset(projectId: string, cursor: string, reason = "retention") {
-      sources.latest().frame("reset", { projectId, reason, cursor });
+      sources.latest().frame("reset", { projectId, reason, cursor, subscriptionId: latestSubscribe(projectId)?.subscriptionId });
     },
     /** Calls made (answered or not), in order. */
     made(op: Call["op"], projectId?: string): Call[] {
@@ -206,7 +208,7 @@ describe("StreamHolder: one connection for every tab", () => {
     expect(b.client.getSnapshot().cursor).toBe("e1:3");
   });
 
-  it("a tab whose cursor the ring does not cover is reset (it refetches), the others are untouched", async () => {
+  it("a tab whose cursor is older than the ring: the project is resubscribed from it and the server replays, while the live tab keeps getting events once each", async () => {
     const t = track(setup());
     const r = runEvents("p1", "r1");
     const a = t.tab("a").client("p1", "e1:5");
@@ -216,10 +218,162 @@ describe("StreamHolder: one connection for every tab", () => {
     await t.flush();
     const late = t.tab("b").client("p1", "e1:2");
     await t.flush();
-    expect(late.resets).toEqual(["retention e1:6"]);
-    expect(status(late)).toBe("ready");
+    expect(t.server.made("subscribe").map((c) => c.cursor)).toEqual(["e1:5", "e1:2"]);
+    expect(status(late)).toBe("connecting");
+    // The old subscription's last live frame, then the new one's replay from the late tab's cursor.
+    t.server.event("e1:7", r.stepStarted("load-context"));
+    await t.flush();
+    expect(a.applied).toEqual(["e1:6", "e1:7"]);
+    const replay = [
+      r.stepStarted("plan"),
+      r.stepCompleted("plan"),
+      r.stepStarted("generate-openapi"),
+      r.started(),
+      r.stepStarted("load-context"),
+    ];
+    for (const [i, e] of replay.entries()) t.server.event(`e1:${i + 3}`, e);
+    t.server.event("e1:8", r.stepCompleted("load-context"));
+    t.server.ready("p1", "e1:8");
+    await t.flush();
+    expect([status(a), status(late)]).toEqual(["ready", "ready"]);
+    expect(late.applied).toEqual(["e1:3", "e1:4", "e1:5", "e1:6", "e1:7", "e1:8"]);
+    expect(late.resets).toEqual([]);
+    expect(a.applied).toEqual(["e1:6", "e1:7", "e1:8"]);
+    // Once rewound, the ring covers it: a tab opened from there now needs no call.
+    const later = t.tab("c").client("p1", "e1:2");
+    await t.flush();
+    expect(status(later)).toBe("ready");
+    expect(later.applied).toEqual(["e1:3", "e1:4", "e1:5", "e1:6", "e1:7", "e1:8"]);
+    expect(t.server.made("subscribe")).toHaveLength(2);
+  });
+
+  it("a tab rendered after an event the holder has yet to receive: the server is asked (a resubscribe from the head) instead of a reset, and the tab goes live at the event", async () => {
+    const t = track(setup());
+    const r = runEvents("p1", "r1");
+    const a = t.tab("a").client("p1", "e1:5");
+    await t.connect();
+    t.server.ready("p1", "e1:5");
+    await t.flush();
+    const fresh = t.tab("b").client("p1", "e1:6");
+    await t.flush();
+    expect(t.server.made("subscribe").map((c) => c.cursor)).toEqual(["e1:5", "e1:5"]);
+    // The event arrives on the old subscription; the resubscribe replays it again, then ready.
+    t.server.event("e1:6", r.started());
+    t.server.event("e1:6", r.started());
+    t.server.ready("p1", "e1:6");
+    await t.flush();
+    expect([status(a), status(fresh)]).toEqual(["ready", "ready"]);
+    expect(fresh.resets).toEqual([]);
+    expect(fresh.applied).toEqual([]);
     expect(a.applied).toEqual(["e1:6"]);
+    t.server.event("e1:7", r.stepStarted("load-context"));
+    await t.flush();
+    expect(fresh.applied).toEqual(["e1:7"]);
+  });
+
+  it("a cursor still past the server's head once asked is reset (future-cursor) to the head", async () => {
+    const t = track(setup());
+    t.tab("a").client("p1", "e1:5");
+    await t.connect();
+    t.server.ready("p1", "e1:5");
+    await t.flush();
+    const odd = t.tab("b").client("p1", "e1:99");
+    await t.flush();
+    t.server.ready("p1", "e1:5");
+    await t.flush();
+    expect(odd.resets).toEqual(["future-cursor e1:5"]);
+    expect(odd.client.getSnapshot()).toMatchObject({ status: "ready", cursor: "e1:5" });
+    status(odd);
+    expect(t.server.made("subscribe")).toHaveLength(2);
+  });
+
+  it("a rewind the server cannot replay either (retention): the late tab is reset, and so is a live tab that now lacks events up to the log's head", async () => {
+    const t = track(setup());
+    const a = t.tab("a").client("p1", "e1:5");
+    await t.connect();
+    t.server.ready("p1", "e1:5");
+    await t.flush();
+    const late = t.tab("b").client("p1", "e1:2");
+    await t.flush();
+    t.server.reset("p1", "e1:9", "retention");
+    t.server.ready("p1", "e1:9");
+    await t.flush();
+    expect(late.resets).toEqual(["retention e1:9"]);
+    expect(a.resets).toEqual(["retention e1:9"]);
+    expect([status(a), status(late)]).toEqual(["ready", "ready"]);
+    expect([a.client.getSnapshot().cursor, late.client.getSnapshot().cursor]).toEqual(["e1:9", "e1:9"]);
+  });
+
+  it("a rewind whose subscribe dies before its ready does not make the ring claim the older cursor: a tab opened from there later is replayed by the server", async () => {
+    const t = track(setup());
+    const r = runEvents("p1", "r1");
+    const a = t.tab("a").client("p1", "e1:5");
+    await t.connect();
+    t.server.ready("p1", "e1:5");
+    t.server.event("e1:6", r.started());
+    await t.flush();
+    const late = t.tab("b").client("p1", "e1:2");
+    await t.flush();
+    late.client.close();
+    // The connection dies before the rewind's replay; only the live tab comes back (from e1:6).
+    t.server.source.fail();
+    t.server.pending("subscribe", "p1")[0]!.reject(new SubscriptionCallError("PRECONDITION_FAILED", "connection not open"));
+    await t.flush();
+    await vi.advanceTimersByTimeAsync(reconnectConfig.baseMs);
+    await t.flush();
+    t.server.connected(CONNECTION_2);
+    await t.flush();
+    expect(t.server.made("subscribe").at(-1)).toEqual(expect.objectContaining({ connectionId: CONNECTION_2, cursor: "e1:6" }));
+    t.server.ready("p1", "e1:6");
+    await t.flush();
     expect(status(a)).toBe("ready");
+    const third = t.tab("c").client("p1", "e1:3");
+    await t.flush();
+    expect(t.server.made("subscribe").at(-1)).toEqual(expect.objectContaining({ connectionId: CONNECTION_2, cursor: "e1:3" }));
+    for (const [i, e] of [r.stepStarted("plan"), r.stepCompleted("plan"), r.started()].entries()) t.server.event(`e1:${i + 4}`, e);
+    t.server.ready("p1", "e1:6");
+    await t.flush();
+    expect(third.applied).toEqual(["e1:4", "e1:5", "e1:6"]);
+    expect(third.resets).toEqual([]);
+    expect(a.applied).toEqual(["e1:6"]);
+  });
+
+  it("a subscribe whose answer was lost: its tab retries, the server's subscription is unsubscribed, and its ready (still in flight) is not taken for the next subscribe's", async () => {
+    const t = track(setup());
+    const r = runEvents("p1", "r1");
+    const first = t.tab("a").client("p1", "e1:3");
+    t.tab("c").client("p2", null);
+    await t.connect();
+    t.server.ready("p2", "e2:0");
+    await t.flush();
+    // The server replayed e1:4..e1:6 for it, but the answer never arrived (offline, a proxy reset).
+    const events = [
+      r.started(),
+      r.stepStarted("load-context"),
+      r.stepCompleted("load-context"),
+      r.stepStarted("plan"),
+      r.stepCompleted("plan"),
+    ];
+    for (const [i, e] of events.slice(3).entries()) t.server.event(`e1:${i + 4}`, e);
+    t.server.pending("subscribe", "p1")[0]!.reject(new SubscriptionCallError(undefined, "fetch failed"));
+    await t.flush();
+    expect(first.client.getSnapshot()).toMatchObject({ status: "connecting", lastError: { code: "UNAVAILABLE", message: "fetch failed" } });
+    expect(t.server.made("unsubscribe", "p1")).toHaveLength(1);
+    first.client.close();
+    const second = t.tab("b").client("p1", "e1:0");
+    await t.flush();
+    t.server.pending("unsubscribe", "p1")[0]!.resolve();
+    await t.flush();
+    const [lost, next] = t.server.made("subscribe", "p1");
+    expect(next).toEqual(expect.objectContaining({ cursor: "e1:0" }));
+    t.server.source.frame("ready", { projectId: "p1", cursor: "e1:5", subscriptionId: lost!.subscriptionId });
+    await t.flush();
+    expect(status(second)).toBe("connecting");
+    for (const [i, e] of events.entries()) t.server.event(`e1:${i + 1}`, e);
+    t.server.ready("p1", "e1:5");
+    await t.flush();
+    expect(status(second)).toBe("ready");
+    expect(second.applied).toEqual(["e1:1", "e1:2", "e1:3", "e1:4", "e1:5"]);
   });
 
   it("each project is its own subscription on the one connection, and frames reach only that project's clients", async () => {
@@ -242,16 +396,28 @@ describe("StreamHolder: one connection for every tab", () => {
     const t = track(setup());
     const a = t.tab("a").client("p1", "e1:0");
     const b = t.tab("b").client("p1", "e1:0");
+    const other = t.tab("c").client("p2", "e2:0");
     await t.connect();
     t.server.ready("p1", "e1:0");
+    t.server.ready("p2", "e2:0");
     await t.flush();
     a.client.close();
     await t.flush();
     expect(t.server.pending("unsubscribe")).toHaveLength(0);
-    expect(t.holder.sourceCounts()).toEqual(new Map([["p1", 1]]));
+    expect(t.holder.sourceCounts()).toEqual(
+      new Map([
+        ["p1", 1],
+        ["p2", 1],
+      ]),
+    );
     b.client.close();
     await t.flush();
     expect(t.server.made("unsubscribe")).toEqual([expect.objectContaining({ projectId: "p1", connectionId: CONNECTION })]);
+    expect(t.holder.connectionState).toBe("open");
+    // The last project: closing the connection ends its subscription on the server, no call needed.
+    other.client.close();
+    await t.flush();
+    expect(t.server.made("unsubscribe")).toHaveLength(1);
     expect(t.sources.latest().closed).toBe(true);
     expect(t.holder.connectionState).toBe("idle");
   });
@@ -270,7 +436,8 @@ describe("StreamHolder: one connection for every tab", () => {
     expect(t.server.made("unsubscribe").map((c) => c.projectId)).toEqual(["p1"]);
     t.holder.removeTab("b");
     await t.flush();
-    expect(t.server.made("unsubscribe").map((c) => c.projectId)).toEqual(["p1", "p2"]);
+    expect(t.server.made("unsubscribe").map((c) => c.projectId)).toEqual(["p1"]);
+    expect(t.sources.latest().closed).toBe(true);
     expect(b.client.getSnapshot().status).toBe("ready");
     expect(t.holder.connectionState).toBe("idle");
   });
@@ -491,7 +658,11 @@ describe("StreamHolder: one connection for every tab", () => {
     await t.flush();
     expect(t.server.made("subscribe", "p1")).toHaveLength(2);
     // The first subscription's ready arrives now, then the second's replay and ready.
-    t.server.source.frame("ready", { projectId: "p1", cursor: "e1:5" });
+    t.server.source.frame("ready", {
+      projectId: "p1",
+      cursor: "e1:5",
+      subscriptionId: t.server.made("subscribe", "p1")[0]!.subscriptionId,
+    });
     await t.flush();
     expect(status(second)).toBe("connecting");
     for (const [i, e] of events.entries()) t.server.event(`e1:${i + 1}`, e);

@@ -23,7 +23,7 @@ import type { TabMessage, TabSink } from "./messages";
 
 /** The tRPC calls the holder makes; a failure throws a {@link SubscriptionCallError}. */
 export interface SubscriptionCalls {
-  subscribe(input: { connectionId: string; projectId: string; cursor: string | null }): Promise<unknown>;
+  subscribe(input: { connectionId: string; projectId: string; cursor: string | null; subscriptionId: string }): Promise<unknown>;
   unsubscribe(input: { connectionId: string; projectId: string }): Promise<unknown>;
 }
 
@@ -65,6 +65,11 @@ interface Source {
   /** The last position this source was given (replay or live); later frames only. */
   last: Position | null;
   attached: boolean;
+  /**
+   * The feed was resubscribed once for this source, its cursor outside the ring (older than it, or
+   * past its head): the server's answer settles it; a second time the source is reset.
+   */
+  asked: boolean;
 }
 
 /**
@@ -81,10 +86,18 @@ interface Feed {
   ring: RingFrame[];
   ringBytes: number;
   start: Position | null;
+  /**
+   * While subscribing: the cursor the subscribe replays from. The ring takes events after it, and
+   * covers them from its own `ready` on; a rewind (from before `start`) extends the ring backwards
+   * only then, since a subscribe that dies before its `ready` leaves a hole.
+   */
+  from: Position | null;
   head: Position | null;
   headId: string | null;
-  /** Which `ready` of this project on this connection is this feed's own (see `readies`); 0 until its subscribe is sent. */
-  awaitReady: number;
+  /** The id of the feed's latest subscribe: only that one's `ready` or `reset` is the feed's own. */
+  subscriptionId: string | null;
+  /** The connection its latest subscribe went to: the server may hold a subscription there even if the call failed. */
+  subscribedOn: string | null;
 }
 
 /** The shared connection: absent, opening, open (after `connected`), waiting out a backoff, or refused for good. */
@@ -119,16 +132,11 @@ export class StreamHolder {
   private readonly tabs = new Map<string, { sink: TabSink; sources: Set<string> }>();
   private readonly sources = new Map<string, Source>();
   private readonly feeds = new Map<string, Feed>();
-  /** Per project, the subscribe/unsubscribe calls in order: the server must see them in the order made. */
+  /** Per connection and project, the subscribe/unsubscribe calls in order: the server must see them in the order made. */
   private readonly calls$ = new Map<string, Promise<void>>();
   private state: ConnectionState = { kind: "idle" };
-  /**
-   * Per project on the current connection: `ready` frames written by the server (its subscribes that
-   * answered ok) and read from the stream. A subscription replaced right after its subscribe (the
-   * tab closed and another opened) may still have its `ready` in flight; counting tells the new
-   * feed's own `ready` from it, since the calls of a project are chained.
-   */
-  private readies = new Map<string, { written: number; seen: number }>();
+  /** Names each subscribe (`subscriptionId`), so a `ready` of a replaced or unanswered one is not taken for the current one's. */
+  private subscribes = 0;
   /** Bumped per connection, so late callbacks of a previous one are ignored. */
   private generation = 0;
   private watchdog: ReturnType<typeof setTimeout> | null = null;
@@ -203,7 +211,7 @@ export class StreamHolder {
 
   private open(tab: { sources: Set<string> }, tabId: string, sourceId: string, projectId: string, cursor: string | null): void {
     if (this.sources.has(sourceId)) return;
-    const source: Source = { id: sourceId, tabId, projectId, cursor, last: null, attached: false };
+    const source: Source = { id: sourceId, tabId, projectId, cursor, last: null, attached: false, asked: false };
     this.sources.set(sourceId, source);
     tab.sources.add(sourceId);
     const feed = this.feeds.get(projectId) ?? this.newFeed(projectId);
@@ -219,7 +227,7 @@ export class StreamHolder {
       case "waiting":
         return; // subscribed once connected
       case "open":
-        if (feed.state === "live") return this.attach(feed, source);
+        if (feed.state === "live") return this.attachAll(feed);
         if (feed.state === "idle") return this.subscribe(feed);
         return; // attached at its `ready`
     }
@@ -233,9 +241,11 @@ export class StreamHolder {
       ring: [],
       ringBytes: 0,
       start: null,
+      from: null,
       head: null,
       headId: null,
-      awaitReady: 0,
+      subscriptionId: null,
+      subscribedOn: null,
     };
     this.feeds.set(projectId, feed);
     return feed;
@@ -251,11 +261,15 @@ export class StreamHolder {
     feed.sources.delete(sourceId);
     if (feed.sources.size > 0) return;
     this.feeds.delete(feed.projectId);
-    if (this.state.kind === "open" && feed.state !== "idle") {
+    // The last project: closing the connection ends every subscription on the server too.
+    if (this.sources.size === 0) return this.goIdle();
+    // Unsubscribed whenever the server may hold the subscription, even if its subscribe failed (unanswered).
+    if (this.state.kind === "open" && feed.subscribedOn === this.state.connectionId) {
       const connectionId = this.state.connectionId;
-      this.enqueue(feed.projectId, () => this.calls.unsubscribe({ connectionId, projectId: feed.projectId }).then(ignore, ignore));
+      this.enqueue(connectionId, feed.projectId, () =>
+        this.calls.unsubscribe({ connectionId, projectId: feed.projectId }).then(ignore, ignore),
+      );
     }
-    if (this.sources.size === 0) this.goIdle();
   }
 
   /** No source left: close the connection rather than hold one nobody reads. */
@@ -300,7 +314,6 @@ export class StreamHolder {
     const parsed = parseFrameData("connected", connectedFrameSchema, event);
     if (!parsed.ok) return this.drop({ type: CONTROL_EVENTS.error });
     this.state = { kind: "open", source, connectionId: parsed.value.connectionId };
-    this.readies = new Map();
     this.backoff.markConnected();
     for (const feed of [...this.feeds.values()]) {
       if (feed.sources.size === 0) this.feeds.delete(feed.projectId);
@@ -308,60 +321,70 @@ export class StreamHolder {
     }
   }
 
-  /** Subscribes the project from the last event received (the ring continues) or, new, from its oldest source's cursor. */
+  /**
+   * Subscribes the project from the last event received (the ring continues); from a waiting tab's
+   * cursor older than the ring (the ring is kept and its start moves back: the server's replay fills
+   * it in); or, new, from the oldest waiting tab's cursor.
+   */
   private subscribe(feed: Feed): void {
     if (this.state.kind !== "open") return;
     const { connectionId } = this.state;
     const generation = this.generation;
-    feed.state = "subscribing";
-    const cursor = feed.headId ?? oldestCursor(feed.sources.values());
-    if (feed.headId === null) {
-      feed.start = cursor === null ? null : parseCursor(cursor);
+    const waiting = [...feed.sources.values()].filter((s) => !s.attached);
+    const oldest = oldestCursor(waiting);
+    const oldestPos = oldest === null ? null : parseCursor(oldest);
+    let cursor: string | null;
+    if (feed.headId !== null && feed.start !== null && !(oldestPos !== null && this.before(feed, oldestPos))) {
+      cursor = feed.headId;
+    } else if (feed.headId !== null && oldestPos !== null && this.before(feed, oldestPos)) {
+      cursor = oldest;
+    } else {
+      cursor = oldest;
+      feed.start = null;
       feed.ring = [];
       feed.ringBytes = 0;
     }
-    this.enqueue(feed.projectId, async () => {
-      if (generation !== this.generation || this.feeds.get(feed.projectId) !== feed) return;
-      const readies = this.readiesOf(feed.projectId);
-      // Every earlier subscribe of this project has answered (chained): its ready, if any, is counted in.
-      feed.awaitReady = readies.written + 1;
+    feed.from = cursor === null ? null : parseCursor(cursor);
+    feed.state = "subscribing";
+    // Named now: from here on only this subscribe's ready counts, not an earlier one still in flight.
+    const subscriptionId = `s${++this.subscribes}`;
+    feed.subscriptionId = subscriptionId;
+    this.enqueue(connectionId, feed.projectId, async () => {
+      if (generation !== this.generation || this.feeds.get(feed.projectId) !== feed || feed.subscriptionId !== subscriptionId) return;
+      feed.subscribedOn = connectionId;
       try {
-        await this.calls.subscribe({ connectionId, projectId: feed.projectId, cursor });
-        if (generation === this.generation) readies.written += 1;
+        await this.calls.subscribe({ connectionId, projectId: feed.projectId, cursor, subscriptionId });
       } catch (error) {
-        this.subscribeFailed(feed, generation, error);
+        this.subscribeFailed(feed, generation, subscriptionId, error);
       }
     });
   }
 
-  private readiesOf(projectId: string): { written: number; seen: number } {
-    let readies = this.readies.get(projectId);
-    if (!readies) {
-      readies = { written: 0, seen: 0 };
-      this.readies.set(projectId, readies);
-    }
-    return readies;
+  /** Whether `pos` lies before the ring's start in the ring's own log (so the ring cannot replay from it). */
+  private before(feed: Feed, pos: Position): boolean {
+    return feed.start !== null && pos.epoch === feed.start.epoch && pos.seq < feed.start.seq;
   }
 
-  /** Whether the next `ready` of the project is the feed's own (not a replaced subscription's). */
-  private nextReadyIsOwn(feed: Feed): boolean {
-    return feed.awaitReady === this.readiesOf(feed.projectId).seen + 1;
+  /** Whether `pos` lies past the ring's head in its log: a page rendered after an event still on its way here. */
+  private ahead(feed: Feed, pos: Position): boolean {
+    return feed.head !== null && pos.epoch === feed.head.epoch && pos.seq > feed.head.seq;
   }
 
-  private subscribeFailed(feed: Feed, generation: number, error: unknown): void {
-    if (generation !== this.generation || this.feeds.get(feed.projectId) !== feed || feed.state !== "subscribing") return;
+  private subscribeFailed(feed: Feed, generation: number, subscriptionId: string, error: unknown): void {
+    if (generation !== this.generation || this.feeds.get(feed.projectId) !== feed || feed.subscriptionId !== subscriptionId) return;
+    if (feed.state !== "subscribing") return;
     const code = error instanceof SubscriptionCallError ? error.code : undefined;
     const message = errorMessage(error);
     // The connection is gone on the server (or belongs to another session now): open a new one.
     if (code === "PRECONDITION_FAILED") return this.drop({ type: CONTROL_EVENTS.error });
-    // A later subscribe or unsubscribe of this project replaced this one; its own outcome counts.
-    if (code === "CONFLICT") return;
     // Over the user's stream limit: FORBIDDEN, as the per-project stream answers it, so the tab stops and shows why.
     const frameCode: ErrorFrame["code"] = code === "TOO_MANY_REQUESTS" ? "FORBIDDEN" : isErrorFrameCode(code) ? code : "UNAVAILABLE";
     const frame = { type: CONTROL_EVENTS.error, data: frameData({ code: frameCode, message }) };
+    // Every source of the project ends with it, the attached ones of a rewind too (nothing feeds them
+    // now); each client retries from its own last id. The server may still hold a subscription of an
+    // unanswered call: the last source's removal unsubscribes it.
     feed.state = "idle";
     for (const source of [...feed.sources.values()]) {
-      if (source.attached) continue;
       this.send(source, frame);
       this.removeSource(source.id);
     }
@@ -376,7 +399,9 @@ export class StreamHolder {
     const feed = projectId === null ? undefined : this.feeds.get(projectId);
     if (!feed || feed.state === "idle") return;
     const frame: RingFrame = { type, data, id, pos };
-    if (!this.remember(feed, frame) || feed.state !== "live") return;
+    if (!this.remember(feed, frame)) return;
+    // Attached sources exist while subscribing only in a rewind: the old subscription's live frames,
+    // then the new one's replay, each in log order; `deliver` skips what a source already has.
     for (const source of feed.sources.values()) if (source.attached) this.deliver(source, frame);
   }
 
@@ -389,17 +414,19 @@ export class StreamHolder {
    */
   private remember(feed: Feed, frame: RingFrame): boolean {
     const live = feed.state === "live";
-    const epoch = feed.start?.epoch ?? feed.head?.epoch;
+    const epoch = feed.start?.epoch ?? feed.from?.epoch ?? feed.head?.epoch;
     if (epoch !== undefined && frame.pos.epoch !== epoch) {
       // Another log (it was replaced): what the ring held does not lead up to this event.
       feed.ring = [];
       feed.ringBytes = 0;
       feed.start = live ? frame.pos : null;
+      feed.from = null;
       feed.head = live ? frame.pos : null;
       feed.headId = live ? frame.id : null;
       return true;
     }
-    if (feed.start !== null && frame.pos.seq <= feed.start.seq) return false;
+    const floor = lower(feed.start, live ? null : feed.from);
+    if (floor !== null && frame.pos.seq <= floor.seq) return false;
     let index = feed.ring.length;
     while (index > 0 && feed.ring[index - 1]!.pos.seq >= frame.pos.seq) {
       if (feed.ring[index - 1]!.pos.seq === frame.pos.seq) return false;
@@ -414,7 +441,8 @@ export class StreamHolder {
     while (feed.ring.length > RING_FRAMES || feed.ringBytes > RING_BYTES) {
       const dropped = feed.ring.shift()!;
       feed.ringBytes -= dropped.data.length;
-      feed.start = dropped.pos;
+      if (feed.start === null || dropped.pos.seq > feed.start.seq) feed.start = dropped.pos;
+      if (feed.from !== null && dropped.pos.seq > feed.from.seq) feed.from = dropped.pos;
     }
     return true;
   }
@@ -422,25 +450,31 @@ export class StreamHolder {
   private onReady(event: MessageEventLike): void {
     const parsed = parseFrameData("ready", subscriptionReadyFrameSchema, event);
     if (!parsed.ok) return;
-    const readies = this.readiesOf(parsed.value.projectId);
     const feed = this.feeds.get(parsed.value.projectId);
-    const own = feed !== undefined && this.nextReadyIsOwn(feed);
-    readies.seen += 1;
-    if (!feed || feed.state !== "subscribing" || !own) return;
+    // A replaced or unanswered subscribe's ready is not this feed's.
+    if (!feed || feed.state !== "subscribing" || parsed.value.subscriptionId !== feed.subscriptionId) return;
     const pos = parseCursor(parsed.value.cursor);
     if (pos === null) return;
+    // The replay from `from` is all here (it came before this ready): the ring covers it now.
+    const from = feed.from;
+    feed.from = null;
+    if (from !== null && from.epoch === pos.epoch && (feed.start === null || feed.start.epoch !== pos.epoch || from.seq < feed.start.seq)) {
+      feed.start = from;
+    }
     if (feed.start === null || feed.start.epoch !== pos.epoch) {
       // Subscribed from now on (or the log changed under us): the ring starts at `ready`.
       feed.start = pos;
-      feed.ring = feed.ring.filter((f) => f.pos.epoch === pos.epoch && f.pos.seq > pos.seq);
-      feed.ringBytes = feed.ring.reduce((n, f) => n + f.data.length, 0);
     }
+    const start = feed.start;
+    // Left over from a subscribe that died before its ready: not part of what the ring covers.
+    feed.ring = feed.ring.filter((f) => f.pos.epoch === start.epoch && f.pos.seq > start.seq);
+    feed.ringBytes = feed.ring.reduce((n, f) => n + f.data.length, 0);
     if (feed.head === null || feed.head.epoch !== pos.epoch || pos.seq > feed.head.seq) {
       feed.head = pos;
       feed.headId = parsed.value.cursor;
     }
     feed.state = "live";
-    for (const source of [...feed.sources.values()]) if (!source.attached) this.attach(feed, source);
+    this.attachAll(feed);
   }
 
   private onReset(event: MessageEventLike): void {
@@ -449,13 +483,43 @@ export class StreamHolder {
     const feed = this.feeds.get(parsed.value.projectId);
     const pos = parseCursor(parsed.value.cursor);
     // A replaced subscription's reset (it comes before that one's ready) is not this feed's.
-    if (!feed || feed.state !== "subscribing" || pos === null || !this.nextReadyIsOwn(feed)) return;
-    // The log cannot replay from our cursor: the ring starts over at its head; sources are reset at attach.
+    if (!feed || feed.state !== "subscribing" || pos === null || parsed.value.subscriptionId !== feed.subscriptionId) return;
+    // The log cannot replay from our cursor: the ring starts over at its head; waiting sources are reset at attach.
     feed.ring = [];
     feed.ringBytes = 0;
     feed.start = pos;
+    feed.from = null;
     feed.head = pos;
     feed.headId = parsed.value.cursor;
+    // A rewind's attached sources may lack events up to the log's head too, and no replay brings them now.
+    const frame = { type: CONTROL_EVENTS.reset, data: frameData({ reason: parsed.value.reason, cursor: parsed.value.cursor }) };
+    for (const source of feed.sources.values()) {
+      if (!source.attached || (source.last !== null && source.last.epoch === pos.epoch && source.last.seq >= pos.seq)) continue;
+      this.send(source, frame);
+      source.last = pos;
+    }
+  }
+
+  /**
+   * Attaches every waiting source the ring covers. For a source whose cursor lies outside the ring,
+   * the server is asked before the tab is reset: the feed is resubscribed, once. From a cursor before
+   * the ring (it was started from a later tab's cursor), the server's log may well still hold what
+   * the ring does not; past the head, the event the page was rendered after is likely on its way,
+   * and the resubscribe's `ready` carries the server's head.
+   */
+  private attachAll(feed: Feed): void {
+    let ask = false;
+    for (const source of [...feed.sources.values()]) {
+      if (source.attached) continue;
+      const cursor = source.cursor === null ? null : parseCursor(source.cursor);
+      if (cursor !== null && !source.asked && (this.before(feed, cursor) || this.ahead(feed, cursor))) {
+        source.asked = true;
+        ask = true;
+      } else {
+        this.attach(feed, source);
+      }
+    }
+    if (ask) this.subscribe(feed);
   }
 
   /**
@@ -557,12 +621,14 @@ export class StreamHolder {
     this.tabs.get(source.tabId)?.sink({ t: "frame", sourceId: source.id, ...frame });
   }
 
-  private enqueue(projectId: string, call: () => Promise<void>): void {
-    const previous = this.calls$.get(projectId) ?? Promise.resolve();
+  /** Chained per connection and project: a later connection's calls never wait on a dead one's. */
+  private enqueue(connectionId: string, projectId: string, call: () => Promise<void>): void {
+    const key = `${connectionId} ${projectId}`;
+    const previous = this.calls$.get(key) ?? Promise.resolve();
     const next = previous.then(call, call);
-    this.calls$.set(projectId, next);
+    this.calls$.set(key, next);
     void next.finally(() => {
-      if (this.calls$.get(projectId) === next) this.calls$.delete(projectId);
+      if (this.calls$.get(key) === next) this.calls$.delete(key);
     });
   }
 }
@@ -590,6 +656,13 @@ function projectOf(data: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** The earlier of two positions of one log (either may be absent). */
+function lower(a: Position | null, b: Position | null): Position | null {
+  if (a === null) return b;
+  if (b === null || b.epoch !== a.epoch) return a;
+  return b.seq < a.seq ? b : a;
 }
 
 /** The cursor that needs the longest replay (the tab that knows least); null when every source starts from now. */

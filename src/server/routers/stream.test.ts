@@ -79,10 +79,10 @@ describe.each(testDatabaseTargets())("the stream router against $name", ({ targe
     });
     const { client, connectionId } = await app.connectMux(owner.cookie);
 
-    const answer = await asOwner.stream.subscribe({ connectionId, projectId: project.id, cursor });
+    const answer = await asOwner.stream.subscribe({ connectionId, projectId: project.id, cursor, subscriptionId: "s1" });
     expect(answer).toEqual({ projectId: project.id, cursor: logged?.id, reset: false, replayed: 1 });
     const ready = subscriptionReadyFrameSchema.parse(JSON.parse((await readyOf(client, project.id)).data));
-    expect(ready).toEqual({ projectId: project.id, cursor: logged?.id });
+    expect(ready).toEqual({ projectId: project.id, cursor: logged?.id, subscriptionId: "s1" });
     expect(client.frames.map((f) => f.event)).toEqual(["connected", "step.progress", "ready"]);
 
     const sent = await asOwner.message.send({ projectId: project.id, content: "A shop API with items (name)", connectionId });
@@ -171,6 +171,9 @@ describe.each(testDatabaseTargets())("the stream router against $name", ({ targe
       { connectionId, projectId: project.id, cursor: "no-colon" },
       { connectionId, projectId: project.id, cursor: `${"e".repeat(65)}:1` },
       { connectionId, projectId: project.id, cursor: 42 },
+      { connectionId, projectId: project.id, subscriptionId: "" },
+      { connectionId, projectId: project.id, subscriptionId: "a b" },
+      { connectionId, projectId: project.id, subscriptionId: "s".repeat(65) },
       "string input",
     ];
     const subscribe = asOwner.stream.subscribe as (input: unknown) => Promise<unknown>;
@@ -184,6 +187,8 @@ describe.each(testDatabaseTargets())("the stream router against $name", ({ targe
     }
     const cursorError = await errorOf(subscribe({ connectionId, projectId: project.id, cursor: "no-colon" }));
     expect(cursorError.message).toContain("malformed cursor");
+    const subscriptionIdError = await errorOf(subscribe({ connectionId, projectId: project.id, subscriptionId: "a b" }));
+    expect(subscriptionIdError.message).toContain("subscriptionId must be 1-64 letters, digits, _ or -");
     const idError = await errorOf(subscribe({ connectionId: "x", projectId: project.id }));
     expect(idError.message).toContain("connectionId must be the id from the stream's ready or connected event");
     expect(app.streaming.stats().subscriptions).toBe(0);

@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { createTRPCRouter, projectAccessProcedure } from "../trpc";
 import { idSchema } from "../../lib/ids";
-import { connectionIdSchema, cursorSchema, type Cursor } from "../../streaming/protocol";
+import { connectionIdSchema, cursorSchema, subscriptionIdSchema, type Cursor } from "../../streaming/protocol";
 import type { SubscriptionOutcome } from "../../streaming/types";
 
 type Failure = Extract<SubscriptionOutcome, { ok: false }>;
@@ -21,9 +21,17 @@ export const streamRouter = createTRPCRouter({
    * Registers the project on the connection, replays its log after `cursor` (or sends `reset` when
    * the cursor cannot be resumed), then sends `ready {projectId, cursor}` on the stream; resolves
    * after that. No cursor: from the project's head on. Subscribing again replaces the subscription.
+   * `subscriptionId` (the client's, optional) comes back in that `ready` or `reset`.
    */
   subscribe: projectAccessProcedure
-    .input(z.object({ connectionId: connectionIdSchema, projectId: idSchema, cursor: cursorSchema.nullish() }))
+    .input(
+      z.object({
+        connectionId: connectionIdSchema,
+        projectId: idSchema,
+        cursor: cursorSchema.nullish(),
+        subscriptionId: subscriptionIdSchema.optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }): Promise<{ projectId: string; cursor: Cursor; reset: boolean; replayed: number }> => {
       const outcome = await ctx.streaming.subscription({
         op: "subscribe",
@@ -31,6 +39,7 @@ export const streamRouter = createTRPCRouter({
         userId: ctx.user.id,
         projectId: ctx.projectId,
         ...(input.cursor ? { cursor: input.cursor } : {}),
+        ...(input.subscriptionId ? { subscriptionId: input.subscriptionId } : {}),
       });
       if (!outcome.ok) return refuse(outcome);
       if (outcome.op !== "subscribe") throw new Error("subscribe answered as an unsubscribe");

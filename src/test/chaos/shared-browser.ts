@@ -24,12 +24,23 @@ export class SharedBrowser {
   readonly holder: StreamHolder;
   sockets = 0;
   drops = 0;
+  /**
+   * What crossed the holder's edges, in order (tabs' opens and closes, frames to each source, its
+   * calls and their answers, the frames of its sockets, drops): printed when a chaos run fails.
+   */
+  readonly trace: string[] = [];
+  private readonly started = performance.now();
   private current: NodeEventSource | null = null;
   private dropAtOpen = false;
+  private tabs = 0;
 
   constructor(options: SharedBrowserOptions) {
+    const calls = trpcSubscriptionCalls(`${options.callsURL}/api/trpc`, options.headers);
     this.holder = new StreamHolder({
-      calls: trpcSubscriptionCalls(`${options.callsURL}/api/trpc`, options.headers),
+      calls: {
+        subscribe: (input) => this.traced(`subscribe ${input.connectionId.slice(0, 8)} from ${input.cursor}`, calls.subscribe(input)),
+        unsubscribe: (input) => this.traced(`unsubscribe ${input.connectionId.slice(0, 8)}`, calls.unsubscribe(input)),
+      },
       createEventSource: (path) => this.open(`${options.streamURL}${path}`, options.headers),
       ...(options.random ? { random: options.random } : {}),
     });
@@ -37,8 +48,17 @@ export class SharedBrowser {
 
   /** A new tab of this browser. */
   tab(): TabLink {
-    const sink = (message: HolderMessage) => queueMicrotask(() => link.receive(message));
-    const link: TabLink = new TabLink((message) => queueMicrotask(() => this.holder.handle(sink, message)));
+    const name = `tab${++this.tabs}`;
+    const sink = (message: HolderMessage) => {
+      this.note(`${name} <- ${message.sourceId.split(":")[1] ?? ""} ${message.type} ${message.id ?? cursorOf(message.data)}`);
+      queueMicrotask(() => link.receive(message));
+    };
+    const link: TabLink = new TabLink((message) => {
+      this.note(
+        `${name} -> ${message.t} ${"sourceId" in message ? (message.sourceId.split(":")[1] ?? "") : ""} ${"cursor" in message ? message.cursor : ""}`,
+      );
+      queueMicrotask(() => this.holder.handle(sink, message));
+    });
     link.hello();
     return link;
   }
@@ -48,6 +68,7 @@ export class SharedBrowser {
     const socket = this.current;
     if (!socket || socket.isEnded) return false;
     this.drops++;
+    this.note(`drop socket ${this.sockets}`);
     socket.drop();
     return true;
   }
@@ -57,13 +78,35 @@ export class SharedBrowser {
     this.dropAtOpen = true;
   }
 
+  note(entry: string): void {
+    this.trace.push(`${Math.round(performance.now() - this.started)} ${entry}`);
+  }
+
+  private traced<T>(what: string, call: Promise<T>): Promise<T> {
+    this.note(what);
+    return call.then(
+      (value) => {
+        this.note(`${what}: ${JSON.stringify(value)}`);
+        return value;
+      },
+      (error: unknown) => {
+        this.note(`${what}: failed ${error instanceof Error ? error.message : String(error)}`);
+        throw error;
+      },
+    );
+  }
+
   close(): void {
     this.holder.close();
     this.current?.close();
   }
 
   private open(url: string, headers: Record<string, string>): NodeEventSource {
-    const socket = new NodeEventSource(url, { headers });
+    const n = this.sockets + 1;
+    const socket = new NodeEventSource(url, {
+      headers,
+      onFrame: (frame) => this.note(`socket ${n} ${frame.event} ${frame.id ?? cursorOf(frame.data)}`),
+    });
     socket.addEventListener("open", () => {
       if (!this.dropAtOpen) return;
       this.dropAtOpen = false;
@@ -73,4 +116,11 @@ export class SharedBrowser {
     this.sockets++;
     return socket;
   }
+}
+
+/** A control frame's cursor (ready, reset) or connection id, for the trace. */
+function cursorOf(data: string | undefined): string {
+  if (data === undefined) return "";
+  const found = /"(cursor|connectionId|code|reason)":"([^"]*)"/.exec(data);
+  return found ? `${found[1]}=${found[2]}` : "";
 }
