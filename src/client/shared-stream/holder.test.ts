@@ -287,6 +287,35 @@ describe("StreamHolder: one connection for every tab", () => {
     expect(t.server.made("subscribe")).toHaveLength(2);
   });
 
+  it("a rewind longer than the ring can hold: the server is asked once, then the tab is reset (no second resubscribe), and the live tab gets each event once", async () => {
+    const t = track(setup());
+    const a = t.tab("a").client("p1", "e1:0");
+    await t.connect();
+    t.server.ready("p1", "e1:0");
+    // One run each, so every event has a key of its own (the client drops a repeated key).
+    const events = Array.from({ length: 2_100 }, (_, i) => runEvents("p1", `r${i}`).started());
+    // In batches: flush delivers a bounded number of messages per call.
+    const send = async (from: number) => {
+      for (const [i, e] of events.slice(from).entries()) {
+        t.server.event(`e1:${from + i + 1}`, e);
+        if (i % 500 === 499) await t.flush();
+      }
+    };
+    await send(0);
+    await t.flush();
+    const late = t.tab("b").client("p1", "e1:50");
+    await t.flush();
+    expect(t.server.made("subscribe").map((c) => c.cursor)).toEqual(["e1:0", "e1:50"]);
+    await send(50);
+    t.server.ready("p1", "e1:2100");
+    await t.flush();
+    expect(late.resets).toEqual(["retention e1:2100"]);
+    expect(status(late)).toBe("ready");
+    expect(t.server.made("subscribe")).toHaveLength(2);
+    expect(a.applied).toHaveLength(2_100);
+    expect(new Set(a.applied).size).toBe(2_100);
+  });
+
   it("a rewind the server cannot replay either (retention): the late tab is reset, and so is a live tab that now lacks events up to the log's head", async () => {
     const t = track(setup());
     const a = t.tab("a").client("p1", "e1:5");
