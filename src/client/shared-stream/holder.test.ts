@@ -316,6 +316,34 @@ describe("StreamHolder: one connection for every tab", () => {
     expect(new Set(a.applied).size).toBe(2_100);
   });
 
+  it("after the server resets the holder's resume cursor (away longer than retention), tabs at it or older are reset at once, without asking the server again", async () => {
+    const t = track(setup());
+    const r = runEvents("p1", "r1");
+    const a = t.tab("a").client("p1", "e1:2");
+    await t.connect();
+    t.server.ready("p1", "e1:2");
+    t.server.event("e1:3", r.started());
+    t.server.event("e1:4", r.stepStarted("load-context"));
+    await t.flush();
+    t.server.source.fail();
+    await t.flush();
+    // A tab rendered from an older cursor opens while the holder waits out its backoff.
+    const b = t.tab("b").client("p1", "e1:3");
+    await t.flush();
+    await vi.advanceTimersByTimeAsync(reconnectConfig.baseMs);
+    await t.flush();
+    t.server.connected(CONNECTION_2);
+    await t.flush();
+    expect(t.server.made("subscribe").at(-1)).toEqual(expect.objectContaining({ connectionId: CONNECTION_2, cursor: "e1:4" }));
+    t.server.reset("p1", "e1:40", "retention");
+    t.server.ready("p1", "e1:40");
+    await t.flush();
+    expect([a.resets, b.resets]).toEqual([["retention e1:40"], ["retention e1:40"]]);
+    expect([a.client.getSnapshot().cursor, b.client.getSnapshot().cursor]).toEqual(["e1:40", "e1:40"]);
+    expect([status(a), status(b)]).toEqual(["ready", "ready"]);
+    expect(t.server.made("subscribe", "p1").filter((c) => c.connectionId === CONNECTION_2)).toHaveLength(1);
+  });
+
   it("a rewind the server cannot replay either (retention): the late tab is reset, and so is a live tab that now lacks events up to the log's head", async () => {
     const t = track(setup());
     const a = t.tab("a").client("p1", "e1:5");

@@ -485,10 +485,16 @@ export class StreamHolder {
     // A replaced subscription's reset (it comes before that one's ready) is not this feed's.
     if (!feed || feed.state !== "subscribing" || pos === null || parsed.value.subscriptionId !== feed.subscriptionId) return;
     // The log cannot replay from our cursor: the ring starts over at its head; waiting sources are reset at attach.
+    const refused = feed.from;
     feed.ring = [];
     feed.ringBytes = 0;
     feed.start = pos;
     feed.from = null;
+    // Nor from any older cursor of that log: a waiting source at or before it is reset without asking again.
+    for (const source of feed.sources.values()) {
+      const cursor = source.cursor === null ? null : parseCursor(source.cursor);
+      if (refused !== null && cursor !== null && cursor.epoch === refused.epoch && cursor.seq <= refused.seq) source.asked = true;
+    }
     feed.head = pos;
     feed.headId = parsed.value.cursor;
     // A rewind's attached sources may lack events up to the log's head too, and no replay brings them now.
