@@ -63,6 +63,32 @@ export function createRedisConnection(options: RedisConnectionOptions): Redis {
   return redis;
 }
 
+/**
+ * Resolves once the connection is ready: its handshake (CLIENT SETINFO, the INFO ready check) done.
+ * A SUBSCRIBE must wait for it. ioredis 5 writes a SUBSCRIBE made during the handshake at once
+ * (Redis allows it while loading), the connection enters subscriber mode, the ready check's INFO is
+ * then refused and the connection dropped: the subscription is gone until the reconnect, and a
+ * PUBLISH meanwhile finds no receiver (ioredis#2037, fixed in ioredis 6).
+ */
+export function untilReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  if (redis.status === "end") return Promise.reject(new Error("redis connection has ended"));
+  return new Promise((resolve, reject) => {
+    const settle = (err?: Error) => {
+      clearTimeout(timer);
+      redis.off("ready", onReady);
+      redis.off("end", onEnd);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = () => settle();
+    const onEnd = () => settle(new Error("redis connection has ended"));
+    const timer = setTimeout(() => settle(new Error(`redis connection not ready within ${timeoutMs} ms`)), timeoutMs);
+    redis.on("ready", onReady);
+    redis.on("end", onEnd);
+  });
+}
+
 /** Connections we are closing on purpose: their close is not an outage. */
 const closing = new WeakSet<Redis>();
 

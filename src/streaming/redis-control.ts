@@ -6,7 +6,7 @@ import { errorMessage } from "../lib/errors";
 import { idSchema } from "../lib/ids";
 import { silentLogger as defaultLogger } from "../lib/logger";
 import { cursorSchema, subscriptionIdSchema } from "./protocol";
-import { createRedisConnection, quitRedis } from "./redis-client";
+import { createRedisConnection, quitRedis, untilReady } from "./redis-client";
 import type { StreamControl, SubscriptionOutcome, SubscriptionRequest } from "./types";
 
 export interface RedisStreamControlOptions {
@@ -68,6 +68,7 @@ export class RedisStreamControl implements StreamControl {
   private readonly subscriber: Redis;
   private readonly logger: Logger;
   private readonly timeoutMs: number;
+  private readonly commandTimeoutMs: number;
   private readonly replyChannel = `gs:control:reply:${randomUUID()}`;
   private readonly handlers = new Map<string, (request: SubscriptionRequest) => Promise<SubscriptionOutcome>>();
   private readonly waiting = new Map<string, { resolve: (outcome: SubscriptionOutcome) => void; reject: (err: Error) => void }>();
@@ -78,11 +79,12 @@ export class RedisStreamControl implements StreamControl {
     this.redis = options.redis;
     this.logger = options.logger ?? defaultLogger;
     this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 2_000;
     this.subscriber = createRedisConnection({
       url: options.url,
       name: `genstream:control:${options.processName}`,
       logger: this.logger,
-      commandTimeoutMs: options.commandTimeoutMs ?? 2_000,
+      commandTimeoutMs: this.commandTimeoutMs,
     });
     this.subscriber.on("message", (channel: string, message: string) => this.receive(channel, message));
   }
@@ -91,6 +93,8 @@ export class RedisStreamControl implements StreamControl {
     const channel = connectionChannel(connectionId);
     this.handlers.set(connectionId, handler);
     try {
+      // Not during the connection's handshake: such a SUBSCRIBE is lost with the connection (untilReady).
+      await untilReady(this.subscriber, this.commandTimeoutMs);
       await this.subscriber.subscribe(channel);
     } catch (err) {
       this.handlers.delete(connectionId);
@@ -111,10 +115,12 @@ export class RedisStreamControl implements StreamControl {
   async send(request: SubscriptionRequest): Promise<SubscriptionOutcome | null> {
     if (this.closed) throw new Error("stream control is closed");
     // Listening for answers before the first request, so no answer can come back unheard.
-    this.listening ??= this.subscriber.subscribe(this.replyChannel).catch((err: unknown) => {
-      this.listening = undefined;
-      throw err;
-    });
+    this.listening ??= untilReady(this.subscriber, this.commandTimeoutMs)
+      .then(() => this.subscriber.subscribe(this.replyChannel))
+      .catch((err: unknown) => {
+        this.listening = undefined;
+        throw err;
+      });
     await this.listening;
     const requestId = randomUUID();
     let timer: NodeJS.Timeout | undefined;
