@@ -160,6 +160,20 @@ function track(t: ReturnType<typeof setup>) {
   return t;
 }
 
+/** Tab a live at e1:6 (the ring starts at e1:5), then tab b opened from e1:2, before the ring: the holder asks the server. */
+async function lateTab() {
+  const t = track(setup());
+  const r = runEvents("p1", "r1");
+  const a = t.tab("a").client("p1", "e1:5");
+  await t.connect();
+  t.server.ready("p1", "e1:5");
+  t.server.event("e1:6", r.started());
+  await t.flush();
+  const late = t.tab("b").client("p1", "e1:2");
+  await t.flush();
+  return { t, r, a, late };
+}
+
 function status(c: Client) {
   allClients.push(c.client);
   return c.client.getSnapshot().status;
@@ -209,15 +223,7 @@ describe("StreamHolder: one connection for every tab", () => {
   });
 
   it("a tab whose cursor is older than the ring: the project is resubscribed from it and the server replays, while the live tab keeps getting events once each", async () => {
-    const t = track(setup());
-    const r = runEvents("p1", "r1");
-    const a = t.tab("a").client("p1", "e1:5");
-    await t.connect();
-    t.server.ready("p1", "e1:5");
-    t.server.event("e1:6", r.started());
-    await t.flush();
-    const late = t.tab("b").client("p1", "e1:2");
-    await t.flush();
+    const { t, r, a, late } = await lateTab();
     expect(t.server.made("subscribe").map((c) => c.cursor)).toEqual(["e1:5", "e1:2"]);
     expect(status(late)).toBe("connecting");
     // The old subscription's last live frame, then the new one's replay from the late tab's cursor.
@@ -345,13 +351,7 @@ describe("StreamHolder: one connection for every tab", () => {
   });
 
   it("a rewind the server cannot replay either (retention): the late tab is reset, and so is a live tab that now lacks events up to the log's head", async () => {
-    const t = track(setup());
-    const a = t.tab("a").client("p1", "e1:5");
-    await t.connect();
-    t.server.ready("p1", "e1:5");
-    await t.flush();
-    const late = t.tab("b").client("p1", "e1:2");
-    await t.flush();
+    const { t, a, late } = await lateTab();
     t.server.reset("p1", "e1:9", "retention");
     t.server.ready("p1", "e1:9");
     await t.flush();
@@ -362,15 +362,7 @@ describe("StreamHolder: one connection for every tab", () => {
   });
 
   it("a rewind whose subscribe dies before its ready does not make the ring claim the older cursor: a tab opened from there later is replayed by the server", async () => {
-    const t = track(setup());
-    const r = runEvents("p1", "r1");
-    const a = t.tab("a").client("p1", "e1:5");
-    await t.connect();
-    t.server.ready("p1", "e1:5");
-    t.server.event("e1:6", r.started());
-    await t.flush();
-    const late = t.tab("b").client("p1", "e1:2");
-    await t.flush();
+    const { t, r, a, late } = await lateTab();
     late.client.close();
     // The connection dies before the rewind's replay; only the live tab comes back (from e1:6).
     t.server.source.fail();
