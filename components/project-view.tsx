@@ -63,6 +63,11 @@ export function ProjectView({
   useEffect(() => {
     if (finishedRuns > 0) void utils.message.list.invalidate({ projectId: project.id });
   }, [finishedRuns, utils, project.id]);
+  // A run of a message this tab has not seen (sent from another tab): fetch it as the run starts, not when it ends.
+  const unseenMessage = stream.runs.some((r) => !messages.data.some((m) => m.id === r.messageId));
+  useEffect(() => {
+    if (unseenMessage) void utils.message.list.invalidate({ projectId: project.id });
+  }, [unseenMessage, utils, project.id]);
 
   const [now, setNow] = useState(() => Date.now());
   const running = latest?.status === "running";

@@ -1,6 +1,7 @@
 import { test, expect } from "./support/fixtures";
 import { forceHolder, MUX_STREAM_ROUTE } from "./support/stream-holder";
 import { ProjectPage } from "./support/project-page";
+import { injectFault, releaseFaults } from "./support/faults";
 import { closeStreams, serverLog } from "./support/server-log";
 import { recordStatuses } from "./support/status-recorder";
 
@@ -81,6 +82,31 @@ test("a second tab sees the same run live", async ({ app, home, projectPage, pag
   const log = await serverLog(page.request, app.baseURL, projectId);
   await expect(other.page.getByTestId("stream-cursor")).toHaveAttribute("data-received", String(log.length));
   expect(await other.receivedIds()).toEqual(log.map((e) => e.id));
+});
+
+test("a second tab shows the message sent in the first as soon as its run starts, not only once it ends", async ({
+  app,
+  home,
+  projectPage,
+  context,
+}) => {
+  const projectId = await home.createProject(app.baseURL, "Two tabs, one message");
+  const other = new ProjectPage(await context.newPage());
+  await other.goto(app.baseURL, projectId);
+  await Promise.all([projectPage.expectReady(), other.expectReady()]);
+  await injectFault(projectPage.page.request, app.baseURL, { projectId, step: "generate-code", kind: "hold" });
+
+  await projectPage.sendMessage(BOOKSTORE);
+  await expect(other.step("generate-code")).toHaveAttribute("data-state", "running");
+  const sent = other.page.locator('[data-testid="message"][data-role="user"]');
+  await expect(sent).toHaveCount(1);
+  await expect(sent).toContainText(BOOKSTORE);
+  await other.expectRunStatus("running");
+
+  await releaseFaults(projectPage.page.request, app.baseURL, projectId);
+  await other.expectRunStatus("completed");
+  await expect(other.assistantMessages()).toHaveCount(1);
+  await expect(sent).toHaveCount(1);
 });
 
 test("a message the generator cannot understand gets a helpful reply", async ({ app, home, projectPage }) => {
