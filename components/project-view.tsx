@@ -64,7 +64,10 @@ export function ProjectView({
     if (finishedRuns > 0) void utils.message.list.invalidate({ projectId: project.id });
   }, [finishedRuns, utils, project.id]);
   // A run of a message this tab has not seen (sent from another tab): fetch it as the run starts, not when it ends.
-  const unseenMessage = stream.runs.some((r) => !messages.data.some((m) => m.id === r.messageId));
+  const unseenMessage = useMemo(() => {
+    const seen = new Set(messages.data.map((m) => m.id));
+    return stream.runs.some((r) => !seen.has(r.messageId));
+  }, [stream.runs, messages.data]);
   useEffect(() => {
     if (unseenMessage) void utils.message.list.invalidate({ projectId: project.id });
   }, [unseenMessage, utils, project.id]);

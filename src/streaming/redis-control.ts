@@ -93,9 +93,7 @@ export class RedisStreamControl implements StreamControl {
     const channel = connectionChannel(connectionId);
     this.handlers.set(connectionId, handler);
     try {
-      // Not during the connection's handshake: such a SUBSCRIBE is lost with the connection (untilReady).
-      await untilReady(this.subscriber, this.commandTimeoutMs);
-      await this.subscriber.subscribe(channel);
+      await this.listen(channel);
     } catch (err) {
       this.handlers.delete(connectionId);
       throw err;
@@ -115,12 +113,10 @@ export class RedisStreamControl implements StreamControl {
   async send(request: SubscriptionRequest): Promise<SubscriptionOutcome | null> {
     if (this.closed) throw new Error("stream control is closed");
     // Listening for answers before the first request, so no answer can come back unheard.
-    this.listening ??= untilReady(this.subscriber, this.commandTimeoutMs)
-      .then(() => this.subscriber.subscribe(this.replyChannel))
-      .catch((err: unknown) => {
-        this.listening = undefined;
-        throw err;
-      });
+    this.listening ??= this.listen(this.replyChannel).catch((err: unknown) => {
+      this.listening = undefined;
+      throw err;
+    });
     await this.listening;
     const requestId = randomUUID();
     let timer: NodeJS.Timeout | undefined;
@@ -144,6 +140,12 @@ export class RedisStreamControl implements StreamControl {
       clearTimeout(timer);
       this.waiting.delete(requestId);
     }
+  }
+
+  /** SUBSCRIBE, never during the connection's handshake: such a SUBSCRIBE is lost with the connection (untilReady). */
+  private async listen(channel: string): Promise<void> {
+    await untilReady(this.subscriber, this.commandTimeoutMs);
+    await this.subscriber.subscribe(channel);
   }
 
   async close(): Promise<void> {

@@ -334,15 +334,14 @@ export class StreamHolder {
     const oldest = oldestCursor(waiting);
     const oldestPos = oldest === null ? null : parseCursor(oldest);
     let cursor: string | null;
-    if (feed.headId !== null && feed.start !== null && !(oldestPos !== null && this.before(feed, oldestPos))) {
-      cursor = feed.headId;
-    } else if (feed.headId !== null && oldestPos !== null && this.before(feed, oldestPos)) {
-      cursor = oldest;
-    } else {
+    if (feed.headId === null) {
       cursor = oldest;
       feed.start = null;
       feed.ring = [];
       feed.ringBytes = 0;
+    } else {
+      // A head comes with a start (both are set together): the ring continues, or rewinds to an older tab.
+      cursor = oldestPos !== null && this.before(feed, oldestPos) ? oldest : feed.headId;
     }
     feed.from = cursor === null ? null : parseCursor(cursor);
     feed.state = "subscribing";
@@ -425,7 +424,7 @@ export class StreamHolder {
       feed.headId = live ? frame.id : null;
       return true;
     }
-    const floor = lower(feed.start, live ? null : feed.from);
+    const floor = lower(feed.start, feed.from);
     if (floor !== null && frame.pos.seq <= floor.seq) return false;
     let index = feed.ring.length;
     while (index > 0 && feed.ring[index - 1]!.pos.seq >= frame.pos.seq) {
@@ -455,17 +454,11 @@ export class StreamHolder {
     if (!feed || feed.state !== "subscribing" || parsed.value.subscriptionId !== feed.subscriptionId) return;
     const pos = parseCursor(parsed.value.cursor);
     if (pos === null) return;
-    // The replay from `from` is all here (it came before this ready): the ring covers it now.
-    const from = feed.from;
+    // The replay from `from` is all here (it came before this ready): the ring covers it now. Subscribed
+    // from now on, or the log changed under us: the ring starts at `ready`.
+    const start = lower(sameLog(feed.start, pos), sameLog(feed.from, pos)) ?? pos;
+    feed.start = start;
     feed.from = null;
-    if (from !== null && from.epoch === pos.epoch && (feed.start === null || feed.start.epoch !== pos.epoch || from.seq < feed.start.seq)) {
-      feed.start = from;
-    }
-    if (feed.start === null || feed.start.epoch !== pos.epoch) {
-      // Subscribed from now on (or the log changed under us): the ring starts at `ready`.
-      feed.start = pos;
-    }
-    const start = feed.start;
     // Left over from a subscribe that died before its ready: not part of what the ring covers.
     feed.ring = feed.ring.filter((f) => f.pos.epoch === start.epoch && f.pos.seq > start.seq);
     feed.ringBytes = feed.ring.reduce((n, f) => n + f.data.length, 0);
@@ -662,6 +655,11 @@ function projectOf(data: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** The position if it is of `log`'s log, else null. */
+function sameLog(pos: Position | null, log: Position): Position | null {
+  return pos !== null && pos.epoch === log.epoch ? pos : null;
 }
 
 /** The earlier of two positions of one log (either may be absent). */
