@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { test, expect } from "./support/fixtures";
 import { DashboardPage } from "./support/dashboard-page";
 import { injectFault, releaseFaults } from "./support/faults";
-import { ProjectPage } from "./support/project-page";
+import { projectInTwoTabs } from "./support/project-page";
 import { serverLog } from "./support/server-log";
 import { ENGINE_CANCELLED_REASON } from "../inngest/functions/replies";
 
@@ -67,10 +67,7 @@ test("a run appears in the dashboard and completes there without a reload", asyn
 });
 
 test("cancel from the dashboard reaches every app tab as run.cancelled", async ({ app, home, projectPage, context }) => {
-  const projectId = await home.createProject(app.baseURL, "Dashboard cancel");
-  const other = new ProjectPage(await context.newPage());
-  await other.goto(app.baseURL, projectId);
-  await Promise.all([projectPage.expectReady(), other.expectReady()]);
+  const { projectId, other } = await projectInTwoTabs(home, projectPage, app.baseURL, "Dashboard cancel");
   await injectFault(projectPage.page.request, app.baseURL, { projectId, step: "generate-code", kind: "hold" });
   await projectPage.sendMessage(SHOP);
   for (const tab of [projectPage, other]) await expect(tab.step("generate-code")).toHaveAttribute("data-state", "running");

@@ -1,6 +1,6 @@
 import { test, expect } from "./support/fixtures";
 import { forceHolder, MUX_STREAM_ROUTE } from "./support/stream-holder";
-import { ProjectPage } from "./support/project-page";
+import { projectInTwoTabs } from "./support/project-page";
 import { injectFault, releaseFaults } from "./support/faults";
 import { closeStreams, serverLog } from "./support/server-log";
 import { recordStatuses } from "./support/status-recorder";
@@ -66,11 +66,8 @@ test("send stays disabled until the stream is ready", async ({ app, home, projec
   await expect(projectPage.send).toBeEnabled();
 });
 
-test("a second tab sees the same run live", async ({ app, home, projectPage, page, context }) => {
-  const projectId = await home.createProject(app.baseURL, "Two tabs");
-  const other = new ProjectPage(await context.newPage());
-  await other.goto(app.baseURL, projectId);
-  await Promise.all([projectPage.expectReady(), other.expectReady()]);
+test("a second tab sees the same run live", async ({ app, home, projectPage, page }) => {
+  const { projectId, other } = await projectInTwoTabs(home, projectPage, app.baseURL, "Two tabs");
 
   await projectPage.sendMessage(BOOKSTORE);
   await other.expectRunStatus("completed");
@@ -88,12 +85,8 @@ test("a second tab shows the message sent in the first as soon as its run starts
   app,
   home,
   projectPage,
-  context,
 }) => {
-  const projectId = await home.createProject(app.baseURL, "Two tabs, one message");
-  const other = new ProjectPage(await context.newPage());
-  await other.goto(app.baseURL, projectId);
-  await Promise.all([projectPage.expectReady(), other.expectReady()]);
+  const { projectId, other } = await projectInTwoTabs(home, projectPage, app.baseURL, "Two tabs, one message");
   await injectFault(projectPage.page.request, app.baseURL, { projectId, step: "generate-code", kind: "hold" });
 
   await projectPage.sendMessage(BOOKSTORE);

@@ -4,7 +4,7 @@ import type { AppServer } from "./support/app-server";
 import { duplicateKeys, progressFrames, recordEventSources } from "./support/event-source-recorder";
 import { injectFault, releaseFaults } from "./support/faults";
 import { expectCompletedRunShown, expectPageMatchesDatabase, expectReceivedEqualsLog } from "./support/lossless";
-import { ProjectPage, type HomePage } from "./support/project-page";
+import { projectInTwoTabs, type HomePage, type ProjectPage } from "./support/project-page";
 import { closeStreams, serverLog } from "./support/server-log";
 import { recordStatuses } from "./support/status-recorder";
 import { forceHolder, MUX_STREAM_ROUTE } from "./support/stream-holder";
@@ -108,10 +108,7 @@ test("the server closes every stream of the project mid-run: both tabs resume wi
   context,
 }) => {
   await forceHolder(context, "this-tab");
-  const projectId = await home.createProject(app.baseURL, "Close streams");
-  const other = new ProjectPage(await context.newPage());
-  await other.goto(app.baseURL, projectId);
-  await Promise.all([projectPage.expectReady(), other.expectReady()]);
+  const { projectId, other } = await projectInTwoTabs(home, projectPage, app.baseURL, "Close streams");
   await injectFault(page.request, app.baseURL, { projectId, step: "generate-openapi", kind: "hold", at: 1 });
   await projectPage.sendMessage(BOOKSTORE);
   for (const tab of [projectPage, other]) await expect(tab.step("generate-openapi")).toHaveAttribute("data-state", "running");
@@ -170,11 +167,8 @@ test("a step that fails once and succeeds on retry: no duplicate event reaches t
   await expectPageMatchesDatabase(projectPage, app, projectId);
 });
 
-test("cancel mid-run: run.cancelled reaches every tab", async ({ app, home, projectPage, page, context }) => {
-  const projectId = await home.createProject(app.baseURL, "Cancel");
-  const other = new ProjectPage(await context.newPage());
-  await other.goto(app.baseURL, projectId);
-  await Promise.all([projectPage.expectReady(), other.expectReady()]);
+test("cancel mid-run: run.cancelled reaches every tab", async ({ app, home, projectPage, page }) => {
+  const { projectId, other } = await projectInTwoTabs(home, projectPage, app.baseURL, "Cancel");
   await injectFault(page.request, app.baseURL, { projectId, step: "generate-code", kind: "hold" });
   await projectPage.sendMessage(BOOKSTORE);
   for (const tab of [projectPage, other]) await expect(tab.step("generate-code")).toHaveAttribute("data-state", "running");
@@ -200,10 +194,7 @@ test("cancel mid-run: run.cancelled reaches every tab", async ({ app, home, proj
 
 test("closing a tab mid-run does not cancel: the other tab sees run.completed", async ({ app, home, projectPage, page, context }) => {
   await forceHolder(context, "this-tab");
-  const projectId = await home.createProject(app.baseURL, "Close a tab");
-  const other = new ProjectPage(await context.newPage());
-  await other.goto(app.baseURL, projectId);
-  await Promise.all([projectPage.expectReady(), other.expectReady()]);
+  const { projectId, other } = await projectInTwoTabs(home, projectPage, app.baseURL, "Close a tab");
   await injectFault(other.page.request, app.baseURL, { projectId, step: "generate-code", kind: "hold" });
   await projectPage.sendMessage(BOOKSTORE);
   for (const tab of [projectPage, other]) await expect(tab.step("generate-code")).toHaveAttribute("data-state", "running");
@@ -270,10 +261,7 @@ test.describe("a log that retains only 4 events", () => {
 async function restartMidRun(app: AppServer, home: HomePage, projectPage: ProjectPage, context: BrowserContext) {
   await forceHolder(context, "this-tab");
   const frames = await recordEventSources(projectPage.page);
-  const projectId = await home.createProject(app.baseURL, "Restart");
-  const other = new ProjectPage(await context.newPage());
-  await other.goto(app.baseURL, projectId);
-  await Promise.all([projectPage.expectReady(), other.expectReady()]);
+  const { projectId, other } = await projectInTwoTabs(home, projectPage, app.baseURL, "Restart");
   // The hold lives in the app process: the restart releases it (the executor re-runs the step in the new process).
   await injectFault(projectPage.page.request, app.baseURL, { projectId, step: "generate-code", kind: "hold" });
   await projectPage.sendMessage(BOOKSTORE);

@@ -2,9 +2,8 @@ import { LOST_MESSAGE_REASON, LOST_RUN_REASON } from "../inngest/functions/repli
 import { dedicatedServer, expect, test } from "./support/fixtures";
 import { injectFault, releaseFaults } from "./support/faults";
 import { expectReceivedEqualsLog } from "./support/lossless";
-import type { BrowserContext } from "@playwright/test";
 import type { AppServer } from "./support/app-server";
-import { ProjectPage, type HomePage } from "./support/project-page";
+import { projectInTwoTabs, type HomePage, type ProjectPage } from "./support/project-page";
 
 const SHOP = "A shop API with items (name, price:number) and orders (item -> items, quantity:number)";
 const BLOG = "A blog API with posts (title, body)";
@@ -15,11 +14,8 @@ const BLOG = "A blog API with posts (title, body)";
  * to every tab, and can be sent again.
  */
 /** A new project open in two tabs, its first run (SHOP) held inside generate-code in both. */
-async function twoTabsWithARunHeld(app: AppServer, home: HomePage, projectPage: ProjectPage, context: BrowserContext, name: string) {
-  const projectId = await home.createProject(app.baseURL, name);
-  const other = new ProjectPage(await context.newPage());
-  await other.goto(app.baseURL, projectId);
-  await Promise.all([projectPage.expectReady(), other.expectReady()]);
+async function twoTabsWithARunHeld(app: AppServer, home: HomePage, projectPage: ProjectPage, name: string) {
+  const { projectId, other } = await projectInTwoTabs(home, projectPage, app.baseURL, name);
   await injectFault(projectPage.page.request, app.baseURL, { projectId, step: "generate-code", kind: "hold" });
   await projectPage.sendMessage(SHOP);
   for (const tab of [projectPage, other]) await expect(tab.step("generate-code")).toHaveAttribute("data-state", "running");
@@ -41,10 +37,9 @@ test.describe("a job engine without its store, killed and restarted mid-run", ()
     home,
     projectPage,
     page,
-    context,
   }) => {
     const app = server();
-    const { projectId, other } = await twoTabsWithARunHeld(app, home, projectPage, context, "Lost run");
+    const { projectId, other } = await twoTabsWithARunHeld(app, home, projectPage, "Lost run");
 
     const lost = await restartEngine(app);
     await app.appLog.waitForMsg("run reconciled with the job engine", { projectId, engine: "unknown", outcome: "failed" }, lost);
@@ -70,10 +65,9 @@ test.describe("a job engine without its store, killed and restarted mid-run", ()
     home,
     projectPage,
     page,
-    context,
   }) => {
     const app = server();
-    const { projectId, other } = await twoTabsWithARunHeld(app, home, projectPage, context, "Lost message");
+    const { projectId, other } = await twoTabsWithARunHeld(app, home, projectPage, "Lost message");
     // One run per project at a time: the engine accepts the second message and queues it; no run starts.
     const queued = app.appLog.mark();
     await projectPage.sendMessage(BLOG);

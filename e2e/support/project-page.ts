@@ -89,6 +89,20 @@ export class ProjectPage {
   }
 }
 
+/** A new project open in `first` and in a second tab of the same browser context, both ready (their streams confirmed). */
+export async function projectInTwoTabs(
+  home: HomePage,
+  first: ProjectPage,
+  baseURL: string,
+  name: string,
+): Promise<{ projectId: string; other: ProjectPage }> {
+  const projectId = await home.createProject(baseURL, name);
+  const other = new ProjectPage(await first.page.context().newPage());
+  await other.goto(baseURL, projectId);
+  await Promise.all([first.expectReady(), other.expectReady()]);
+  return { projectId, other };
+}
+
 export class HomePage {
   constructor(readonly page: Page) {}
 

@@ -174,6 +174,41 @@ async function lateTab() {
   return { t, r, a, late };
 }
 
+/** Tab a watches p1 from `cursor` while tab c keeps the connection open with p2, live: p1's subscription can come and go. */
+async function besideAnotherProject(cursor: string) {
+  const t = track(setup());
+  const r = runEvents("p1", "r1");
+  const first = t.tab("a").client("p1", cursor);
+  t.tab("c").client("p2", null);
+  await t.connect();
+  t.server.ready("p2", "e2:0");
+  await t.flush();
+  // The first five events of p1's run (e1:1..e1:5).
+  const events = [
+    r.started(),
+    r.stepStarted("load-context"),
+    r.stepCompleted("load-context"),
+    r.stepStarted("plan"),
+    r.stepCompleted("plan"),
+  ];
+  return { t, first, events };
+}
+
+/**
+ * An earlier subscribe's ready of p1 (`staleId`) arrives: the tab still waits. Then its own
+ * subscribe's replay of `events` and ready: it has all of them.
+ */
+async function expectOnlyItsOwnReady(t: ReturnType<typeof setup>, tab: Client, events: ProgressEvent[], staleId: string | undefined) {
+  t.server.source.frame("ready", { projectId: "p1", cursor: `e1:${events.length}`, subscriptionId: staleId });
+  await t.flush();
+  expect(status(tab)).toBe("connecting");
+  for (const [i, e] of events.entries()) t.server.event(`e1:${i + 1}`, e);
+  t.server.ready("p1", `e1:${events.length}`);
+  await t.flush();
+  expect(status(tab)).toBe("ready");
+  expect(tab.applied).toEqual(events.map((_, i) => `e1:${i + 1}`));
+}
+
 function status(c: Client) {
   allClients.push(c.client);
   return c.client.getSnapshot().status;
@@ -388,21 +423,8 @@ describe("StreamHolder: one connection for every tab", () => {
   });
 
   it("a subscribe whose answer was lost: its tab retries, the server's subscription is unsubscribed, and its ready (still in flight) is not taken for the next subscribe's", async () => {
-    const t = track(setup());
-    const r = runEvents("p1", "r1");
-    const first = t.tab("a").client("p1", "e1:3");
-    t.tab("c").client("p2", null);
-    await t.connect();
-    t.server.ready("p2", "e2:0");
-    await t.flush();
+    const { t, first, events } = await besideAnotherProject("e1:3");
     // The server replayed e1:4..e1:6 for it, but the answer never arrived (offline, a proxy reset).
-    const events = [
-      r.started(),
-      r.stepStarted("load-context"),
-      r.stepCompleted("load-context"),
-      r.stepStarted("plan"),
-      r.stepCompleted("plan"),
-    ];
     for (const [i, e] of events.slice(3).entries()) t.server.event(`e1:${i + 4}`, e);
     t.server.pending("subscribe", "p1")[0]!.reject(new SubscriptionCallError(undefined, "fetch failed"));
     await t.flush();
@@ -415,14 +437,7 @@ describe("StreamHolder: one connection for every tab", () => {
     await t.flush();
     const [lost, next] = t.server.made("subscribe", "p1");
     expect(next).toEqual(expect.objectContaining({ cursor: "e1:0" }));
-    t.server.source.frame("ready", { projectId: "p1", cursor: "e1:5", subscriptionId: lost!.subscriptionId });
-    await t.flush();
-    expect(status(second)).toBe("connecting");
-    for (const [i, e] of events.entries()) t.server.event(`e1:${i + 1}`, e);
-    t.server.ready("p1", "e1:5");
-    await t.flush();
-    expect(status(second)).toBe("ready");
-    expect(second.applied).toEqual(["e1:1", "e1:2", "e1:3", "e1:4", "e1:5"]);
+    await expectOnlyItsOwnReady(t, second, events, lost!.subscriptionId);
   });
 
   it("each project is its own subscription on the one connection, and frames reach only that project's clients", async () => {
@@ -682,20 +697,8 @@ describe("StreamHolder: one connection for every tab", () => {
   });
 
   it("a replaced subscription's ready still in flight is not taken for the new one's (no tab skips the replay)", async () => {
-    const t = track(setup());
-    const r = runEvents("p1", "r1");
-    const first = t.tab("a").client("p1", "e1:0");
-    t.tab("c").client("p2", null);
-    await t.connect();
-    t.server.ready("p2", "e2:0");
+    const { t, first, events } = await besideAnotherProject("e1:0");
     // The first subscribe replays five events; its tab closes before its ready is read.
-    const events = [
-      r.started(),
-      r.stepStarted("load-context"),
-      r.stepCompleted("load-context"),
-      r.stepStarted("plan"),
-      r.stepCompleted("plan"),
-    ];
     for (const [i, e] of events.entries()) t.server.event(`e1:${i + 1}`, e);
     await t.flush();
     first.client.close();
@@ -707,18 +710,7 @@ describe("StreamHolder: one connection for every tab", () => {
     await t.flush();
     expect(t.server.made("subscribe", "p1")).toHaveLength(2);
     // The first subscription's ready arrives now, then the second's replay and ready.
-    t.server.source.frame("ready", {
-      projectId: "p1",
-      cursor: "e1:5",
-      subscriptionId: t.server.made("subscribe", "p1")[0]!.subscriptionId,
-    });
-    await t.flush();
-    expect(status(second)).toBe("connecting");
-    for (const [i, e] of events.entries()) t.server.event(`e1:${i + 1}`, e);
-    t.server.ready("p1", "e1:5");
-    await t.flush();
-    expect(status(second)).toBe("ready");
-    expect(second.applied).toEqual(["e1:1", "e1:2", "e1:3", "e1:4", "e1:5"]);
+    await expectOnlyItsOwnReady(t, second, events, t.server.made("subscribe", "p1")[0]!.subscriptionId);
   });
 
   it("ignores messages that are not the holder's, and frames of projects nobody watches", async () => {
